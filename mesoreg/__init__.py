@@ -1,0 +1,87 @@
+"""mesoreg: the registry and safety checker for mesotherapy formulations.
+
+>>> import mesoreg
+>>> report = mesoreg.check("formulations/lipo-abdomen/v1.toml", "examples/patients/anna.toml")
+>>> report.verdict
+
+Importing mesoreg reads no file and loads no plugin; the catalog is built on
+first use.
+"""
+
+from mesoreg._catalog import Catalog
+from mesoreg._engine import check
+from mesoreg._errors import (
+    InputError,
+    MesoregError,
+    PluginError,
+    Problem,
+    UnitError,
+    UnknownNameError,
+)
+from mesoreg._knowledge import (
+    Compatibility,
+    Condition,
+    Contraindication,
+    Drug,
+    Evidence,
+    Ingredient,
+    Interaction,
+    Limit,
+    Pack,
+    Severity,
+    Source,
+)
+from mesoreg._load import load_formulation, load_patient
+from mesoreg._model import Component, Context, Formulation, Patient, Preparation
+from mesoreg._quantity import Quantity, parse_quantity
+from mesoreg._region import RegionValidator
+from mesoreg._registry import Registry, get_catalog
+from mesoreg._render import report_to_dict
+from mesoreg._report import Finding, NotRun, Report, Unchecked, Verdict
+from mesoreg._subject import Check, Subject
+from mesoreg._version import __version__
+from mesoreg.hookspecs import hookimpl
+
+__all__ = [
+    "Catalog",
+    "Check",
+    "Compatibility",
+    "Component",
+    "Condition",
+    "Context",
+    "Contraindication",
+    "Drug",
+    "Evidence",
+    "Finding",
+    "Formulation",
+    "Ingredient",
+    "InputError",
+    "Interaction",
+    "Limit",
+    "MesoregError",
+    "NotRun",
+    "Pack",
+    "Patient",
+    "PluginError",
+    "Preparation",
+    "Problem",
+    "Quantity",
+    "RegionValidator",
+    "Registry",
+    "Report",
+    "Severity",
+    "Source",
+    "Subject",
+    "Unchecked",
+    "UnitError",
+    "UnknownNameError",
+    "Verdict",
+    "__version__",
+    "check",
+    "get_catalog",
+    "hookimpl",
+    "load_formulation",
+    "load_patient",
+    "parse_quantity",
+    "report_to_dict",
+]

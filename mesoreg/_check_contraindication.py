@@ -1,0 +1,186 @@
+"""Contraindications: patient facts (age, pregnancy, conditions, medications, allergies).
+
+Fail closed: a fact a rule needs that the patient file leaves out, a condition
+or a medication the vocabulary does not know, or an allergy that names nothing
+known is reported as not checked, so the verdict cannot be pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from mesoreg._catalog import matches
+from mesoreg._knowledge import Contraindication, Fact
+from mesoreg._model import Patient, Sex
+from mesoreg._report import Finding, Unchecked
+from mesoreg._subject import Check, Outcome, Subject
+from mesoreg.hookspecs import hookimpl
+
+NAME = "contraindications"
+
+
+def _unchecked(rule: Contraindication | str, reason: str) -> Unchecked:
+    return Unchecked(NAME, rule if isinstance(rule, str) else rule.id, reason)
+
+
+def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[str, ...]] | None:
+    """Each medication's name and classes; None for names the vocabulary does not know."""
+    result: dict[str, tuple[str, ...]] = {}
+    for med in patient.medications or ():
+        if med.classes is not None:
+            result[med.name] = med.classes
+        else:
+            drug = subject.catalog.find_drug(med.name)
+            if drug is not None:
+                result[med.name] = drug.classes
+    return result
+
+
+def unknown_medications(subject: Subject, patient: Patient) -> Iterator[str]:
+    """Names of medications the vocabulary does not know and that declare no classes."""
+    for med in patient.medications or ():
+        if med.classes is None and subject.catalog.find_drug(med.name) is None:
+            yield med.name
+
+
+def _in_scope(rule: Contraindication, subject: Subject) -> list[str]:
+    """The formulation's ingredients the rule concerns ([''] for a rule on every formulation)."""
+    if not rule.ingredients and not rule.ingredient_classes:
+        return [""]
+    return [i.id for i in subject.ingredients
+            if matches(i, rule.ingredients, rule.ingredient_classes)]
+
+
+def _age(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    day = subject.context.date
+    age = patient.age_on(day)
+    if age is None:
+        yield _unchecked(rule, "needs the patient's birth_date (or age)")
+        return
+    low = rule.age_min if rule.age_min is not None else -1
+    high = rule.age_max if rule.age_max is not None else 10**3
+    if not low <= age <= high:
+        born = f" (born {patient.birth_date})" if patient.birth_date else ""
+        bound = f"under {low}" if age < low else f"over {high}"
+        yield subject.finding(rule, f"age {age} on {day}{born} is {bound}")
+
+
+def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    value = patient.pregnant if rule.fact is Fact.PREGNANT else patient.breastfeeding
+    if value is None:
+        if patient.sex is Sex.MALE:
+            return
+        yield _unchecked(rule, f"needs '{rule.fact.value} = true/false' in the patient file")
+    elif value:
+        yield subject.finding(rule, f"patient is {rule.fact.value}")
+
+
+def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    if patient.conditions is None:
+        yield _unchecked(rule, "needs the patient's conditions ('conditions = []' if none)")
+        return
+    for name in patient.conditions:
+        found = subject.catalog.find_condition(name)
+        if found is not None and found.id == rule.value:
+            yield subject.finding(rule, f"patient has '{name}' ({found.name})")
+
+
+def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    if patient.medications is None:
+        yield _unchecked(rule, "needs the patient's medications ('medications = []' if none)")
+        return
+    classes = medication_classes(subject, patient) or {}
+    for med in patient.medications:
+        if rule.value not in classes.get(med.name, ()):
+            continue
+        evidence = f"{med.name} is {rule.value.replace('_', ' ')}"
+        drug = subject.catalog.find_drug(med.name)
+        if drug is not None and drug.name.casefold() != med.name.casefold():
+            evidence = f"{med.name} ({drug.name}) is {rule.value.replace('_', ' ')}"
+        if rule.within_days is not None and med.last_dose is not None:
+            days = (subject.context.date - med.last_dose).days
+            if days > rule.within_days or days < 0:
+                continue
+            evidence += f", last dose {med.last_dose}, {days} days before the session"
+        elif rule.within_days is not None:
+            evidence += " (no last_dose given: taken as current)"
+        yield subject.finding(rule, evidence)
+
+
+def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    if patient.allergies is None:
+        yield _unchecked(rule, "needs the patient's allergies ('allergies = []' if none)")
+        return
+    catalog = subject.catalog
+    known_terms = {c for i in catalog.ingredients.values() for c in (*i.classes, *i.allergens)}
+    for allergy in patient.allergies:
+        term = _norm(allergy)
+        named = catalog.find_ingredient(allergy)
+        hits = [
+            i.id for i in subject.ingredients
+            if (named is not None and named.id == i.id)
+            or term in {_norm(x) for x in (*i.classes, *i.allergens)}
+        ]
+        for hit in hits:
+            ingredient = catalog.ingredients[hit]
+            yield subject.finding(
+                rule, f"patient is allergic to '{allergy}'; formulation contains {ingredient.name}",
+                [hit], message=f"Allergy to {allergy}: {ingredient.name} is in the formulation.",
+            )
+        if not hits and named is None and term not in {_norm(t) for t in known_terms} and (
+            catalog.find_drug(allergy) is None
+        ):
+            yield _unchecked(
+                f"{rule.id}:{allergy}",
+                f"allergy '{allergy}' is not a known ingredient, component or class; "
+                "cannot tell whether the formulation contains it",
+            )
+
+
+def _norm(term: str) -> str:
+    word = term.casefold().replace("-", "_").replace(" ", "_").replace("sulph", "sulf")
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+_FACTS = {
+    Fact.AGE: _age,
+    Fact.PREGNANT: _flag,
+    Fact.BREASTFEEDING: _flag,
+    Fact.CONDITION: _condition,
+    Fact.MEDICATION_CLASS: _medication,
+    Fact.ALLERGY: _allergy,
+}
+
+
+def check_contraindications(subject: Subject) -> Iterator[Outcome]:
+    """Every contraindication rule against the patient's facts."""
+    patient = subject.patient
+    if patient is None:
+        return
+    for name in patient.conditions or ():
+        if subject.catalog.find_condition(name) is None:
+            close = subject.catalog.suggest_condition(name)
+            guess = f" (did you mean {', '.join(close)}?)" if close else ""
+            yield _unchecked("conditions", f"condition '{name}' is not in the vocabulary{guess}; "
+                                           "cannot tell which rules it triggers")
+    for name in unknown_medications(subject, patient):
+        yield _unchecked("medications", f"medication '{name}' is not in the vocabulary; declare "
+                                        "its classes, e.g. classes = [\"nsaid\"], or [] for none")
+    for rule in subject.catalog.contraindications:
+        scope = _in_scope(rule, subject)
+        if not scope:
+            continue
+        for outcome in _FACTS[rule.fact](rule, subject, patient):
+            if isinstance(outcome, Finding) and not outcome.components and scope != [""]:
+                outcome = attrs.evolve(outcome, components=tuple(scope))
+            yield outcome
+
+
+@hookimpl
+def mesoreg_checks() -> list[Check]:
+    """The built-in contraindication check."""
+    return [Check(NAME, "patient facts against contraindication rules",
+                  check_contraindications, needs_patient=True)]
+

@@ -1,0 +1,162 @@
+"""Dose limits: concentration, amount per session, per-kg with a cap, injections, volume.
+
+Session amounts are summed over every preparation and every repeat of it in
+the session.  A limit whose units the amount cannot be converted to (IU
+against mg) is reported as not checked.  Where an ingredient has limits that
+hold only with another ingredient (lidocaine with epinephrine), those apply
+when every preparation holding the ingredient also holds the other one;
+otherwise the plain limits apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+
+from mesoreg._errors import UnitError
+from mesoreg._knowledge import Limit, LimitKind
+from mesoreg._quantity import Dimension, Quantity, format_number
+from mesoreg._report import NotRun, Unchecked
+from mesoreg._subject import Check, Outcome, Subject, doses_of, session_volume
+from mesoreg.hookspecs import hookimpl
+
+NAME = "doses"
+_DOSE_KINDS = (
+    LimitKind.CONCENTRATION, LimitKind.SESSION_AMOUNT, LimitKind.PER_KG,
+    LimitKind.INJECTIONS, LimitKind.SESSION_VOLUME,
+)
+
+
+def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
+    """The ingredient's limits that apply to this formulation (see the module docstring)."""
+    limits = sorted(subject.catalog.limits_for(ingredient_id), key=lambda x: (x.kind, x.id))
+    preps = [prep for prep, _ in doses_of(subject, ingredient_id)]
+    for _, group in groupby(limits, key=lambda x: x.kind):
+        rules = list(group)
+        variants = [r for r in rules if r.with_ingredient and preps
+                    and all(p.has(r.with_ingredient) for p in preps)]
+        yield from variants or [r for r in rules if not r.with_ingredient]
+
+
+def _show(q: Quantity) -> str:
+    return f"{format_number(q.value)} {q.unit}"
+
+
+def _concentration(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
+    assert limit.maximum is not None
+    for prep, dose in doses_of(subject, limit.ingredient):
+        try:
+            value = dose.concentration.to(limit.maximum.dimension).value
+        except UnitError as exc:
+            yield Unchecked(NAME, limit.id, f"{name} in '{prep.name}': {exc}")
+            continue
+        if value > limit.maximum.value:
+            yield subject.finding(
+                limit, f"{name} {format_number(value)} {limit.maximum.unit} in '{prep.name}' "
+                       f"> {limit.maximum}", [limit.ingredient],
+                message=f"{name} is more concentrated than the maximum of {limit.maximum}.")
+
+
+def _session_amount(subject: Subject, limit: Limit, name: str) -> tuple[float, str] | Unchecked:
+    """The ingredient's session amount in the limit's unit, or why it cannot be had."""
+    total = subject.session[limit.ingredient]
+    if total.amount is None:
+        return Unchecked(NAME, limit.id, f"{name}: amounts cannot be added: {total.problem}")
+    target = (limit.cap or limit.maximum)
+    assert target is not None
+    unit = Dimension(target.dimension.numerator)
+    try:
+        return total.amount.to(unit).value, unit.__str__()
+    except UnitError as exc:
+        return Unchecked(NAME, limit.id, f"{name} {total.amount}: {exc}")
+
+
+def _amount(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
+    got = _session_amount(subject, limit, name)
+    if isinstance(got, Unchecked):
+        yield got
+        return
+    value, unit = got
+    assert limit.maximum is not None
+    if value > limit.maximum.value:
+        yield subject.finding(
+            limit, f"{name} {format_number(value)} {unit} this session > {limit.maximum}",
+            [limit.ingredient],
+            message=f"{name} exceeds the maximum of {limit.maximum} per session.")
+
+
+def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
+    assert limit.maximum is not None
+    patient = subject.patient
+    if patient is None:
+        yield NotRun(NAME, limit.id, "per-kg limit needs the patient's weight: no patient given")
+        return
+    if patient.weight is None or patient.weight.dimension != Dimension("mass"):
+        yield Unchecked(NAME, limit.id, f"{name} per-kg limit needs the patient's weight, "
+                                        "e.g. weight = \"70 kg\"")
+        return
+    got = _session_amount(subject, limit, name)
+    if isinstance(got, Unchecked):
+        yield got
+        return
+    value, unit = got
+    kg = patient.weight.value / 1e6
+    allowed = limit.maximum.value * kg
+    per_kg = value / kg
+    capped = limit.cap is not None and limit.cap.value < allowed
+    bound = limit.cap.value if capped and limit.cap else allowed
+    if value <= bound:
+        return
+    rate = f"{format_number(round(per_kg, 2))} {limit.maximum.unit}"
+    if capped:
+        evidence = (f"{name} {format_number(value)} {unit} this session > {limit.cap} cap "
+                    f"({limit.maximum} × {format_number(kg)} kg = {format_number(allowed)} {unit})")
+    else:
+        evidence = (f"{name} {format_number(value)} {unit} this session = {rate} > {limit.maximum} "
+                    f"(patient {format_number(kg)} kg)")
+    yield subject.finding(limit, evidence, [limit.ingredient],
+                          message=f"{name} exceeds the maximum dose for this patient's weight.")
+
+
+def _injections(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
+    points = subject.formulation.use.points
+    if points is None:
+        yield Unchecked(NAME, limit.id, f"{name} limits injections to {limit.count}; "
+                                        "needs use.points in the formulation")
+    elif limit.count is not None and points > limit.count:
+        yield subject.finding(limit, f"{points} injection points > {limit.count}",
+                              [limit.ingredient],
+                              message=f"Too many injections of {name} in one session.")
+
+
+def _volume(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
+    assert limit.maximum is not None
+    volume = session_volume(subject, limit.ingredient)
+    if volume.value > limit.maximum.value:
+        yield subject.finding(
+            limit, f"{_show(volume)} of preparations with {name} this session > {limit.maximum}",
+            [limit.ingredient], message=f"Too much volume of {name} in one session.")
+
+
+_KINDS = {
+    LimitKind.CONCENTRATION: _concentration,
+    LimitKind.SESSION_AMOUNT: _amount,
+    LimitKind.PER_KG: _per_kg,
+    LimitKind.INJECTIONS: _injections,
+    LimitKind.SESSION_VOLUME: _volume,
+}
+
+
+def check_doses(subject: Subject) -> Iterator[Outcome]:
+    """Every dose limit of every ingredient in the formulation."""
+    for ingredient in subject.ingredients:
+        for limit in applicable_limits(subject, ingredient.id):
+            if limit.kind in _KINDS:
+                yield from _KINDS[limit.kind](subject, limit, ingredient.name)
+
+
+@hookimpl
+def mesoreg_checks() -> list[Check]:
+    """The built-in dose-limit check."""
+    return [Check(NAME, "concentration, per-session, per-kg, injection and volume limits",
+                  check_doses)]

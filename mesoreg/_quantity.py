@@ -1,0 +1,223 @@
+"""Quantities: a small table-driven unit module.
+
+mesoreg needs few conversions (mass, volume, length, a handful of
+concentrations, enzyme and hormone units and per-kg doses), while pint costs
+about 280 ms to import and build a registry, longer than a whole check.  So
+units are a table: each unit is a factor to a base unit of one *dimension*.
+Quantities of different dimensions never convert: ``150 [USP'U]`` has no mass,
+and neither IU nor USP units convert to each other.
+
+Accepted spellings include the UCUM codes (``mg``, ``ug``, ``mL``, ``[iU]``,
+``[USP'U]``, ``mg/mL``, ``mg/kg``), common ones (``mcg``, ``µg``, ``IU``,
+``USP units``), percentages meaning grams per 100 mL (``2 %`` = 20 mg/mL) and
+ratios for adrenaline strengths (``1:100000`` = 1 g in 100,000 mL).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import attrs
+
+from mesoreg._errors import UnitError
+
+#: unit spelling -> (dimension, factor to the dimension's base unit)
+_SIMPLE: Final[dict[str, tuple[str, float]]] = {
+    # mass, base mg
+    "kg": ("mass", 1e6),
+    "g": ("mass", 1e3),
+    "mg": ("mass", 1.0),
+    "ug": ("mass", 1e-3),
+    "mcg": ("mass", 1e-3),
+    "µg": ("mass", 1e-3),
+    "μg": ("mass", 1e-3),
+    # volume, base mL
+    "L": ("volume", 1e3),
+    "l": ("volume", 1e3),
+    "dL": ("volume", 1e2),
+    "mL": ("volume", 1.0),
+    "ml": ("volume", 1.0),
+    "uL": ("volume", 1e-3),
+    "µL": ("volume", 1e-3),
+    # length, base mm
+    "cm": ("length", 10.0),
+    "mm": ("length", 1.0),
+    # area, base cm2
+    "cm2": ("area", 1.0),
+    "cm^2": ("area", 1.0),
+    "cm²": ("area", 1.0),
+    # arbitrary units: each is its own dimension, never converted to mass
+    "[iU]": ("[iU]", 1.0),
+    "[IU]": ("[iU]", 1.0),
+    "IU": ("[iU]", 1.0),
+    "[USP'U]": ("[USP'U]", 1.0),
+    "USP": ("[USP'U]", 1.0),
+    "USP units": ("[USP'U]", 1.0),
+    "USP U": ("[USP'U]", 1.0),
+    "U": ("[U]", 1.0),
+    # time, base day
+    "d": ("time", 1.0),
+    "day": ("time", 1.0),
+    "days": ("time", 1.0),
+    "wk": ("time", 7.0),
+    "week": ("time", 7.0),
+    "weeks": ("time", 7.0),
+    # a month is taken as 31 days, the longest, so "no less than 1 month apart" never passes early
+    "month": ("time", 31.0),
+    "months": ("time", 31.0),
+}
+
+#: the unit each dimension is shown in
+_BASE: Final[dict[str, str]] = {
+    "mass": "mg",
+    "volume": "mL",
+    "length": "mm",
+    "area": "cm2",
+    "time": "d",
+    "[iU]": "[iU]",
+    "[USP'U]": "[USP'U]",
+    "[U]": "[U]",
+}
+
+#: what a denominator means: volume for concentrations, body mass for per-kg doses
+_DENOMINATOR: Final[dict[str, tuple[str, float]]] = {
+    "mL": ("volume", 1.0),
+    "ml": ("volume", 1.0),
+    "L": ("volume", 1e3),
+    "dL": ("volume", 1e2),
+    "kg": ("body_mass", 1.0),
+    "cm2": ("area", 1.0),
+    "cm^2": ("area", 1.0),
+    "cm²": ("area", 1.0),
+}
+_DENOMINATOR_BASE: Final[dict[str, str]] = {"volume": "mL", "body_mass": "kg", "area": "cm2"}
+
+_NUMBER = r"[-+]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+_QUANTITY_RE: Final = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
+_RATIO_RE: Final = re.compile(r"^\s*1\s*:\s*(\d[\d ,_]*)\s*$")
+
+
+@attrs.frozen(order=True)
+class Dimension:
+    """What a quantity measures: a numerator dimension, optionally per a denominator."""
+
+    numerator: str
+    denominator: str | None = None
+
+    def __str__(self) -> str:
+        base = _BASE.get(self.numerator, self.numerator)
+        if self.denominator is None:
+            return base
+        return f"{base}/{_DENOMINATOR_BASE[self.denominator]}"
+
+
+@attrs.frozen(order=True)
+class Quantity:
+    """A value in the base unit of its dimension (mg, mL, mm, mg/mL, mg/kg, ...).
+
+    ``text`` keeps what the user wrote, for messages and round trips.
+    """
+
+    value: float
+    dimension: Dimension
+    text: str = attrs.field(default="", eq=False, order=False)
+
+    @property
+    def unit(self) -> str:
+        """The base unit's spelling, e.g. ``mg/mL``."""
+        return str(self.dimension)
+
+    def __str__(self) -> str:
+        return self.text or f"{format_number(self.value)} {self.unit}"
+
+    def __mul__(self, other: Quantity | float) -> Quantity:
+        if isinstance(other, int | float):
+            return Quantity(self.value * other, self.dimension)
+        d1, d2 = self.dimension, other.dimension
+        # concentration x volume -> amount
+        if d1.denominator == "volume" and d2 == Dimension("volume"):
+            return Quantity(self.value * other.value, Dimension(d1.numerator))
+        if d2.denominator == "volume" and d1 == Dimension("volume"):
+            return Quantity(self.value * other.value, Dimension(d2.numerator))
+        raise UnitError(f"cannot multiply {self} by {other}")
+
+    def __add__(self, other: Quantity) -> Quantity:
+        return Quantity(self.value + other.to(self.dimension).value, self.dimension)
+
+    def to(self, dimension: Dimension) -> Quantity:
+        """This quantity in ``dimension``; :class:`UnitError` if it does not convert."""
+        if dimension != self.dimension:
+            raise UnitError(describe_mismatch(self, dimension))
+        return self
+
+
+def describe_mismatch(quantity: Quantity, dimension: Dimension) -> str:
+    """Why ``quantity`` cannot be expressed in ``dimension``."""
+    arbitrary = {"[iU]", "[USP'U]", "[U]"}
+    text = f"cannot convert {quantity} ({quantity.unit}) to {dimension}"
+    if {quantity.dimension.numerator, dimension.numerator} & arbitrary:
+        text += ": enzyme and hormone units (IU, USP units) never convert to mass or to each other"
+    return text
+
+
+def format_number(value: float) -> str:
+    """A number as a pharmacist writes it: no trailing zeros, up to 4 significant decimals."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}" if abs(value) < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def parse_unit(unit: str) -> tuple[Dimension, float]:
+    """Read a unit spelling; returns the dimension and the factor to its base unit."""
+    unit = unit.strip()
+    if unit in _SIMPLE:
+        dim, factor = _SIMPLE[unit]
+        return Dimension(dim), factor
+    if unit == "%":  # w/v: grams per 100 mL
+        return Dimension("mass", "volume"), 10.0
+    if "/" in unit:
+        num, _, den = unit.partition("/")
+        num, den = num.strip(), den.strip().strip("()")
+        if num in _SIMPLE and den in _DENOMINATOR:
+            ndim, nfactor = _SIMPLE[num]
+            ddim, dfactor = _DENOMINATOR[den]
+            if ndim not in ("time", "length", "area", ddim):
+                return Dimension(ndim, ddim), nfactor / dfactor
+    raise UnitError(f"unknown unit {unit!r}")
+
+
+def parse_quantity(text: str) -> Quantity:
+    """Read ``"2 %"``, ``"20 mg/mL"``, ``"150 [USP'U]/mL"``, ``"1:100000"``, ``"5 mL"``.
+
+    A number without a unit, or a unit without a number, is an error.
+    """
+    if not isinstance(text, str):
+        raise UnitError(f"expected a quantity with its unit as a string, like '20 mg/mL' "
+                        f"(got {text!r})")
+    ratio = _RATIO_RE.match(text)
+    if ratio:
+        denominator = float(re.sub(r"[ ,_]", "", ratio.group(1)))
+        if denominator <= 0:
+            raise UnitError(f"ratio {text!r} must have a positive denominator")
+        # 1:N means 1 g in N mL
+        return Quantity(1000.0 / denominator, Dimension("mass", "volume"), text)
+    match = _QUANTITY_RE.match(text)
+    if match is None:
+        if text.strip():
+            raise UnitError(f"{text!r} has a unit but no number; write the number too, e.g. '20 mg'")
+        raise UnitError("empty quantity; write a number and its unit, e.g. '5 mL'")
+    number, unit = match.groups()
+    if not unit:
+        raise UnitError(
+            f"{text!r} is a number without a unit; add its unit, e.g. '{number} mL' or '{number} mg'"
+        )
+    value = float(number.replace(",", "."))
+    try:
+        dimension, factor = parse_unit(unit)
+    except UnitError:
+        raise UnitError(
+            f"unknown unit {unit!r} in {text!r}; use mg, mcg, g, mL, %, mg/mL, mg/kg, "
+            "[iU], [USP'U] or a ratio like 1:100000"
+        ) from None
+    return Quantity(value * factor, dimension, text)

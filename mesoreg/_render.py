@@ -1,0 +1,110 @@
+"""Reports as text for pharmacists and as JSON for other tools.
+
+The JSON shape is versioned by ``report_schema_version`` and described by
+``schemas/report-1.schema.json``; fields are only ever added within a version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from mesoreg._knowledge import Severity
+from mesoreg._report import Finding, Report, Unchecked, Verdict
+from mesoreg._version import __version__
+
+#: version of the JSON report format
+REPORT_SCHEMA_VERSION = 1
+
+_HEADLINE = {
+    Verdict.PASS: "PASS",
+    Verdict.WARN: "WARN",
+    Verdict.FAIL: "FAIL",
+    Verdict.NOT_VALIDATED: "NOT VALIDATED",
+}
+
+
+def _finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "fhir_severity": finding.severity.fhir,
+        "cds_indicator": finding.severity.cds_indicator,
+        "rule": finding.rule,
+        "check": finding.check,
+        "provider": finding.provider,
+        "message": finding.message,
+        "evidence": finding.evidence,
+        "advice": finding.advice,
+        "evidence_level": finding.evidence_level.value,
+        "components": list(finding.components),
+        "sources": [
+            {"id": s.id, "title": s.title, "issuer": s.issuer, "date": s.date,
+             "kind": s.kind.value, "url": s.url, "doi": s.doi}
+            for s in finding.sources
+        ],
+    }
+
+
+def _gap_to_dict(gap: Unchecked) -> dict[str, str]:
+    return {"check": gap.check, "rule": gap.rule, "reason": gap.reason}
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON-ready data (report schema version 1)."""
+    counts = Counter(f.severity.value for f in report.findings)
+    return {
+        "report_schema_version": REPORT_SCHEMA_VERSION,
+        "mesoreg_version": __version__,
+        "formulation": report.formulation,
+        "patient": report.patient,
+        "region": report.region,
+        "date": report.date.isoformat(),
+        "verdict": report.verdict.value,
+        "summary": {s.value: counts.get(s.value, 0) for s in Severity},
+        "findings": [_finding_to_dict(f) for f in report.findings],
+        "unchecked": [_gap_to_dict(u) for u in report.unchecked],
+        "not_run": [_gap_to_dict(u) for u in report.not_run],
+        "checks": list(report.checks),
+        "packs": list(report.packs),
+    }
+
+
+def report_to_json(report: Report) -> str:
+    """The report as indented JSON text."""
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
+
+
+def report_to_text(report: Report) -> str:
+    """The report as text: verdict first, then findings by severity with evidence and sources."""
+    who = f" for {report.patient}" if report.patient else " (no patient)"
+    region = report.region or "no region"
+    lines = [f"{_HEADLINE[report.verdict]}  {report.formulation}{who}, {region}, {report.date}"]
+    counts = Counter(f.severity for f in report.findings)
+    if report.findings:
+        lines.append(", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s]))
+    for severity in Severity:
+        group = [f for f in report.findings if f.severity is severity]
+        if not group:
+            continue
+        lines += ["", severity.value.upper()]
+        for f in group:
+            lines.append(f"  {f.code}  {f.message}")
+            lines.append(f"    evidence: {f.evidence}")
+            if f.advice:
+                lines.append(f"    advice:   {f.advice}")
+            for source in f.sources:
+                lines.append(f"    source:   [{f.evidence_level.value}] {source.cite()}")
+            rule = f"{f.rule}, {f.provider}" if f.provider else f.rule
+            lines.append(f"    rule:     {rule}")
+    if report.unchecked:
+        lines += ["", "NOT CHECKED (the verdict cannot be pass until these are resolved)"]
+        lines += [f"  {u.check}: {u.rule}: {u.reason}" for u in report.unchecked]
+    if report.not_run:
+        lines += ["", "NOT RUN"]
+        lines += [f"  {u.check}: {u.reason}" if u.rule == "*" else f"  {u.check}: {u.rule}: {u.reason}"
+                  for u in report.not_run]
+    if not report.findings and not report.unchecked:
+        lines += ["", "No findings."]
+    return "\n".join(lines)

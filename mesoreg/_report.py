@@ -1,0 +1,104 @@
+"""What a check says: findings, what could not be checked, and the verdict.
+
+Frozen attrs models.  A :class:`Report` orders its findings deterministically
+(severity, code, rule, components) so that results never depend on plugin or
+dictionary order, and derives its verdict from them:
+
+* ``fail``: a contraindicated or major finding;
+* ``not-validated``: otherwise, anything that should have been checked was not
+  (a missing patient fact, a crashed plugin, a region with no validator);
+* ``warn``: otherwise, a moderate or minor finding;
+* ``pass``: nothing but info findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from mesoreg._knowledge import Evidence, Severity, Source
+
+
+class Verdict(enum.StrEnum):
+    """The overall outcome of a check."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    NOT_VALIDATED = "not-validated"
+
+
+@attrs.frozen
+class Finding:
+    """One problem found, with the rule behind it, its sources and the computed evidence."""
+
+    severity: Severity
+    code: str
+    rule: str
+    message: str
+    advice: str
+    evidence: str
+    evidence_level: Evidence
+    components: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    #: the pack or plugin that supplied the rule
+    provider: str = ""
+    check: str = ""
+
+    def sort_key(self) -> tuple[int, str, str, tuple[str, ...], str, str]:
+        """Severity first, then code, rule, components: never plugin or dict order."""
+        return (self.severity.rank, self.code, self.rule, self.components, self.evidence,
+                self.provider)
+
+
+@attrs.frozen(order=True)
+class Unchecked:
+    """A rule or check that could not be run, and why."""
+
+    check: str
+    rule: str
+    reason: str
+
+
+@attrs.frozen(order=True)
+class NotRun(Unchecked):
+    """A check not run by choice: no patient, no region or no previous session given."""
+
+
+@attrs.frozen
+class Report:
+    """The result of checking one formulation for one patient, region and date."""
+
+    formulation: str
+    date: dt.date
+    findings: tuple[Finding, ...] = attrs.field(
+        converter=lambda f: tuple(sorted(f, key=Finding.sort_key))
+    )
+    unchecked: tuple[Unchecked, ...] = attrs.field(
+        default=(), converter=lambda u: tuple(sorted(set(u)))
+    )
+    #: checks not run by choice (no patient given, no region given, first session)
+    not_run: tuple[Unchecked, ...] = attrs.field(
+        default=(), converter=lambda u: tuple(sorted(set(u)))
+    )
+    patient: str | None = None
+    region: str | None = None
+    checks: tuple[str, ...] = attrs.field(default=(), converter=lambda c: tuple(sorted(c)))
+    packs: tuple[str, ...] = attrs.field(default=(), converter=lambda c: tuple(sorted(c)))
+
+    @property
+    def verdict(self) -> Verdict:
+        """fail, not-validated, warn or pass (see the module docstring)."""
+        if any(f.severity.is_at_least(Severity.MAJOR) for f in self.findings):
+            return Verdict.FAIL
+        if self.unchecked:
+            return Verdict.NOT_VALIDATED
+        if any(f.severity is not Severity.INFO for f in self.findings):
+            return Verdict.WARN
+        return Verdict.PASS
+
+    def worst(self) -> Severity | None:
+        """The most severe finding's severity, or None without findings."""
+        return self.findings[0].severity if self.findings else None

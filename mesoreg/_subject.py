@@ -1,0 +1,215 @@
+"""What checks look at: a formulation resolved against the catalog, with its amounts.
+
+:func:`resolve` turns ingredient names into catalog ingredients (every unknown
+name reported at once, with suggestions) and computes, for each preparation,
+the amount and final concentration of each ingredient and, for the session,
+the amount of each ingredient summed over every preparation and every repeat.
+Amounts in different dimensions (mg and IU) are never added: the session
+amount is then unknown and the limits that need it are reported as not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import attrs
+
+from mesoreg._catalog import Catalog
+from mesoreg._errors import InputError, Problem, UnitError
+from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit
+from mesoreg._model import Context, Formulation, Patient
+from mesoreg._quantity import Dimension, Quantity
+from mesoreg._report import Finding, Unchecked
+
+_VOLUME = Dimension("volume")
+
+
+@attrs.frozen
+class Dose:
+    """One component of a preparation, resolved: amount drawn and concentration in the mix."""
+
+    ingredient: Ingredient
+    amount: Quantity
+    concentration: Quantity
+    key_path: str
+
+
+@attrs.frozen
+class ResolvedPreparation:
+    """A preparation with its doses and total volume."""
+
+    name: str
+    per_session: float
+    volume: Quantity
+    doses: tuple[Dose, ...]
+
+    def has(self, ingredient_id: str) -> bool:
+        """True when this preparation holds the ingredient."""
+        return any(d.ingredient.id == ingredient_id for d in self.doses)
+
+
+@attrs.frozen
+class SessionAmount:
+    """An ingredient's total for one session; ``amount`` is None when units cannot be added."""
+
+    ingredient: Ingredient
+    amount: Quantity | None
+    problem: str = ""
+
+
+@attrs.frozen
+class Subject:
+    """Everything a check may look at; checks must not change it."""
+
+    formulation: Formulation
+    patient: Patient | None
+    context: Context
+    catalog: Catalog
+    preparations: tuple[ResolvedPreparation, ...]
+    session: dict[str, SessionAmount]
+
+    @property
+    def ingredients(self) -> tuple[Ingredient, ...]:
+        """Every distinct ingredient, in id order."""
+        return tuple(s.ingredient for s in self.session.values())
+
+    @property
+    def previous_session(self) -> object:
+        """Date of the previous session from the context or the patient file, or None."""
+        if self.context.previous_session is not None:
+            return self.context.previous_session
+        return self.patient.previous_session if self.patient else None
+
+    def finding(
+        self,
+        rule: Contraindication | Interaction | Limit,
+        evidence: str,
+        components: Iterable[str] = (),
+        message: str = "",
+    ) -> Finding:
+        """A finding for ``rule`` with its sources and the computed evidence."""
+        return Finding(
+            severity=rule.severity,
+            code=rule.code,
+            rule=rule.id,
+            message=message or getattr(rule, "message", ""),
+            advice=rule.advice,
+            evidence=evidence,
+            evidence_level=rule.evidence,
+            components=tuple(sorted(set(components))),
+            sources=self.catalog.cite(rule.sources),
+            provider=rule.origin.split(" (")[0],
+        )
+
+
+#: what a check returns: findings, and what it could not check
+Outcome = Finding | Unchecked
+
+
+@attrs.frozen
+class Check:
+    """A named check; built-in and plugin checks are registered through ``mesoreg_checks``."""
+
+    name: str
+    description: str
+    run: Callable[[Subject], Iterable[Outcome]]
+    #: patient-scope checks are listed as not run when no patient is given
+    needs_patient: bool = False
+
+
+def _resolve_preparation(
+    catalog: Catalog, formulation: Formulation, index: int, problems: list[Problem]
+) -> ResolvedPreparation | None:
+    prep = formulation.preparations[index]
+    base = f"preparations[{index}]"
+    if not prep.components:
+        problems.append(Problem(f"{base}.components", "a preparation needs at least one component"))
+        return None
+    if prep.per_session <= 0:
+        problems.append(Problem(f"{base}.per_session", f"must be more than 0 (got {prep.per_session})"))
+    total = Quantity(0.0, _VOLUME)
+    doses: list[tuple[Ingredient, Quantity, str]] = []
+    for j, comp in enumerate(prep.components):
+        key = f"{base}.components[{j}]"
+        if comp.volume.dimension != _VOLUME or comp.volume.value <= 0:
+            problems.append(Problem(f"{key}.volume", f"must be a positive volume like '2 mL' "
+                                                     f"(got '{comp.volume}')"))
+            continue
+        total = total + comp.volume
+        actives = [(comp.ingredient, comp.strength, key)] + [
+            (co.ingredient, co.strength, f"{key}.co_ingredients[{k}]")
+            for k, co in enumerate(comp.co_ingredients)
+        ]
+        for name, strength, where in actives:
+            ingredient = catalog.find_ingredient(name)
+            if ingredient is None:
+                problems.append(catalog.unknown_ingredient(name, f"{where}.ingredient"))
+            if strength.dimension.denominator != "volume":
+                problems.append(Problem(f"{where}.strength", "must be a concentration like "
+                                        f"'20 mg/mL', '2 %' or '1:100000' (got '{strength}')"))
+            elif ingredient is not None:
+                doses.append((ingredient, strength * comp.volume, where))
+    if problems:
+        return None
+    return ResolvedPreparation(
+        name=prep.name,
+        per_session=prep.per_session,
+        volume=total,
+        doses=tuple(
+            Dose(ing, amount, Quantity(amount.value / total.value,
+                                       Dimension(amount.dimension.numerator, "volume")), key)
+            for ing, amount, key in doses
+        ),
+    )
+
+
+def _session_amounts(preparations: Sequence[ResolvedPreparation]) -> dict[str, SessionAmount]:
+    totals: dict[str, SessionAmount] = {}
+    for prep in preparations:
+        for dose in prep.doses:
+            amount = dose.amount * prep.per_session
+            known = totals.get(dose.ingredient.id)
+            if known is None:
+                totals[dose.ingredient.id] = SessionAmount(dose.ingredient, amount)
+            elif known.amount is not None:
+                try:
+                    totals[dose.ingredient.id] = attrs.evolve(known, amount=known.amount + amount)
+                except UnitError as exc:
+                    totals[dose.ingredient.id] = SessionAmount(dose.ingredient, None, str(exc))
+    return dict(sorted(totals.items()))
+
+
+def resolve(
+    formulation: Formulation, patient: Patient | None, context: Context, catalog: Catalog
+) -> Subject:
+    """Resolve names and compute amounts; :class:`InputError` lists every problem at once."""
+    problems: list[Problem] = []
+    if not formulation.preparations:
+        problems.append(Problem("preparations", "a formulation needs at least one preparation"))
+    resolved = [
+        _resolve_preparation(catalog, formulation, i, problems)
+        for i in range(len(formulation.preparations))
+    ]
+    if problems:
+        raise InputError(problems, path=formulation.origin)
+    preps = tuple(p for p in resolved if p is not None)
+    return Subject(formulation, patient, context, catalog, preps, _session_amounts(preps))
+
+
+def session_volume(subject: Subject, ingredient_id: str | None = None) -> Quantity:
+    """Volume injected in one session, of every preparation or of those holding an ingredient."""
+    total = 0.0
+    for prep in subject.preparations:
+        if ingredient_id is None or prep.has(ingredient_id):
+            total += prep.volume.value * prep.per_session
+    return Quantity(total, _VOLUME)
+
+
+def doses_of(subject: Subject, ingredient_id: str) -> Iterator[tuple[ResolvedPreparation, Dose]]:
+    """Each preparation holding the ingredient, with its dose there."""
+    for prep in subject.preparations:
+        for dose in prep.doses:
+            if dose.ingredient.id == ingredient_id:
+                yield prep, dose
+
+

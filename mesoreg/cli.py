@@ -1,0 +1,117 @@
+"""The ``mesoreg`` command line.
+
+Exit codes: 0 pass (or findings below ``--fail-on``), 1 findings at or above
+``--fail-on``, 2 bad input or a report that could not be validated.  Errors
+are printed one line per problem, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mesoreg._errors import InputError, MesoregError, Problem
+from mesoreg._knowledge import Severity
+from mesoreg._report import Report, Verdict
+from mesoreg._version import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-22") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules.")
+    parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check a formulation, optionally for a patient")
+    check.add_argument("formulation", metavar="FORMULATION.toml")
+    check.add_argument("--patient", metavar="PATIENT.toml")
+    check.add_argument("--region", metavar="CC", help="ISO 3166 code, e.g. US, FR, BR")
+    check.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                       help="session date (default: today)")
+    check.add_argument("--previous-session", type=_date, metavar="YYYY-MM-DD",
+                       help="date of the patient's previous session")
+    check.add_argument("--fail-on", default="major", choices=[s.value for s in Severity],
+                       help="exit 1 when a finding is at least this severe (default: major)")
+    check.add_argument("--format", default="text", choices=["text", "json"])
+
+    catalog = sub.add_parser("catalog", help="list, show and search the ingredient catalog")
+    csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text in (("list", "list every ingredient"), ("show", "show one ingredient"),
+                            ("search", "find ingredients by name, alias or class")):
+        action = csub.add_parser(name, help=help_text)
+        if name == "show":
+            action.add_argument("name", metavar="ID")
+        if name == "search":
+            action.add_argument("text", metavar="TEXT")
+        action.add_argument("--format", default="text", choices=["text", "json"])
+    return parser
+
+
+def _exit_code(report: Report, fail_on: Severity) -> int:
+    if any(f.severity.is_at_least(fail_on) for f in report.findings):
+        return EXIT_FINDINGS
+    if report.verdict is Verdict.NOT_VALIDATED:
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from mesoreg._engine import check
+    from mesoreg._render import report_to_json, report_to_text
+
+    region = args.region
+    if region is not None and not (len(region) == 2 and region.isalpha()):
+        raise InputError([Problem("--region", f"'{region}' is not an ISO 3166 code",
+                                  "Use two letters, e.g. US, FR or BR.")])
+    report = check(args.formulation, args.patient, region=region, date=args.date,
+                   previous_session=args.previous_session)
+    print(report_to_json(report) if args.format == "json" else report_to_text(report))
+    return _exit_code(report, Severity(args.fail_on))
+
+
+def _run_catalog(args: argparse.Namespace) -> int:
+    from mesoreg import _listing
+    from mesoreg._registry import get_catalog
+
+    catalog = get_catalog()
+    data: Any
+    if args.action == "show":
+        ingredient = catalog.get_ingredient(args.name, key_path=args.name)
+        data = _listing.ingredient_detail(catalog, ingredient)
+        text = _listing.ingredient_text(data)
+    else:
+        found = (list(catalog.ingredients.values()) if args.action == "list"
+                 else catalog.search(args.text))
+        data = [_listing.ingredient_row(i) for i in found]
+        text = _listing.table(data) if data else f"no ingredient matches '{args.text}'"
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.format == "json" else text)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _run_check(args)
+        return _run_catalog(args)
+    except MesoregError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
