@@ -30,8 +30,14 @@ from mesoreg._knowledge import (
 )
 
 _RECORD_KINDS = (
-    "sources", "ingredients", "drugs", "conditions",
-    "contraindications", "interactions", "compatibilities", "limits",
+    "sources",
+    "ingredients",
+    "drugs",
+    "conditions",
+    "contraindications",
+    "interactions",
+    "compatibilities",
+    "limits",
 )
 
 
@@ -60,12 +66,14 @@ def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> 
             key = _key(name)
             other = by_name.get(key)
             if other is not None and other.id != record.id:
-                problems.append(Problem(
-                    f"{what}.{record.id}",
-                    f"name '{name}' also names {what} '{other.id}' (from {other.origin})",
-                    "Remove the alias from one of them.",
-                    path=record.origin,
-                ))
+                problems.append(
+                    Problem(
+                        f"{what}.{record.id}",
+                        f"name '{name}' also names {what} '{other.id}' (from {other.origin})",
+                        "Remove the alias from one of them.",
+                        path=record.origin,
+                    )
+                )
             by_name.setdefault(key, record)
     return _Index(what, by_name)
 
@@ -104,11 +112,12 @@ class Catalog:
     def unknown_ingredient(self, name: str, key_path: str = "") -> Problem:
         """The problem to report for an ingredient name the catalog does not know."""
         close = self._ingredient_index.suggest(name)
-        ids = sorted({self._ingredient_index.by_name[c].id for c in close})
-        guess = f" Did you mean {', '.join(repr(i) for i in ids)}?" if ids else ""
+        # the closest name only: a list of weak guesses misleads more than it helps
+        guess = f" Did you mean '{self._ingredient_index.by_name[close[0]].id}'?" if close else ""
         word = name.split()[0][:5] if name.split() else name
         return Problem(
-            key_path, f"unknown ingredient '{name}'.{guess}",
+            key_path,
+            f"unknown ingredient '{name}'.{guess}",
             f"Run 'mesoreg catalog search {word}'.",
         )
 
@@ -131,8 +140,11 @@ class Catalog:
         """Ingredients whose id, name, alias or class contains ``text``."""
         needle = _key(text)
         return sorted(
-            (i for i in self.ingredients.values()
-             if any(needle in _key(n) for n in (i.id, i.name, *i.aliases, *i.classes))),
+            (
+                i
+                for i in self.ingredients.values()
+                if any(needle in _key(n) for n in (i.id, i.name, *i.aliases, *i.classes))
+            ),
             key=lambda i: i.id,
         )
 
@@ -165,17 +177,22 @@ def _collect(packs: Sequence[Pack], kind: str, problems: list[Problem]) -> dict[
     seen: dict[str, Any] = {}
     for pack in packs:
         for record in getattr(pack, kind):
-            record = attrs.evolve(record, origin=pack.name) if hasattr(record, "origin") and (
-                not record.origin) else record
+            record = (
+                attrs.evolve(record, origin=pack.name)
+                if hasattr(record, "origin") and (not record.origin)
+                else record
+            )
             previous = seen.get(record.id)
             if previous is not None and previous != record:
                 where = getattr(previous, "origin", "") or "another pack"
-                problems.append(Problem(
-                    f"{kind}.{record.id}",
-                    f"duplicate id '{record.id}': also defined in {where}",
-                    "Rename one of them or declare an override.",
-                    path=getattr(record, "origin", "") or pack.name,
-                ))
+                problems.append(
+                    Problem(
+                        f"{kind}.{record.id}",
+                        f"duplicate id '{record.id}': also defined in {where}",
+                        "Rename one of them or declare an override.",
+                        path=getattr(record, "origin", "") or pack.name,
+                    )
+                )
                 continue
             seen[record.id] = record
     return seen
@@ -188,10 +205,14 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
     def need(record: Any, kind: str, ids: Iterable[str], known: Any, what: str) -> None:
         for value in ids:
             if value and value not in known:
-                problems.append(Problem(
-                    f"{kind}.{record.id}", f"unknown {what} '{value}'",
-                    f"Define it or fix the spelling.", path=record.origin,
-                ))
+                problems.append(
+                    Problem(
+                        f"{kind}.{record.id}",
+                        f"unknown {what} '{value}'",
+                        "Define it or fix the spelling.",
+                        path=record.origin,
+                    )
+                )
 
     rules: list[tuple[str, Any]] = [
         *(("contraindications", r) for r in catalog.contraindications),
@@ -203,8 +224,14 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
     for kind, rule in rules:
         need(rule, kind, rule.sources, catalog.sources, "source")
         if not rule.sources:
-            problems.append(Problem(f"{kind}.{rule.id}", "has no source",
-                                    "Every fact needs a public source.", path=rule.origin))
+            problems.append(
+                Problem(
+                    f"{kind}.{rule.id}",
+                    "has no source",
+                    "Every fact needs a public source.",
+                    path=rule.origin,
+                )
+            )
     for rule in catalog.contraindications:
         need(rule, "contraindications", rule.ingredients, catalog.ingredients, "ingredient")
         need(rule, "contraindications", rule.ingredient_classes, classes, "ingredient class")
@@ -213,24 +240,48 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
         if rule.fact is Fact.MEDICATION_CLASS:
             need(rule, "contraindications", [rule.value], drug_classes, "medication class")
     for rule in catalog.interactions:
-        need(rule, "interactions", [*rule.ingredients, *rule.with_ingredients],
-             catalog.ingredients, "ingredient")
-        need(rule, "interactions", [*rule.ingredient_classes, *rule.with_ingredient_classes],
-             classes, "ingredient class")
+        need(
+            rule,
+            "interactions",
+            [*rule.ingredients, *rule.with_ingredients],
+            catalog.ingredients,
+            "ingredient",
+        )
+        need(
+            rule,
+            "interactions",
+            [*rule.ingredient_classes, *rule.with_ingredient_classes],
+            classes,
+            "ingredient class",
+        )
         need(rule, "interactions", [rule.with_medication_class], drug_classes, "medication class")
         need(rule, "interactions", rule.with_drugs, catalog.drugs, "drug")
-        sides = [bool(rule.with_ingredients or rule.with_ingredient_classes), rule.with_any,
-                 bool(rule.with_medication_class), bool(rule.with_drugs)]
+        sides = [
+            bool(rule.with_ingredients or rule.with_ingredient_classes),
+            rule.with_any,
+            bool(rule.with_medication_class),
+            bool(rule.with_drugs),
+        ]
         if sum(sides) != 1 or not (rule.ingredients or rule.ingredient_classes):
-            problems.append(Problem(
-                f"interactions.{rule.id}", "needs one first side (ingredients or "
-                "ingredient_classes) and exactly one second side (with_ingredients or "
-                "with_ingredient_classes, with_any, with_medication_class, with_drugs)",
-                "See the header of interactions.toml.", path=rule.origin))
+            problems.append(
+                Problem(
+                    f"interactions.{rule.id}",
+                    "needs one first side (ingredients or "
+                    "ingredient_classes) and exactly one second side (with_ingredients or "
+                    "with_ingredient_classes, with_any, with_medication_class, with_drugs)",
+                    "See the header of interactions.toml.",
+                    path=rule.origin,
+                )
+            )
     for group in catalog.limits.values():
         for limit in group:
-            need(limit, "limits", [limit.ingredient, limit.with_ingredient],
-                 catalog.ingredients, "ingredient")
+            need(
+                limit,
+                "limits",
+                [limit.ingredient, limit.with_ingredient],
+                catalog.ingredients,
+                "ingredient",
+            )
 
 
 def build_catalog(packs: Iterable[Pack]) -> Catalog:
@@ -261,9 +312,14 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
     for compat in records["compatibilities"].values():
         for ingredient in compat.ingredients:
             if ingredient not in catalog.ingredients:
-                problems.append(Problem(f"compatibilities.{compat.id}",
-                                        f"unknown ingredient '{ingredient}'",
-                                        "Define it or fix the spelling.", path=compat.origin))
+                problems.append(
+                    Problem(
+                        f"compatibilities.{compat.id}",
+                        f"unknown ingredient '{ingredient}'",
+                        "Define it or fix the spelling.",
+                        path=compat.origin,
+                    )
+                )
     if problems:
         raise InputError(problems)
     return catalog
@@ -275,4 +331,3 @@ def iter_rules(catalog: Catalog) -> Iterator[Contraindication | Interaction | Li
     yield from catalog.interactions
     for group in catalog.limits.values():
         yield from group
-

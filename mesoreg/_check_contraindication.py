@@ -49,8 +49,9 @@ def _in_scope(rule: Contraindication, subject: Subject) -> list[str]:
     """The formulation's ingredients the rule concerns ([''] for a rule on every formulation)."""
     if not rule.ingredients and not rule.ingredient_classes:
         return [""]
-    return [i.id for i in subject.ingredients
-            if matches(i, rule.ingredients, rule.ingredient_classes)]
+    return [
+        i.id for i in subject.ingredients if matches(i, rule.ingredients, rule.ingredient_classes)
+    ]
 
 
 def _age(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
@@ -119,18 +120,24 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
         term = _norm(allergy)
         named = catalog.find_ingredient(allergy)
         hits = [
-            i.id for i in subject.ingredients
+            i.id
+            for i in subject.ingredients
             if (named is not None and named.id == i.id)
             or term in {_norm(x) for x in (*i.classes, *i.allergens)}
         ]
         for hit in hits:
             ingredient = catalog.ingredients[hit]
             yield subject.finding(
-                rule, f"patient is allergic to '{allergy}'; formulation contains {ingredient.name}",
-                [hit], message=f"Allergy to {allergy}: {ingredient.name} is in the formulation.",
+                rule,
+                f"patient is allergic to '{allergy}'; formulation contains {ingredient.name}",
+                [hit],
+                message=f"Allergy to {allergy}: {ingredient.name} is in the formulation.",
             )
-        if not hits and named is None and term not in {_norm(t) for t in known_terms} and (
-            catalog.find_drug(allergy) is None
+        if (
+            not hits
+            and named is None
+            and term not in {_norm(t) for t in known_terms}
+            and (catalog.find_drug(allergy) is None)
         ):
             yield _unchecked(
                 f"{rule.id}:{allergy}",
@@ -163,11 +170,17 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
         if subject.catalog.find_condition(name) is None:
             close = subject.catalog.suggest_condition(name)
             guess = f" (did you mean {', '.join(close)}?)" if close else ""
-            yield _unchecked("conditions", f"condition '{name}' is not in the vocabulary{guess}; "
-                                           "cannot tell which rules it triggers")
+            yield _unchecked(
+                "conditions",
+                f"condition '{name}' is not in the vocabulary{guess}; "
+                "cannot tell which rules it triggers",
+            )
     for name in unknown_medications(subject, patient):
-        yield _unchecked("medications", f"medication '{name}' is not in the vocabulary; declare "
-                                        "its classes, e.g. classes = [\"nsaid\"], or [] for none")
+        yield _unchecked(
+            "medications",
+            f"medication '{name}' is not in the vocabulary; declare "
+            'its classes, e.g. classes = ["nsaid"], or [] for none',
+        )
     for rule in subject.catalog.contraindications:
         scope = _in_scope(rule, subject)
         if not scope:
@@ -181,6 +194,11 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
 @hookimpl
 def mesoreg_checks() -> list[Check]:
     """The built-in contraindication check."""
-    return [Check(NAME, "patient facts against contraindication rules",
-                  check_contraindications, needs_patient=True)]
-
+    return [
+        Check(
+            NAME,
+            "patient facts against contraindication rules",
+            check_contraindications,
+            needs_patient=True,
+        )
+    ]

@@ -22,8 +22,11 @@ from mesoreg.hookspecs import hookimpl
 
 NAME = "doses"
 _DOSE_KINDS = (
-    LimitKind.CONCENTRATION, LimitKind.SESSION_AMOUNT, LimitKind.PER_KG,
-    LimitKind.INJECTIONS, LimitKind.SESSION_VOLUME,
+    LimitKind.CONCENTRATION,
+    LimitKind.SESSION_AMOUNT,
+    LimitKind.PER_KG,
+    LimitKind.INJECTIONS,
+    LimitKind.SESSION_VOLUME,
 )
 
 
@@ -33,8 +36,11 @@ def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
     preps = [prep for prep, _ in doses_of(subject, ingredient_id)]
     for _, group in groupby(limits, key=lambda x: x.kind):
         rules = list(group)
-        variants = [r for r in rules if r.with_ingredient and preps
-                    and all(p.has(r.with_ingredient) for p in preps)]
+        variants = [
+            r
+            for r in rules
+            if r.with_ingredient and preps and all(p.has(r.with_ingredient) for p in preps)
+        ]
         yield from variants or [r for r in rules if not r.with_ingredient]
 
 
@@ -52,9 +58,12 @@ def _concentration(subject: Subject, limit: Limit, name: str) -> Iterator[Outcom
             continue
         if value > limit.maximum.value:
             yield subject.finding(
-                limit, f"{name} {format_number(value)} {limit.maximum.unit} in '{prep.name}' "
-                       f"> {limit.maximum}", [limit.ingredient],
-                message=f"{name} is more concentrated than the maximum of {limit.maximum}.")
+                limit,
+                f"{name} {format_number(value)} {limit.maximum.unit} in '{prep.name}' "
+                f"> {limit.maximum}",
+                [limit.ingredient],
+                message=f"{name} is more concentrated than the maximum of {limit.maximum}.",
+            )
 
 
 def _session_amount(subject: Subject, limit: Limit, name: str) -> tuple[float, str] | Unchecked:
@@ -62,7 +71,7 @@ def _session_amount(subject: Subject, limit: Limit, name: str) -> tuple[float, s
     total = subject.session[limit.ingredient]
     if total.amount is None:
         return Unchecked(NAME, limit.id, f"{name}: amounts cannot be added: {total.problem}")
-    target = (limit.cap or limit.maximum)
+    target = limit.cap or limit.maximum
     assert target is not None
     unit = Dimension(target.dimension.numerator)
     try:
@@ -80,9 +89,11 @@ def _amount(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     assert limit.maximum is not None
     if value > limit.maximum.value:
         yield subject.finding(
-            limit, f"{name} {format_number(value)} {unit} this session > {limit.maximum}",
+            limit,
+            f"{name} {format_number(value)} {unit} this session > {limit.maximum}",
             [limit.ingredient],
-            message=f"{name} exceeds the maximum of {limit.maximum} per session.")
+            message=f"{name} exceeds the maximum of {limit.maximum} per session.",
+        )
 
 
 def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
@@ -92,8 +103,11 @@ def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
         yield NotRun(NAME, limit.id, "per-kg limit needs the patient's weight: no patient given")
         return
     if patient.weight is None or patient.weight.dimension != Dimension("mass"):
-        yield Unchecked(NAME, limit.id, f"{name} per-kg limit needs the patient's weight, "
-                                        "e.g. weight = \"70 kg\"")
+        yield Unchecked(
+            NAME,
+            limit.id,
+            f'{name} per-kg limit needs the patient\'s weight, e.g. weight = "70 kg"',
+        )
         return
     got = _session_amount(subject, limit, name)
     if isinstance(got, Unchecked):
@@ -109,24 +123,38 @@ def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
         return
     rate = f"{format_number(round(per_kg, 2))} {limit.maximum.unit}"
     if capped:
-        evidence = (f"{name} {format_number(value)} {unit} this session > {limit.cap} cap "
-                    f"({limit.maximum} × {format_number(kg)} kg = {format_number(allowed)} {unit})")
+        evidence = (
+            f"{name} {format_number(value)} {unit} this session > {limit.cap} cap "
+            f"({limit.maximum} × {format_number(kg)} kg = {format_number(allowed)} {unit})"
+        )
     else:
-        evidence = (f"{name} {format_number(value)} {unit} this session = {rate} > {limit.maximum} "
-                    f"(patient {format_number(kg)} kg)")
-    yield subject.finding(limit, evidence, [limit.ingredient],
-                          message=f"{name} exceeds the maximum dose for this patient's weight.")
+        evidence = (
+            f"{name} {format_number(value)} {unit} this session = {rate} > {limit.maximum} "
+            f"(patient {format_number(kg)} kg)"
+        )
+    yield subject.finding(
+        limit,
+        evidence,
+        [limit.ingredient],
+        message=f"{name} exceeds the maximum dose for this patient's weight.",
+    )
 
 
 def _injections(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     points = subject.formulation.use.points
     if points is None:
-        yield Unchecked(NAME, limit.id, f"{name} limits injections to {limit.count}; "
-                                        "needs use.points in the formulation")
+        yield Unchecked(
+            NAME,
+            limit.id,
+            f"{name} limits injections to {limit.count}; needs use.points in the formulation",
+        )
     elif limit.count is not None and points > limit.count:
-        yield subject.finding(limit, f"{points} injection points > {limit.count}",
-                              [limit.ingredient],
-                              message=f"Too many injections of {name} in one session.")
+        yield subject.finding(
+            limit,
+            f"{points} injection points > {limit.count}",
+            [limit.ingredient],
+            message=f"Too many injections of {name} in one session.",
+        )
 
 
 def _volume(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
@@ -134,8 +162,11 @@ def _volume(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     volume = session_volume(subject, limit.ingredient)
     if volume.value > limit.maximum.value:
         yield subject.finding(
-            limit, f"{_show(volume)} of preparations with {name} this session > {limit.maximum}",
-            [limit.ingredient], message=f"Too much volume of {name} in one session.")
+            limit,
+            f"{_show(volume)} of preparations with {name} this session > {limit.maximum}",
+            [limit.ingredient],
+            message=f"Too much volume of {name} in one session.",
+        )
 
 
 _KINDS = {
@@ -158,5 +189,6 @@ def check_doses(subject: Subject) -> Iterator[Outcome]:
 @hookimpl
 def mesoreg_checks() -> list[Check]:
     """The built-in dose-limit check."""
-    return [Check(NAME, "concentration, per-session, per-kg, injection and volume limits",
-                  check_doses)]
+    return [
+        Check(NAME, "concentration, per-session, per-kg, injection and volume limits", check_doses)
+    ]

@@ -25,6 +25,7 @@ _INERT = "vehicle"
 
 def _pairs(rule: Interaction, a: Ingredient, b: Ingredient) -> bool:
     """True when (a, b) fits the rule's two sides, in either order."""
+
     def side1(x: Ingredient) -> bool:
         return matches(x, rule.ingredients, rule.ingredient_classes)
 
@@ -57,10 +58,12 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
     syringe_rules = [r for r in catalog.interactions if r.same_syringe]
     seen: set[frozenset[str]] = set()
     for prep in subject.preparations:
-        ingredients = {d.ingredient.id: d.ingredient for d in prep.doses}
-        for a, b in combinations(sorted(ingredients.values(), key=lambda i: i.id), 2):
+        doses = sorted(prep.doses, key=lambda d: d.ingredient.id)
+        for first, second in combinations(doses, 2):
+            a, b = first.ingredient, second.ingredient
             pair = frozenset((a.id, b.id))
-            if pair in seen:
+            # actives of one product (lidocaine with epinephrine) come mixed by their maker
+            if a.id == b.id or pair in seen or first.product == second.product:
                 continue
             seen.add(pair)
             if any(_pairs(r, a, b) for r in syringe_rules):
@@ -71,10 +74,11 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
                 severity=Severity.INFO,
                 code="MR-IX-COMPATIBILITY-UNKNOWN",
                 rule="compatibility_not_established",
-                message=f"Compatibility of {a.name} and {b.name} in one syringe is not established.",
+                message=f"Compatibility of {a.name} and {b.name} in one syringe "
+                "is not established.",
                 advice="Check a compatibility reference or prepare them in separate syringes.",
                 evidence=f"{a.name} and {b.name} share '{prep.name}'; no compatibility data "
-                         "in the catalog",
+                "in the catalog",
                 evidence_level=Evidence.EXPERT_OPINION,
                 components=(a.id, b.id),
             )
@@ -100,13 +104,15 @@ def _medications(subject: Subject) -> Iterator[Outcome]:
     if patient is None:
         return
     for rule in rules:
-        involved = [i for i in subject.ingredients
-                    if matches(i, rule.ingredients, rule.ingredient_classes)]
+        involved = [
+            i for i in subject.ingredients if matches(i, rule.ingredients, rule.ingredient_classes)
+        ]
         if not involved:
             continue
         if patient.medications is None:
-            yield Unchecked(NAME, rule.id, "needs the patient's medications "
-                                           "('medications = []' if none)")
+            yield Unchecked(
+                NAME, rule.id, "needs the patient's medications ('medications = []' if none)"
+            )
             continue
         classes = medication_classes(subject, patient) or {}
         for med, med_classes in sorted(classes.items()):
@@ -126,5 +132,10 @@ def check_interactions(subject: Subject) -> Iterator[Outcome]:
 @hookimpl
 def mesoreg_checks() -> list[Check]:
     """The built-in interaction check."""
-    return [Check(NAME, "ingredient pairs, syringe compatibility and patient medications",
-                  check_interactions)]
+    return [
+        Check(
+            NAME,
+            "ingredient pairs, syringe compatibility and patient medications",
+            check_interactions,
+        )
+    ]

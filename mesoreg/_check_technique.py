@@ -43,15 +43,18 @@ def _route(subject: Subject, limit: Limit) -> Iterator[Outcome]:
     route = subject.formulation.use.route
     if route not in limit.routes:
         yield subject.finding(
-            limit, f"use.route is '{route}'; {_who(limit, subject)} is for "
-                   f"{' or '.join(limit.routes)} use only", [limit.ingredient],
-            message=f"{_who(limit, subject)} must not be given by the {route} route.")
+            limit,
+            f"use.route is '{route}'; {_who(limit, subject)} is for "
+            f"{' or '.join(limit.routes)} use only",
+            [limit.ingredient],
+            message=f"{_who(limit, subject)} must not be given by the {route} route.",
+        )
 
 
 def _depth(subject: Subject, limit: Limit) -> Iterator[Outcome]:
     depth = subject.formulation.use.depth
     if depth is None:
-        yield Unchecked(NAME, limit.id, "needs use.depth in the formulation, e.g. depth = \"2 mm\"")
+        yield Unchecked(NAME, limit.id, 'needs use.depth in the formulation, e.g. depth = "2 mm"')
         return
     low, high = limit.minimum, limit.maximum
     if depth.dimension != (low or high).dimension:  # type: ignore[union-attr]
@@ -59,8 +62,11 @@ def _depth(subject: Subject, limit: Limit) -> Iterator[Outcome]:
         return
     if (low and depth.value < low.value) or (high and depth.value > high.value):
         span = f"{low or '-'} to {high or '-'}"
-        yield subject.finding(limit, f"depth {depth} outside {span} for {_who(limit, subject)}",
-                              [limit.ingredient] if limit.ingredient else [])
+        yield subject.finding(
+            limit,
+            f"depth {depth} outside {span} for {_who(limit, subject)}",
+            [limit.ingredient] if limit.ingredient else [],
+        )
 
 
 def _interval(subject: Subject, limit: Limit) -> Iterator[Outcome]:
@@ -72,12 +78,17 @@ def _interval(subject: Subject, limit: Limit) -> Iterator[Outcome]:
     low = limit.minimum.value if limit.minimum else None
     high = limit.maximum.value if limit.maximum else None
     if (low is not None and days < low) or (high is not None and days > high):
-        bound = (f"less than {limit.minimum}" if low is not None and days < low
-                 else f"more than {limit.maximum}")
+        bound = (
+            f"less than {limit.minimum}"
+            if low is not None and days < low
+            else f"more than {limit.maximum}"
+        )
         yield subject.finding(
-            limit, f"{days} days since the previous session ({previous}): {bound}",
+            limit,
+            f"{days} days since the previous session ({previous}): {bound}",
             [limit.ingredient] if limit.ingredient else [],
-            message=f"Sessions of {_who(limit, subject)} are {format_number(days)} days apart.")
+            message=f"Sessions of {_who(limit, subject)} are {format_number(days)} days apart.",
+        )
 
 
 _KINDS = {LimitKind.ROUTE: _route, LimitKind.DEPTH: _depth, LimitKind.INTERVAL: _interval}

@@ -130,7 +130,9 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
     """Yield (key path, message) for every leaf error inside a cattrs error group."""
     if isinstance(exc, ClassValidationError | IterableValidationError):
         for sub, note in exc.group_exceptions()[0]:
-            step = f"[{note.index}]" if isinstance(note, IterableValidationNote) else f".{note.name}"
+            step = (
+                f"[{note.index}]" if isinstance(note, IterableValidationNote) else f".{note.name}"
+            )
             yield from _walk(sub, path + step)
         for sub in exc.group_exceptions()[1]:
             yield from _walk(sub, path)
@@ -138,11 +140,13 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
         known = list(field_names(exc.cl)) if attrs.has(exc.cl) else []
         for key in sorted(exc.extra_fields):
             close = difflib.get_close_matches(key, known, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else f" Allowed keys: {', '.join(known)}."
+            hint = (
+                f" Did you mean '{close[0]}'?" if close else f" Allowed keys: {', '.join(known)}."
+            )
             yield (f"{path}.{key}".lstrip("."), f"unknown key '{key}'.{hint}")
     elif isinstance(exc, KeyError):
-        key = exc.args[0] if exc.args else "?"
-        yield (f"{path}.{key}".lstrip("."), "required key is missing")
+        # the attribute note has already added the key to the path
+        yield (path.lstrip("."), "required key is missing")
     elif isinstance(exc, _TypeProblem | UnitError):
         yield (path.lstrip("."), str(exc))
     elif isinstance(exc, InputError):

@@ -8,7 +8,7 @@ while the catalog or the checks were collected are reported the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mesoreg._errors import PluginError
@@ -20,10 +20,17 @@ from mesoreg._report import Finding, NotRun, Report, Unchecked
 from mesoreg._subject import Outcome, Subject, resolve
 
 
-def _run(name: str, outcomes: Iterable[Outcome], findings: list[Finding],
-         unchecked: list[Unchecked], not_run: list[Unchecked], provider: str = "") -> None:
+def _run(
+    name: str,
+    run: Callable[[Subject], Iterable[Outcome]],
+    subject: Subject,
+    findings: list[Finding],
+    unchecked: list[Unchecked],
+    not_run: list[Unchecked],
+    provider: str = "",
+) -> None:
     try:
-        for outcome in outcomes:
+        for outcome in run(subject):
             if isinstance(outcome, Finding):
                 findings.append(outcome if outcome.check else _stamp(outcome, name, provider))
             elif isinstance(outcome, NotRun):
@@ -44,8 +51,13 @@ def _stamp(finding: Finding, check: str, provider: str) -> Finding:
     return attrs.evolve(finding, check=check, provider=finding.provider or provider)
 
 
-def _regional(subject: Subject, registry: Registry, findings: list[Finding],
-              unchecked: list[Unchecked], not_run: list[Unchecked]) -> list[str]:
+def _regional(
+    subject: Subject,
+    registry: Registry,
+    findings: list[Finding],
+    unchecked: list[Unchecked],
+    not_run: list[Unchecked],
+) -> list[str]:
     region = subject.context.region
     validators = registry.validators
     for failure in registry.failures_in("mesoreg_region_validators"):
@@ -55,12 +67,22 @@ def _regional(subject: Subject, registry: Registry, findings: list[Finding],
         return []
     mine = [v for v in validators if region in v.regions]
     if not mine:
-        unchecked.append(Unchecked("regulatory", region, f"no regulatory validator for region "
-                                                          f"{region} is installed"))
+        unchecked.append(
+            Unchecked(
+                "regulatory", region, f"no regulatory validator for region {region} is installed"
+            )
+        )
     for validator in mine:
-        _run(f"regulatory:{validator.name}", validator.run(subject), findings, unchecked,
-             not_run, provider=validator.name)
-    return [v.name for v in mine]
+        _run(
+            f"regulatory:{validator.name}",
+            validator.run,
+            subject,
+            findings,
+            unchecked,
+            not_run,
+            provider=validator.name,
+        )
+    return [f"regulatory:{v.name}" for v in mine]
 
 
 def check(
@@ -84,8 +106,7 @@ def check(
         patient = load_patient(patient)
     registry = registry or get_registry()
     catalog = registry.catalog
-    context = Context(date or dt.date.today(), region.upper() if region else None,
-                      previous_session)
+    context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
     subject = resolve(formulation, patient, context, catalog)
     findings: list[Finding] = []
     unchecked: list[Unchecked] = []
@@ -98,11 +119,16 @@ def check(
         if item.needs_patient and patient is None:
             not_run.append(NotRun(item.name, "*", "no patient given (use --patient FILE)"))
             continue
-        _run(item.name, item.run(subject), findings, unchecked, not_run)
+        _run(item.name, item.run, subject, findings, unchecked, not_run)
     used = _regional(subject, registry, findings, unchecked, not_run)
     if patient is None:
-        not_run.append(NotRun("patient", "*", "no patient given: patient-specific rules "
-                                              "(per-kg doses, medications) not run"))
+        not_run.append(
+            NotRun(
+                "patient",
+                "*",
+                "no patient given: patient-specific rules (per-kg doses, medications) not run",
+            )
+        )
     return Report(
         formulation=f"{formulation.id}@{formulation.version}",
         date=context.date,

@@ -50,18 +50,29 @@ def _check_version(data: Mapping[str, Any], kind: str, path: str) -> None:
     version = data.get("schema_version")
     if version is None:
         raise InputError(
-            [Problem("schema_version", "required key is missing",
-                     f"Add 'schema_version = {SCHEMA_VERSION}' at the top.")],
+            [
+                Problem(
+                    "schema_version",
+                    "required key is missing",
+                    f"Add 'schema_version = {SCHEMA_VERSION}' at the top.",
+                )
+            ],
             path=path,
         )
-    if isinstance(version, int) and not isinstance(version, bool) and (
-        version not in SUPPORTED_VERSIONS
+    if (
+        isinstance(version, int)
+        and not isinstance(version, bool)
+        and (version not in SUPPORTED_VERSIONS)
     ):
         supported = ", ".join(map(str, SUPPORTED_VERSIONS))
         raise InputError(
-            [Problem("schema_version",
-                     f"{kind} schema version {version} is not supported (supported: {supported}).",
-                     "Upgrade mesoreg to read newer files.")],
+            [
+                Problem(
+                    "schema_version",
+                    f"{kind} schema version {version} is not supported (supported: {supported}).",
+                    "Upgrade mesoreg to read newer files.",
+                )
+            ],
             path=path,
         )
 

@@ -98,7 +98,7 @@ class Formulation:
 
 @attrs.frozen
 class Medication:
-    """Something the patient takes; ``classes`` declares classes for a drug not in the vocabulary."""
+    """Something the patient takes; ``classes`` declares the classes of an unlisted drug."""
 
     name: str
     last_dose: dt.date | None = None

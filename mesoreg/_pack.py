@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from mesoreg._convert import structure
-from mesoreg._errors import InputError
+from mesoreg._errors import InputError, Problem
 from mesoreg._knowledge import Pack
 from mesoreg._load import parse_toml
 from mesoreg._version import __version__
@@ -55,19 +55,22 @@ def merge_files(parts: Iterable[Pack], name: str, version: str) -> Pack:
 def load_core_pack() -> Pack:
     """The built-in pack, read from ``mesoreg/catalog/*.toml``."""
     folder = importlib.resources.files("mesoreg") / "catalog"
-    parts, problems = [], []
+    parts: list[Pack] = []
+    problems: list[Problem] = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue
         try:
-            parts.append(parse_pack_file(
-                entry.read_text(encoding="utf-8"), f"mesoreg/catalog/{entry.name}",
-                CORE_PACK, __version__,
-            ))
+            parts.append(
+                parse_pack_file(
+                    entry.read_text(encoding="utf-8"),
+                    f"mesoreg/catalog/{entry.name}",
+                    CORE_PACK,
+                    __version__,
+                )
+            )
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
     return merge_files(parts, CORE_PACK, __version__)
-
-

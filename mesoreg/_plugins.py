@@ -47,7 +47,9 @@ def is_strict() -> bool:
     return os.environ.get("MESOREG_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
 
 
-def make_plugin_manager(plugins: Sequence[ModuleType | object] | None = None) -> pluggy.PluginManager:
+def make_plugin_manager(
+    plugins: Sequence[ModuleType | object] | None = None,
+) -> pluggy.PluginManager:
     """A plugin manager with the hookspecs and the built-in plugins (or ``plugins``)."""
     import importlib
 

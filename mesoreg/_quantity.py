@@ -15,6 +15,7 @@ ratios for adrenaline strengths (``1:100000`` = 1 g in 100,000 mL).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -93,7 +94,7 @@ _DENOMINATOR: Final[dict[str, tuple[str, float]]] = {
 }
 _DENOMINATOR_BASE: Final[dict[str, str]] = {"volume": "mL", "body_mass": "kg", "area": "cm2"}
 
-_NUMBER = r"[-+]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY_RE: Final = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
 _RATIO_RE: Final = re.compile(r"^\s*1\s*:\s*(\d[\d ,_]*)\s*$")
 
@@ -193,8 +194,9 @@ def parse_quantity(text: str) -> Quantity:
     A number without a unit, or a unit without a number, is an error.
     """
     if not isinstance(text, str):
-        raise UnitError(f"expected a quantity with its unit as a string, like '20 mg/mL' "
-                        f"(got {text!r})")
+        raise UnitError(
+            f"expected a quantity with its unit as a string, like '20 mg/mL' (got {text!r})"
+        )
     ratio = _RATIO_RE.match(text)
     if ratio:
         denominator = float(re.sub(r"[ ,_]", "", ratio.group(1)))
@@ -205,14 +207,25 @@ def parse_quantity(text: str) -> Quantity:
     match = _QUANTITY_RE.match(text)
     if match is None:
         if text.strip():
-            raise UnitError(f"{text!r} has a unit but no number; write the number too, e.g. '20 mg'")
+            raise UnitError(
+                f"{text!r} has a unit but no number; write the number too, e.g. '20 mg'"
+            )
         raise UnitError("empty quantity; write a number and its unit, e.g. '5 mL'")
     number, unit = match.groups()
+    if unit[:1] in ",'" or unit[:1].isdigit():
+        # "1,000 mg" could mean 1 or 1000: refuse rather than guess
+        raise UnitError(
+            f"{text!r}: write numbers with a point for decimals and no thousands "
+            "separators, e.g. '1000 mg' or '0.5 mL'"
+        )
     if not unit:
         raise UnitError(
-            f"{text!r} is a number without a unit; add its unit, e.g. '{number} mL' or '{number} mg'"
+            f"{text!r} is a number without a unit; add its unit, "
+            f"e.g. '{number} mL' or '{number} mg'"
         )
-    value = float(number.replace(",", "."))
+    value = float(number)
+    if not math.isfinite(value):
+        raise UnitError(f"{text!r} is not a finite number")
     try:
         dimension, factor = parse_unit(unit)
     except UnitError:

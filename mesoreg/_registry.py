@@ -51,8 +51,12 @@ class Registry:
         if clashes:
             from mesoreg._errors import Problem
 
-            raise InputError([Problem("mesoreg_checks", f"two checks are named '{n}'",
-                                      "Rename one of them.") for n in clashes])
+            raise InputError(
+                [
+                    Problem("mesoreg_checks", f"two checks are named '{n}'", "Rename one of them.")
+                    for n in clashes
+                ]
+            )
         return tuple(checks)
 
     @functools.cached_property

@@ -40,8 +40,15 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
         "evidence_level": finding.evidence_level.value,
         "components": list(finding.components),
         "sources": [
-            {"id": s.id, "title": s.title, "issuer": s.issuer, "date": s.date,
-             "kind": s.kind.value, "url": s.url, "doi": s.doi}
+            {
+                "id": s.id,
+                "title": s.title,
+                "issuer": s.issuer,
+                "date": s.date,
+                "kind": s.kind.value,
+                "url": s.url,
+                "doi": s.doi,
+            }
             for s in finding.sources
         ],
     }
@@ -103,8 +110,10 @@ def report_to_text(report: Report) -> str:
         lines += [f"  {u.check}: {u.rule}: {u.reason}" for u in report.unchecked]
     if report.not_run:
         lines += ["", "NOT RUN"]
-        lines += [f"  {u.check}: {u.reason}" if u.rule == "*" else f"  {u.check}: {u.rule}: {u.reason}"
-                  for u in report.not_run]
+        lines += [
+            f"  {u.check}: {u.reason}" if u.rule == "*" else f"  {u.check}: {u.rule}: {u.reason}"
+            for u in report.not_run
+        ]
     if not report.findings and not report.unchecked:
         lines += ["", "No findings."]
     return "\n".join(lines)

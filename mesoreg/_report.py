@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 
 import attrs
 
@@ -49,8 +50,14 @@ class Finding:
 
     def sort_key(self) -> tuple[int, str, str, tuple[str, ...], str, str]:
         """Severity first, then code, rule, components: never plugin or dict order."""
-        return (self.severity.rank, self.code, self.rule, self.components, self.evidence,
-                self.provider)
+        return (
+            self.severity.rank,
+            self.code,
+            self.rule,
+            self.components,
+            self.evidence,
+            self.provider,
+        )
 
 
 @attrs.frozen(order=True)
@@ -67,26 +74,32 @@ class NotRun(Unchecked):
     """A check not run by choice: no patient, no region or no previous session given."""
 
 
+def _sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=Finding.sort_key))
+
+
+def _sorted_gaps(gaps: Iterable[Unchecked]) -> tuple[Unchecked, ...]:
+    return tuple(sorted(set(gaps)))
+
+
+def _sorted_names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(names))
+
+
 @attrs.frozen
 class Report:
     """The result of checking one formulation for one patient, region and date."""
 
     formulation: str
     date: dt.date
-    findings: tuple[Finding, ...] = attrs.field(
-        converter=lambda f: tuple(sorted(f, key=Finding.sort_key))
-    )
-    unchecked: tuple[Unchecked, ...] = attrs.field(
-        default=(), converter=lambda u: tuple(sorted(set(u)))
-    )
+    findings: tuple[Finding, ...] = attrs.field(converter=_sorted_findings)
+    unchecked: tuple[Unchecked, ...] = attrs.field(default=(), converter=_sorted_gaps)
     #: checks not run by choice (no patient given, no region given, first session)
-    not_run: tuple[Unchecked, ...] = attrs.field(
-        default=(), converter=lambda u: tuple(sorted(set(u)))
-    )
+    not_run: tuple[Unchecked, ...] = attrs.field(default=(), converter=_sorted_gaps)
     patient: str | None = None
     region: str | None = None
-    checks: tuple[str, ...] = attrs.field(default=(), converter=lambda c: tuple(sorted(c)))
-    packs: tuple[str, ...] = attrs.field(default=(), converter=lambda c: tuple(sorted(c)))
+    checks: tuple[str, ...] = attrs.field(default=(), converter=_sorted_names)
+    packs: tuple[str, ...] = attrs.field(default=(), converter=_sorted_names)
 
     @property
     def verdict(self) -> Verdict:

@@ -33,6 +33,11 @@ class Dose:
     concentration: Quantity
     key_path: str
 
+    @property
+    def product(self) -> str:
+        """Key path of the component this dose comes from (co-ingredients share it)."""
+        return self.key_path.split(".co_ingredients")[0]
+
 
 @attrs.frozen
 class ResolvedPreparation:
@@ -126,14 +131,19 @@ def _resolve_preparation(
         problems.append(Problem(f"{base}.components", "a preparation needs at least one component"))
         return None
     if prep.per_session <= 0:
-        problems.append(Problem(f"{base}.per_session", f"must be more than 0 (got {prep.per_session})"))
+        problems.append(
+            Problem(f"{base}.per_session", f"must be more than 0 (got {prep.per_session})")
+        )
     total = Quantity(0.0, _VOLUME)
     doses: list[tuple[Ingredient, Quantity, str]] = []
     for j, comp in enumerate(prep.components):
         key = f"{base}.components[{j}]"
         if comp.volume.dimension != _VOLUME or comp.volume.value <= 0:
-            problems.append(Problem(f"{key}.volume", f"must be a positive volume like '2 mL' "
-                                                     f"(got '{comp.volume}')"))
+            problems.append(
+                Problem(
+                    f"{key}.volume", f"must be a positive volume like '2 mL' (got '{comp.volume}')"
+                )
+            )
             continue
         total = total + comp.volume
         actives = [(comp.ingredient, comp.strength, key)] + [
@@ -145,8 +155,13 @@ def _resolve_preparation(
             if ingredient is None:
                 problems.append(catalog.unknown_ingredient(name, f"{where}.ingredient"))
             if strength.dimension.denominator != "volume":
-                problems.append(Problem(f"{where}.strength", "must be a concentration like "
-                                        f"'20 mg/mL', '2 %' or '1:100000' (got '{strength}')"))
+                problems.append(
+                    Problem(
+                        f"{where}.strength",
+                        "must be a concentration like "
+                        f"'20 mg/mL', '2 %' or '1:100000' (got '{strength}')",
+                    )
+                )
             elif ingredient is not None:
                 doses.append((ingredient, strength * comp.volume, where))
     if problems:
@@ -156,8 +171,14 @@ def _resolve_preparation(
         per_session=prep.per_session,
         volume=total,
         doses=tuple(
-            Dose(ing, amount, Quantity(amount.value / total.value,
-                                       Dimension(amount.dimension.numerator, "volume")), key)
+            Dose(
+                ing,
+                amount,
+                Quantity(
+                    amount.value / total.value, Dimension(amount.dimension.numerator, "volume")
+                ),
+                key,
+            )
             for ing, amount, key in doses
         ),
     )
@@ -211,5 +232,3 @@ def doses_of(subject: Subject, ingredient_id: str) -> Iterator[tuple[ResolvedPre
         for dose in prep.doses:
             if dose.ingredient.id == ingredient_id:
                 yield prep, dose
-
-

@@ -31,7 +31,8 @@ def _date(text: str) -> dt.date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules.")
+        prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules."
+    )
     parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -39,18 +40,30 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("formulation", metavar="FORMULATION.toml")
     check.add_argument("--patient", metavar="PATIENT.toml")
     check.add_argument("--region", metavar="CC", help="ISO 3166 code, e.g. US, FR, BR")
-    check.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
-                       help="session date (default: today)")
-    check.add_argument("--previous-session", type=_date, metavar="YYYY-MM-DD",
-                       help="date of the patient's previous session")
-    check.add_argument("--fail-on", default="major", choices=[s.value for s in Severity],
-                       help="exit 1 when a finding is at least this severe (default: major)")
+    check.add_argument(
+        "--date", type=_date, metavar="YYYY-MM-DD", help="session date (default: today)"
+    )
+    check.add_argument(
+        "--previous-session",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="date of the patient's previous session",
+    )
+    check.add_argument(
+        "--fail-on",
+        default="major",
+        choices=[s.value for s in Severity],
+        help="exit 1 when a finding is at least this severe (default: major)",
+    )
     check.add_argument("--format", default="text", choices=["text", "json"])
 
     catalog = sub.add_parser("catalog", help="list, show and search the ingredient catalog")
     csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name, help_text in (("list", "list every ingredient"), ("show", "show one ingredient"),
-                            ("search", "find ingredients by name, alias or class")):
+    for name, help_text in (
+        ("list", "list every ingredient"),
+        ("show", "show one ingredient"),
+        ("search", "find ingredients by name, alias or class"),
+    ):
         action = csub.add_parser(name, help=help_text)
         if name == "show":
             action.add_argument("name", metavar="ID")
@@ -74,10 +87,22 @@ def _run_check(args: argparse.Namespace) -> int:
 
     region = args.region
     if region is not None and not (len(region) == 2 and region.isalpha()):
-        raise InputError([Problem("--region", f"'{region}' is not an ISO 3166 code",
-                                  "Use two letters, e.g. US, FR or BR.")])
-    report = check(args.formulation, args.patient, region=region, date=args.date,
-                   previous_session=args.previous_session)
+        raise InputError(
+            [
+                Problem(
+                    "--region",
+                    f"'{region}' is not an ISO 3166 code",
+                    "Use two letters, e.g. US, FR or BR.",
+                )
+            ]
+        )
+    report = check(
+        args.formulation,
+        args.patient,
+        region=region,
+        date=args.date,
+        previous_session=args.previous_session,
+    )
     print(report_to_json(report) if args.format == "json" else report_to_text(report))
     return _exit_code(report, Severity(args.fail_on))
 
@@ -93,8 +118,11 @@ def _run_catalog(args: argparse.Namespace) -> int:
         data = _listing.ingredient_detail(catalog, ingredient)
         text = _listing.ingredient_text(data)
     else:
-        found = (list(catalog.ingredients.values()) if args.action == "list"
-                 else catalog.search(args.text))
+        found = (
+            list(catalog.ingredients.values())
+            if args.action == "list"
+            else catalog.search(args.text)
+        )
         data = [_listing.ingredient_row(i) for i in found]
         text = _listing.table(data) if data else f"no ingredient matches '{args.text}'"
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.format == "json" else text)
