@@ -91,6 +91,7 @@ class Catalog:
     interactions: tuple[Interaction, ...]
     compatibilities: frozenset[frozenset[str]]
     limits: dict[str, tuple[Limit, ...]]
+    _interaction_index: dict[str, tuple[Interaction, ...]]
     _ingredient_index: _Index
     _drug_index: _Index
     _condition_index: _Index
@@ -152,11 +153,9 @@ class Catalog:
         """Dose and technique limits of one ingredient ('' for the general ones)."""
         return self.limits.get(ingredient_id, ())
 
-    def interactions_for(self, ingredient: Ingredient) -> Iterator[Interaction]:
-        """Interaction rules whose first side matches this ingredient."""
-        for rule in self.interactions:
-            if matches(ingredient, rule.ingredients, rule.ingredient_classes):
-                yield rule
+    def interactions_for(self, ingredient_id: str) -> tuple[Interaction, ...]:
+        """Interaction rules whose first side is this ingredient (by id or class); indexed."""
+        return self._interaction_index.get(ingredient_id, ())
 
     def is_compatible(self, a: str, b: str) -> bool:
         """True when published data says ``a`` and ``b`` may share a syringe."""
@@ -284,6 +283,27 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
             )
 
 
+def _index_interactions(
+    ingredients: Iterable[Ingredient], rules: Iterable[Interaction]
+) -> dict[str, tuple[Interaction, ...]]:
+    """Ingredient id -> the rules whose first side it matches, so checks never scan all rules."""
+    by_id: defaultdict[str, list[Interaction]] = defaultdict(list)
+    by_class: defaultdict[str, list[Interaction]] = defaultdict(list)
+    for rule in sorted(rules, key=lambda r: r.id):
+        for ingredient_id in rule.ingredients:
+            by_id[ingredient_id].append(rule)
+        for cls in rule.ingredient_classes:
+            by_class[cls].append(rule)
+    index: dict[str, tuple[Interaction, ...]] = {}
+    for ingredient in ingredients:
+        found = {r.id: r for r in by_id.get(ingredient.id, ())}
+        for cls in ingredient.classes:
+            found.update((r.id, r) for r in by_class.get(cls, ()))
+        if found:
+            index[ingredient.id] = tuple(found[k] for k in sorted(found))
+    return index
+
+
 def build_catalog(packs: Iterable[Pack]) -> Catalog:
     """Merge packs into one catalog; :class:`InputError` lists every clash and dangling id."""
     ordered = sorted(packs, key=lambda p: p.name)
@@ -304,6 +324,9 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
             frozenset(c.ingredients) for c in records["compatibilities"].values()
         ),
         limits={k: tuple(v) for k, v in limits.items()},
+        interaction_index=_index_interactions(
+            records["ingredients"].values(), records["interactions"].values()
+        ),
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
         drug_index=_build_index("drug", records["drugs"].values(), problems),
         condition_index=_build_index("condition", records["conditions"].values(), problems),

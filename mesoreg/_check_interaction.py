@@ -23,16 +23,16 @@ NAME = "interactions"
 _INERT = "vehicle"
 
 
+def _second_side(rule: Interaction, other: Ingredient) -> bool:
+    return rule.with_any or matches(other, rule.with_ingredients, rule.with_ingredient_classes)
+
+
 def _pairs(rule: Interaction, a: Ingredient, b: Ingredient) -> bool:
     """True when (a, b) fits the rule's two sides, in either order."""
-
-    def side1(x: Ingredient) -> bool:
-        return matches(x, rule.ingredients, rule.ingredient_classes)
-
-    def side2(x: Ingredient) -> bool:
-        return rule.with_any or matches(x, rule.with_ingredients, rule.with_ingredient_classes)
-
-    return (side1(a) and side2(b)) or (side1(b) and side2(a))
+    first = matches(a, rule.ingredients, rule.ingredient_classes) and _second_side(rule, b)
+    return first or (
+        matches(b, rule.ingredients, rule.ingredient_classes) and _second_side(rule, a)
+    )
 
 
 def _ingredient_pairs(subject: Subject) -> Iterator[Outcome]:
@@ -41,21 +41,26 @@ def _ingredient_pairs(subject: Subject) -> Iterator[Outcome]:
         for prep in subject.preparations
         for a, b in combinations(prep.doses, 2)
     }
-    rules = [r for r in subject.catalog.interactions if not _is_medication_rule(r)]
-    for a, b in combinations(subject.ingredients, 2):
-        for rule in rules:
-            if not _pairs(rule, a, b):
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for a in subject.ingredients:
+        for rule in subject.catalog.interactions_for(a.id):
+            if _is_medication_rule(rule):
                 continue
-            same = frozenset((a.id, b.id)) in together
-            if rule.same_syringe and not same:
-                continue
-            where = "in the same syringe" if same else "in the same session"
-            yield subject.finding(rule, f"{a.name} and {b.name} {where}", [a.id, b.id])
+            for b in subject.ingredients:
+                pair = frozenset((a.id, b.id))
+                if b.id == a.id or (rule.id, pair) in seen or not _second_side(rule, b):
+                    continue
+                seen.add((rule.id, pair))
+                same = pair in together
+                if rule.same_syringe and not same:
+                    continue
+                first, second = sorted((a, b), key=lambda i: i.id)
+                where = "in the same syringe" if same else "in the same session"
+                yield subject.finding(rule, f"{first.name} and {second.name} {where}", [a.id, b.id])
 
 
 def _compatibility(subject: Subject) -> Iterator[Outcome]:
     catalog = subject.catalog
-    syringe_rules = [r for r in catalog.interactions if r.same_syringe]
     seen: set[frozenset[str]] = set()
     for prep in subject.preparations:
         doses = sorted(prep.doses, key=lambda d: d.ingredient.id)
@@ -66,7 +71,8 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
             if a.id == b.id or pair in seen or first.product == second.product:
                 continue
             seen.add(pair)
-            if any(_pairs(r, a, b) for r in syringe_rules):
+            rules = (*catalog.interactions_for(a.id), *catalog.interactions_for(b.id))
+            if any(r.same_syringe and _pairs(r, a, b) for r in rules):
                 continue
             if _INERT in a.classes or _INERT in b.classes or catalog.is_compatible(a.id, b.id):
                 continue
@@ -99,22 +105,24 @@ def _takes(subject: Subject, rule: Interaction, med: str, classes: tuple[str, ..
 
 
 def _medications(subject: Subject) -> Iterator[Outcome]:
-    rules = [r for r in subject.catalog.interactions if _is_medication_rule(r)]
     patient = subject.patient
     if patient is None:
         return
-    for rule in rules:
-        involved = [
-            i for i in subject.ingredients if matches(i, rule.ingredients, rule.ingredient_classes)
-        ]
-        if not involved:
-            continue
+    involved_in: dict[str, list[Ingredient]] = {}
+    rules: dict[str, Interaction] = {}
+    for ingredient in subject.ingredients:
+        for rule in subject.catalog.interactions_for(ingredient.id):
+            if _is_medication_rule(rule):
+                rules[rule.id] = rule
+                involved_in.setdefault(rule.id, []).append(ingredient)
+    classes = medication_classes(subject, patient) or {}
+    for rule_id in sorted(rules):
+        rule, involved = rules[rule_id], involved_in[rule_id]
         if patient.medications is None:
             yield Unchecked(
                 NAME, rule.id, "needs the patient's medications ('medications = []' if none)"
             )
             continue
-        classes = medication_classes(subject, patient) or {}
         for med, med_classes in sorted(classes.items()):
             why = _takes(subject, rule, med, med_classes)
             if why:

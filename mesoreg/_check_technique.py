@@ -74,7 +74,7 @@ def _interval(subject: Subject, limit: Limit) -> Iterator[Outcome]:
     if previous is None:
         yield NotRun(NAME, limit.id, "no previous session date given: treated as a first session")
         return
-    days = (subject.context.date - previous).days  # type: ignore[operator]
+    days = (subject.context.date - previous).days
     low = limit.minimum.value if limit.minimum else None
     high = limit.maximum.value if limit.maximum else None
     if (low is not None and days < low) or (high is not None and days > high):

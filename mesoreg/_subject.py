@@ -10,6 +10,7 @@ amount is then unknown and the limits that need it are reported as not checked.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
@@ -72,14 +73,15 @@ class Subject:
     catalog: Catalog
     preparations: tuple[ResolvedPreparation, ...]
     session: dict[str, SessionAmount]
+    #: every distinct ingredient, in id order
+    ingredients: tuple[Ingredient, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        ingredients = tuple(s.ingredient for s in self.session.values())
+        object.__setattr__(self, "ingredients", ingredients)
 
     @property
-    def ingredients(self) -> tuple[Ingredient, ...]:
-        """Every distinct ingredient, in id order."""
-        return tuple(s.ingredient for s in self.session.values())
-
-    @property
-    def previous_session(self) -> object:
+    def previous_session(self) -> dt.date | None:
         """Date of the previous session from the context or the patient file, or None."""
         if self.context.previous_session is not None:
             return self.context.previous_session
@@ -103,6 +105,7 @@ class Subject:
             evidence_level=rule.evidence,
             components=tuple(sorted(set(components))),
             sources=self.catalog.cite(rule.sources),
+            note=rule.note,
             provider=rule.origin.split(" (")[0],
         )
 

@@ -1,0 +1,226 @@
+"""Contraindications: every seed rule, positive and negative, and fail-closed gaps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mesoreg import Verdict
+from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
+
+VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
+LIDOCAINE = formulation([("lidocaine", "1 %", "1 mL")])
+
+
+def codes(report):  # type: ignore[no-untyped-def]
+    return {f.code for f in report.findings}
+
+
+def unchecked_rules(report):  # type: ignore[no-untyped-def]
+    return {u.rule for u in report.unchecked}
+
+
+def test_healthy_patient_passes(registry):
+    report = check_with(VITAMINS, patient(), registry=registry)
+    assert report.verdict is Verdict.PASS
+    assert report.unchecked == ()
+
+
+@pytest.mark.parametrize(
+    ("born", "age", "flagged"),
+    [
+        (dt.date(2008, 11, 23), 17, True),  # turns 18 tomorrow
+        (dt.date(2008, 11, 22), 18, False),  # 18th birthday today
+        (dt.date(1951, 11, 22), 75, False),  # 75th birthday today
+        (dt.date(1950, 11, 23), 75, False),  # last day at 75
+        (dt.date(1950, 11, 22), 76, True),  # 76th birthday today
+    ],
+    ids=["17-day-before-18", "18-on-birthday", "75-on-birthday", "75-last-day", "76-on-birthday"],
+)
+def test_age_bounds_on_birthdays(registry, born, age, flagged):
+    assert patient(birth_date=born).age_on(DEFAULT_DATE) == age
+    report = check_with(VITAMINS, patient(birth_date=born), registry=registry)
+    assert ("MR-CI-AGE" in codes(report)) is flagged
+
+
+def test_age_17_is_contraindicated_and_76_is_moderate(registry):
+    young = check_with(VITAMINS, patient(birth_date=dt.date(2008, 11, 23)), registry=registry)
+    old = check_with(VITAMINS, patient(birth_date=dt.date(1950, 11, 22)), registry=registry)
+    assert [f.severity.value for f in young.findings] == ["contraindicated"]
+    assert young.findings[0].evidence == "age 17 on 2026-11-22 (born 2008-11-23) is under 18"
+    assert [f.severity.value for f in old.findings] == ["moderate"]
+    assert old.findings[0].evidence == "age 76 on 2026-11-22 (born 1950-11-22) is over 75"
+    assert young.verdict is Verdict.FAIL and old.verdict is Verdict.WARN
+
+
+def test_leap_day_birthday_counts_from_march_first(registry):
+    born = dt.date(2008, 2, 29)
+    assert patient(birth_date=born).age_on(dt.date(2026, 2, 28)) == 17
+    assert patient(birth_date=born).age_on(dt.date(2026, 3, 1)) == 18
+
+
+def test_missing_birth_date_is_not_checked(registry):
+    report = check_with(VITAMINS, patient(birth_date=None), registry=registry)
+    assert {"age_minimum", "age_maximum"} <= unchecked_rules(report)
+    assert report.verdict is Verdict.NOT_VALIDATED
+
+
+def test_stated_age_is_used_without_birth_date(registry):
+    report = check_with(VITAMINS, patient(birth_date=None, age=16), registry=registry)
+    assert "MR-CI-AGE" in codes(report)
+
+
+def test_pregnancy(registry):
+    assert "MR-CI-PREGNANCY" in codes(
+        check_with(VITAMINS, patient(pregnant=True), registry=registry)
+    )
+    assert "MR-CI-PREGNANCY" not in codes(check_with(VITAMINS, patient(), registry=registry))
+
+
+def test_unknown_pregnancy_is_not_checked_for_women_but_not_asked_of_men(registry):
+    woman = check_with(VITAMINS, patient(pregnant=None), registry=registry)
+    man = check_with(
+        VITAMINS, patient(pregnant=None, breastfeeding=None, sex="male"), registry=registry
+    )
+    assert "pregnancy" in unchecked_rules(woman)
+    assert woman.verdict is Verdict.NOT_VALIDATED
+    assert man.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(
+    ("condition", "code"),
+    [
+        ("insulin_dependent_diabetes", "MR-CI-DIABETES-INSULIN"),
+        ("type 1 diabetes", "MR-CI-DIABETES-INSULIN"),
+        ("severe_heart_disease", "MR-CI-HEART-DISEASE"),
+        ("cancer", "MR-CI-CANCER"),
+        ("history of stroke", "MR-CI-STROKE"),
+        ("cold sore", "MR-CI-HERPES"),
+        ("recurrent herpes", "MR-CI-HERPES-HISTORY"),
+        ("active skin disease", "MR-CI-SKIN-DISEASE"),
+        ("chronic kidney disease", "MR-CI-KIDNEY"),
+        ("Cirrhosis", "MR-CI-LIVER"),
+        ("cellulitis", "MR-CI-INFECTION-SITE"),
+    ],
+)
+def test_conditions(registry, condition, code):
+    report = check_with(VITAMINS, patient(conditions=[condition]), registry=registry)
+    assert code in codes(report)
+    assert report.verdict in (Verdict.FAIL, Verdict.WARN)
+
+
+def test_unknown_condition_is_not_checked_with_a_suggestion(registry):
+    report = check_with(VITAMINS, patient(conditions=["cirrhosys"]), registry=registry)
+    assert report.verdict is Verdict.NOT_VALIDATED
+    (gap,) = report.unchecked
+    assert gap.reason.startswith("condition 'cirrhosys' is not in the vocabulary")
+
+
+def test_conditions_left_out_are_not_checked(registry):
+    report = check_with(VITAMINS, patient(conditions=None), registry=registry)
+    assert "cancer" in unchecked_rules(report)
+
+
+def test_ingredient_scoped_rule_only_fires_with_its_ingredient(registry):
+    sick = patient(conditions=["heart block"])
+    assert "MR-CI-LIDOCAINE-HEART-BLOCK" in codes(check_with(LIDOCAINE, sick, registry=registry))
+    assert "MR-CI-LIDOCAINE-HEART-BLOCK" not in codes(check_with(VITAMINS, sick, registry=registry))
+
+
+@pytest.mark.parametrize(
+    ("medication", "code"),
+    [
+        ("Eliquis", "MR-CI-ANTICOAGULANT"),
+        ("warfarin", "MR-CI-ANTICOAGULANT"),
+        ("Plavix", "MR-CI-ANTIPLATELET"),
+        ("Cordarone", "MR-CI-ANTIARRHYTHMIC"),
+        ("Lantus", "MR-CI-DIABETES-INSULIN"),
+    ],
+)
+def test_medication_classes_by_brand_name(registry, medication, code):
+    report = check_with(VITAMINS, patient(medications=[{"name": medication}]), registry=registry)
+    assert code in codes(report)
+
+
+def test_brand_name_evidence_names_the_generic(registry):
+    report = check_with(VITAMINS, patient(medications=[{"name": "Cordarone"}]), registry=registry)
+    (finding,) = [f for f in report.findings if f.code == "MR-CI-ANTIARRHYTHMIC"]
+    assert finding.evidence == "Cordarone (Amiodarone) is antiarrhythmic"
+
+
+@pytest.mark.parametrize(
+    ("last_dose", "flagged"),
+    [
+        (DEFAULT_DATE - dt.timedelta(days=3), True),
+        (DEFAULT_DATE - dt.timedelta(days=7), True),
+        (DEFAULT_DATE - dt.timedelta(days=8), False),
+        (None, True),
+    ],
+    ids=["3-days", "7-days", "8-days", "no-date-means-current"],
+)
+def test_nsaid_within_seven_days(registry, last_dose, flagged):
+    med = {"name": "Advil"} | ({"last_dose": last_dose} if last_dose else {})
+    report = check_with(VITAMINS, patient(medications=[med]), registry=registry)
+    assert ("MR-CI-NSAID-7D" in codes(report)) is flagged
+
+
+def test_unknown_medication_is_not_checked_unless_classes_are_declared(registry):
+    unknown = check_with(VITAMINS, patient(medications=[{"name": "metformin"}]), registry=registry)
+    declared = check_with(
+        VITAMINS, patient(medications=[{"name": "metformin", "classes": []}]), registry=registry
+    )
+    assert unknown.verdict is Verdict.NOT_VALIDATED
+    assert declared.verdict is Verdict.PASS
+
+
+def test_declared_class_triggers_rules(registry):
+    med = {"name": "some new anticoagulant", "classes": ["anticoagulant"]}
+    report = check_with(VITAMINS, patient(medications=[med]), registry=registry)
+    assert "MR-CI-ANTICOAGULANT" in codes(report)
+
+
+@pytest.mark.parametrize(
+    ("allergy", "formula"),
+    [
+        ("lidocaine", LIDOCAINE),
+        ("Xylocaine", LIDOCAINE),
+        ("amide local anaesthetics", LIDOCAINE),
+        ("ethylenediamine", formulation([("aminophylline", "25 mg/mL", "1 mL")])),
+        (
+            "sulphites",
+            formulation(
+                [
+                    {
+                        "ingredient": "lidocaine",
+                        "strength": "2 %",
+                        "volume": "1 mL",
+                        "co_ingredients": [{"ingredient": "adrenaline", "strength": "1:100000"}],
+                    }
+                ]
+            ),
+        ),
+    ],
+    ids=["id", "brand", "class", "component", "component-in-co-ingredient"],
+)
+def test_allergy_through_aliases_components_and_classes(registry, allergy, formula):
+    report = check_with(formula, patient(allergies=[allergy]), registry=registry)
+    assert "MR-CI-ALLERGY" in codes(report)
+    assert report.verdict is Verdict.FAIL
+
+
+def test_allergy_to_something_absent_passes(registry):
+    report = check_with(VITAMINS, patient(allergies=["lidocaine"]), registry=registry)
+    assert "MR-CI-ALLERGY" not in codes(report)
+    assert report.verdict is Verdict.PASS
+
+
+def test_unknown_allergen_is_not_checked(registry):
+    report = check_with(VITAMINS, patient(allergies=["lidocane"]), registry=registry)
+    assert report.verdict is Verdict.NOT_VALIDATED
+
+
+def test_no_patient_lists_patient_checks_as_not_run(registry):
+    report = check_with(VITAMINS, None, registry=registry)
+    assert report.verdict is Verdict.PASS
+    assert "contraindications" in {n.check for n in report.not_run}

@@ -1,0 +1,138 @@
+"""Dose limits: concentration, session amount, per-kg with caps, injections, volume."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from mesoreg import Context, Verdict
+from mesoreg._subject import resolve
+from mesoreg.testing import check_with, formulation, patient
+
+
+def findings(report, code):  # type: ignore[no-untyped-def]
+    return [f for f in report.findings if f.code == code]
+
+
+LIDO = "MR-DOSE-LIDOCAINE-PER-KG"
+
+
+def test_lidocaine_over_per_kg_only_when_summed_across_syringes(registry):
+    one = formulation([("lidocaine", "2 %", "6 mL")])  # 120 mg
+    two = formulation([("lidocaine", "2 %", "6 mL")], [("lignocaine", "2 %", "6 mL")])  # 240 mg
+    light = patient(weight="50 kg")  # 4.5 mg/kg -> 225 mg
+    assert findings(check_with(one, light, registry=registry), LIDO) == []
+    (finding,) = findings(check_with(two, light, registry=registry), LIDO)
+    assert finding.evidence == (
+        "Lidocaine hydrochloride 240 mg this session = 4.8 mg/kg > 4.5 mg/kg (patient 50 kg)"
+    )
+    assert finding.severity.value == "major"
+    assert [s.id for s in finding.sources] == ["xylocaine_pi"]
+
+
+def test_repeats_in_a_session_are_counted(registry):
+    f = formulation([("lidocaine", "2 %", "6 mL")], per_session=2)  # 240 mg
+    report = check_with(f, patient(weight="50 kg"), registry=registry)
+    assert len(findings(report, LIDO)) == 1
+
+
+def test_absolute_cap_applies_to_heavy_patients(registry):
+    f = formulation([("lidocaine", "2 %", "16 mL")])  # 320 mg; 4.5 x 100 kg = 450 mg
+    (finding,) = findings(check_with(f, patient(weight="100 kg"), registry=registry), LIDO)
+    assert finding.evidence == (
+        "Lidocaine hydrochloride 320 mg this session > 300 mg cap (4.5 mg/kg × 100 kg = 450 mg)"
+    )
+
+
+def test_epinephrine_raises_the_limit_only_when_in_every_syringe(registry):
+    with_epi = {
+        "ingredient": "lidocaine",
+        "strength": "2 %",
+        "volume": "15 mL",
+        "co_ingredients": [{"ingredient": "epinephrine", "strength": "1:100000"}],
+    }
+    plain = ("lidocaine", "2 %", "1 mL")
+    heavy = patient(weight="80 kg")  # plain cap 300 mg; with epinephrine 7 x 80 = 560 -> 500
+    assert findings(check_with(formulation([with_epi]), heavy, registry=registry), LIDO) == []
+    mixed = formulation([with_epi], [plain])  # 320 mg, one syringe without epinephrine
+    (finding,) = findings(check_with(mixed, heavy, registry=registry), LIDO)
+    assert finding.rule == "lidocaine_plain_per_kg"
+
+
+def test_two_percent_is_twenty_mg_per_ml(registry):
+    f = formulation([("lidocaine", "2 %", "5 mL")])
+    report = check_with(f, None, registry=registry)
+    assert report.verdict is Verdict.PASS
+    subject = resolve(f, None, Context(dt.date(2026, 11, 22)), registry.catalog)
+    assert subject.session["lidocaine"].amount.value == 100.0
+    assert subject.preparations[0].doses[0].concentration.value == 20.0
+
+
+def test_per_kg_limit_without_weight_is_not_checked(registry):
+    f = formulation([("lidocaine", "1 %", "1 mL")])
+    report = check_with(f, patient(weight=None), registry=registry)
+    assert report.verdict is Verdict.NOT_VALIDATED
+    assert {u.rule for u in report.unchecked} == {"lidocaine_plain_per_kg"}
+
+
+def test_per_kg_limit_without_patient_is_not_run(registry):
+    report = check_with(formulation([("lidocaine", "1 %", "1 mL")]), None, registry=registry)
+    assert report.verdict is Verdict.PASS
+    assert "lidocaine_plain_per_kg" in {n.rule for n in report.not_run}
+
+
+def test_iu_amount_is_refused_for_a_mg_limit(registry):
+    f = formulation([("procaine", "100 [iU]/mL", "1 mL")])
+    report = check_with(f, None, registry=registry)
+    assert report.verdict is Verdict.NOT_VALIDATED
+    (gap,) = report.unchecked
+    assert gap.rule == "procaine_session_amount"
+    assert "never convert to mass" in gap.reason
+
+
+def test_amounts_in_different_units_are_not_added(registry):
+    f = formulation([("procaine", "10 mg/mL", "1 mL")], [("procaine", "10 [iU]/mL", "1 mL")])
+    report = check_with(f, None, registry=registry)
+    (gap,) = report.unchecked
+    assert gap.reason.startswith("Procaine hydrochloride: amounts cannot be added")
+
+
+def test_session_amount_limit(registry):
+    over = formulation([("procaine", "2 %", "31 mL")])  # 620 mg
+    under = formulation([("procaine", "2 %", "30 mL")])  # 600 mg
+    assert findings(check_with(over, None, registry=registry), "MR-DOSE-PROCAINE-SESSION")
+    assert not findings(check_with(under, None, registry=registry), "MR-DOSE-PROCAINE-SESSION")
+
+
+def test_concentration_limit_uses_the_final_mixture(registry):
+    neat = formulation([("deoxycholic acid", "20 mg/mL", "2 mL")], use={"route": "subcutaneous"})
+    diluted = formulation(
+        [("deoxycholic acid", "20 mg/mL", "1 mL"), ("saline", "0.9 %", "1 mL")],
+        use={"route": "subcutaneous"},
+    )
+    code = "MR-DOSE-DEOXYCHOLIC-CONCENTRATION"
+    (finding,) = findings(check_with(neat, None, registry=registry), code)
+    assert finding.evidence == "Deoxycholic acid 20 mg/mL in 'syringe 1' > 10 mg/mL"
+    assert not findings(check_with(diluted, None, registry=registry), code)
+
+
+def test_injection_count_and_volume(registry):
+    f = formulation(
+        [("Kybella", "10 mg/mL", "6 mL")],
+        per_session=2,
+        use={"route": "subcutaneous", "points": 60},
+    )
+    report = check_with(f, None, registry=registry)
+    got = {f.code: f.evidence for f in report.findings}
+    assert got["MR-DOSE-DEOXYCHOLIC-INJECTIONS"] == "60 injection points > 50"
+    assert got["MR-DOSE-DEOXYCHOLIC-VOLUME"] == (
+        "12 mL of preparations with Deoxycholic acid this session > 10 mL"
+    )
+
+
+def test_injection_limit_without_points_is_not_checked(registry):
+    f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
+    f = attrs.evolve(f, use=attrs.evolve(f.use, points=None))
+    report = check_with(f, None, registry=registry)
+    assert "deoxycholic_acid_injections" in {u.rule for u in report.unchecked}

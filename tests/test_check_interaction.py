@@ -1,0 +1,110 @@
+"""Interactions: ingredient pairs, same-syringe incompatibility, compatibility, medications."""
+
+from __future__ import annotations
+
+from mesoreg import Severity, Verdict
+from mesoreg.testing import check_with, formulation, patient
+
+
+def codes(report):  # type: ignore[no-untyped-def]
+    return {f.code for f in report.findings}
+
+
+HA = ("hyaluronic acid", "20 mg/mL", "1 mL")
+HYAL = ("hyaluronidase", "150 [USP'U]/mL", "1 mL")
+LIDO = ("lidocaine", "1 %", "1 mL")
+
+
+def test_same_syringe_incompatibility_only_in_one_syringe(registry):
+    together = formulation([HA, HYAL])
+    apart = formulation([HA], [HYAL])
+    code = "MR-IX-HYALURONIDASE-HYALURONIC-ACID"
+    assert code in codes(check_with(together, None, registry=registry))
+    assert code not in codes(check_with(apart, None, registry=registry))
+
+
+def test_session_interaction_across_syringes(registry):
+    report = check_with(formulation([HYAL], [LIDO]), None, registry=registry)
+    (finding,) = [f for f in report.findings if f.code == "MR-IX-HYALURONIDASE-ANAESTHETIC"]
+    assert finding.evidence == "Hyaluronidase and Lidocaine hydrochloride in the same session"
+    assert finding.components == ("hyaluronidase", "lidocaine")
+
+
+def test_two_local_anaesthetics_are_additive(registry):
+    report = check_with(formulation([LIDO], [("procaine", "1 %", "1 mL")]), None, registry=registry)
+    assert "MR-IX-LOCAL-ANAESTHETICS-ADDITIVE" in codes(report)
+
+
+def test_unknown_compatibility_is_an_info_finding_never_silence(registry):
+    report = check_with(
+        formulation([("pyridoxine", "100 mg/mL", "1 mL"), ("biotin", "5 mg/mL", "1 mL")]),
+        None,
+        registry=registry,
+    )
+    (finding,) = report.findings
+    assert finding.severity is Severity.INFO
+    assert finding.code == "MR-IX-COMPATIBILITY-UNKNOWN"
+    assert report.verdict is Verdict.PASS
+
+
+def test_vehicles_and_co_ingredients_need_no_compatibility_data(registry):
+    lido_epi = {
+        "ingredient": "lidocaine",
+        "strength": "2 %",
+        "volume": "1 mL",
+        "co_ingredients": [{"ingredient": "epinephrine", "strength": "1:200000"}],
+    }
+    report = check_with(
+        formulation([lido_epi, ("saline", "0.9 %", "1 mL")]), None, registry=registry
+    )
+    assert "MR-IX-COMPATIBILITY-UNKNOWN" not in codes(report)
+
+
+def test_admixture_of_deoxycholic_acid_with_anything(registry):
+    f = formulation(
+        [("Kybella", "10 mg/mL", "1 mL"), ("saline", "0.9 %", "1 mL")],
+        use={"route": "subcutaneous"},
+    )
+    assert "MR-IX-DEOXYCHOLIC-ADMIXTURE" in codes(check_with(f, None, registry=registry))
+
+
+def test_medication_interaction_through_brand_name(registry):
+    f = formulation([("aminophylline", "25 mg/mL", "1 mL")])
+    report = check_with(f, patient(medications=[{"name": "Luvox"}]), registry=registry)
+    (finding,) = [x for x in report.findings if x.code == "MR-IX-THEOPHYLLINE-CYP1A2"]
+    assert finding.evidence == "Aminophylline with Luvox (cyp1a2 inhibitor)"
+    assert finding.severity is Severity.MAJOR
+
+
+def test_medication_interaction_with_a_particular_drug(registry):
+    report = check_with(
+        formulation([LIDO]), patient(medications=[{"name": "Pacerone"}]), registry=registry
+    )
+    assert "MR-IX-LIDOCAINE-AMIODARONE" in codes(report)
+
+
+def test_epinephrine_with_maoi(registry):
+    lido_epi = {
+        "ingredient": "lidocaine",
+        "strength": "2 %",
+        "volume": "1 mL",
+        "co_ingredients": [{"ingredient": "adrenaline", "strength": "1:100000"}],
+    }
+    report = check_with(
+        formulation([lido_epi]), patient(medications=[{"name": "Nardil"}]), registry=registry
+    )
+    assert "MR-IX-EPINEPHRINE-MAOI" in codes(report)
+    plain = check_with(
+        formulation([LIDO]), patient(medications=[{"name": "Nardil"}]), registry=registry
+    )
+    assert "MR-IX-EPINEPHRINE-MAOI" not in codes(plain)
+
+
+def test_medication_rules_need_the_medication_list(registry):
+    report = check_with(
+        formulation([("caffeine", "20 mg/mL", "1 mL")]),
+        patient(medications=None),
+        registry=registry,
+    )
+    assert "caffeine_cyp1a2_inhibitor" in {u.rule for u in report.unchecked}
+    assert report.verdict is Verdict.NOT_VALIDATED

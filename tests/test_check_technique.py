@@ -1,0 +1,76 @@
+"""Technique and schedule: depth, route and the interval between sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mesoreg import Verdict
+from mesoreg.testing import DEFAULT_DATE, check_with, formulation
+
+VITAMINS = [("pyridoxine", "100 mg/mL", "1 mL")]
+
+
+def codes(report):  # type: ignore[no-untyped-def]
+    return {f.code for f in report.findings}
+
+
+@pytest.mark.parametrize(
+    ("depth", "flagged"),
+    [("0.5 mm", True), ("1 mm", False), ("4 mm", False), ("4.5 mm", True), ("0.3 cm", False)],
+)
+def test_intradermal_depth_within_one_to_four_mm(registry, depth, flagged):
+    report = check_with(formulation(VITAMINS, use={"depth": depth}), None, registry=registry)
+    assert ("MR-TECH-DEPTH" in codes(report)) is flagged
+
+
+def test_depth_rule_does_not_cover_subcutaneous_use(registry):
+    f = formulation(VITAMINS, use={"depth": "10 mm", "route": "subcutaneous"})
+    assert "MR-TECH-DEPTH" not in codes(check_with(f, None, registry=registry))
+
+
+def test_missing_depth_is_not_checked(registry):
+    import attrs
+
+    f = formulation(VITAMINS)
+    f = attrs.evolve(f, use=attrs.evolve(f.use, depth=None))
+    report = check_with(f, None, registry=registry)
+    assert report.verdict is Verdict.NOT_VALIDATED
+
+
+def test_ingredient_route_rule(registry):
+    f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "intradermal"})
+    report = check_with(f, None, registry=registry)
+    assert "MR-TECH-DEOXYCHOLIC-ROUTE" in codes(report)
+    assert report.verdict is Verdict.FAIL
+
+
+@pytest.mark.parametrize(
+    ("days", "code"),
+    [(5, "MR-TECH-INTERVAL-SHORT"), (7, None), (14, None), (20, "MR-TECH-INTERVAL-LONG")],
+)
+def test_sessions_seven_to_fourteen_days_apart(registry, days, code):
+    previous = DEFAULT_DATE - dt.timedelta(days=days)
+    report = check_with(formulation(VITAMINS), None, registry=registry, previous_session=previous)
+    found = codes(report) & {"MR-TECH-INTERVAL-SHORT", "MR-TECH-INTERVAL-LONG"}
+    assert found == ({code} if code else set())
+
+
+def test_ingredient_interval_overrides_the_general_one(registry):
+    f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
+    three_weeks = check_with(
+        f, None, registry=registry, previous_session=DEFAULT_DATE - dt.timedelta(days=21)
+    )
+    six_weeks = check_with(
+        f, None, registry=registry, previous_session=DEFAULT_DATE - dt.timedelta(days=42)
+    )
+    assert "MR-TECH-DEOXYCHOLIC-INTERVAL" in codes(three_weeks)
+    assert "MR-TECH-INTERVAL-LONG" not in codes(six_weeks)
+    assert "MR-TECH-DEOXYCHOLIC-INTERVAL" not in codes(six_weeks)
+
+
+def test_without_a_previous_session_the_interval_is_not_run(registry):
+    report = check_with(formulation(VITAMINS), None, registry=registry)
+    assert report.verdict is Verdict.PASS
+    assert "session_interval_minimum" in {n.rule for n in report.not_run}

@@ -1,0 +1,262 @@
+"""The command line: exit codes, text and JSON output, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FORMULATIONS, PATIENTS, ROOT
+
+from mesoreg import __version__
+from mesoreg.cli import main
+
+ANNA = str(PATIENTS / "anna.toml")
+DATE = "2026-11-22"
+BY_NAME = {p.parent.name: str(p) for p in FORMULATIONS}
+
+BAD_FORMULATION = """\
+schema_version = 1
+id = "x"
+version = 1
+title = "t"
+
+[use]
+area = "face"
+technique = "nappage"
+
+[[preparations]]
+name = "syringe"
+per_session = 1
+
+[[preparations.components]]
+ingredient = "lidocane"
+strength = "1 %"
+volume = "1 mL"
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def check_anna(capsys: pytest.CaptureFixture[str], name: str, *extra: str) -> tuple[int, str, str]:
+    return run(capsys, "check", BY_NAME[name], "--patient", ANNA, "--date", DATE, *extra)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("face-revitalisation", 0),
+        ("hair-scalp", 0),
+        ("lipo-abdomen", 1),
+        ("cellulite-thighs", 0),
+    ],
+)
+def test_check_exit_codes(capsys: pytest.CaptureFixture[str], name: str, code: int) -> None:
+    exit_code, out, err = check_anna(capsys, name)
+    assert exit_code == code
+    assert err == ""
+    assert f"{name}@1 for anna" in out.splitlines()[0]
+
+
+def test_check_lipo_abdomen_reports_a_major_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check_anna(capsys, "lipo-abdomen", "--format", "json")
+    report = json.loads(out)
+    assert code == 1
+    assert any(f["severity"] in ("major", "contraindicated") for f in report["findings"])
+
+
+@pytest.mark.parametrize("path", FORMULATIONS, ids=lambda p: p.parent.name)
+def test_check_json(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    argv = ["check", str(path), "--patient", ANNA, "--date", DATE, "--format", "json"]
+    code, out, err = run(capsys, *argv)
+    assert code in (0, 1)
+    assert err == ""
+    report = json.loads(out)
+    assert {"report_schema_version", "verdict", "findings", "unchecked", "not_run"} <= set(report)
+    assert report["report_schema_version"] == 1
+    assert report["date"] == DATE
+    assert report["formulation"] == f"{path.parent.name}@1"
+    for finding in report["findings"]:
+        assert finding["fhir_severity"] in ("high", "moderate", "low")
+        assert finding["cds_indicator"] in ("critical", "warning", "info")
+        expected_fhir = {"contraindicated": "high", "major": "high", "moderate": "moderate"}
+        assert finding["fhir_severity"] == expected_fhir.get(finding["severity"], "low")
+
+
+def test_fail_on_minor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_anna(capsys, "cellulite-thighs")[0] == 0
+    code, out, _ = check_anna(capsys, "cellulite-thighs", "--fail-on", "minor")
+    assert code == 1
+    assert "MR-IX-LIPOLYTIC-ANAESTHETIC" in out
+
+
+def test_fail_on_contraindicated_lets_lower_findings_pass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    extra = ["--fail-on", "contraindicated", "--format", "json"]
+    code, out, _ = check_anna(capsys, "lipo-abdomen", *extra)
+    severities = {f["severity"] for f in json.loads(out)["findings"]}
+    assert "major" in severities
+    assert "contraindicated" not in severities
+    assert code == 0
+
+
+def test_unknown_ingredient(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD_FORMULATION, encoding="utf-8")
+    code, out, err = run(capsys, "check", str(path), "--date", DATE)
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"error: {path}: preparations[0].components[0].ingredient: unknown ingredient "
+        "'lidocane'. Did you mean 'lidocaine'? Run 'mesoreg catalog search lidoc'.\n"
+    )
+
+
+def test_malformed_toml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('schema_version = 1\nid = "x\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", str(path))
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert err == (
+        f"error: {path}: not valid TOML: Illegal character '\\n' (at line 2, column 8). "
+        "Fix the syntax at that line.\n"
+    )
+
+
+def test_several_problems_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        BAD_FORMULATION.replace("\nversion = 1", '\nversion = "1"').replace(
+            'volume = "1 mL"', "volume = 1"
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "check", str(path))
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith(f"error: {path}: ") for line in lines)
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    code, _, err = run(capsys, "check", str(path))
+    assert code == 2
+    assert err == f"error: {path}: file not found; check the path\n"
+
+
+def test_bad_region(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", BY_NAME["hair-scalp"], "--region", "USA")
+    assert code == 2
+    assert (
+        err
+        == "error: --region: 'USA' is not an ISO 3166 code Use two letters, e.g. US, FR or BR.\n"
+    )
+
+
+def test_bad_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check", BY_NAME["hair-scalp"], "--date", "22/11/2026"])
+    assert info.value.code == 2
+    assert "'22/11/2026' is not a date like 2026-11-22" in capsys.readouterr().err
+
+
+# -- catalog -------------------------------------------------------------------
+
+
+def test_catalog_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "list")
+    assert code == 0
+    ids = [line.split()[0] for line in out.splitlines()]
+    assert ids == sorted(ids)
+    assert {"lidocaine", "deoxycholic_acid", "cyanocobalamin"} <= set(ids)
+
+
+def test_catalog_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "list", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    assert all(set(row) == {"id", "name", "classes", "aliases"} for row in rows)
+    assert "lignocaine" in next(r for r in rows if r["id"] == "lidocaine")["aliases"]
+
+
+def test_catalog_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "show", "lidocaine")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Lidocaine hydrochloride (lidocaine)"
+    assert "  identifiers: UNII 98PI200987, CAS 137-58-6, ATC N01BB02, C01BB01" in lines
+    assert any("MR-DOSE-LIDOCAINE-PER-KG" in line for line in lines)
+    assert any(line.startswith("    xylocaine_pi: ") for line in lines)
+
+
+def test_catalog_show_by_alias_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "show", "LIGNOCAINE", "--format", "json")
+    detail = json.loads(out)
+    assert code == 0
+    assert detail["id"] == "lidocaine"
+    assert detail["identifiers"]["cas"] == "137-58-6"
+    assert all(set(detail["sources"]) >= set(rule["sources"]) for rule in detail["rules"])
+
+
+def test_catalog_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "catalog", "show", "lidocane")
+    assert code == 2
+    assert out == ""
+    assert err == (
+        "error: lidocane: unknown ingredient 'lidocane'. Did you mean 'lidocaine'? "
+        "Run 'mesoreg catalog search lidoc'.\n"
+    )
+
+
+def test_catalog_search(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "search", "deoxy")
+    assert code == 0
+    assert out == "deoxycholic_acid  Deoxycholic acid  [lipolytic, bile_acid]\n"
+
+
+def test_catalog_search_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "search", "deoxy", "--format", "json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["id"] for r in rows] == ["deoxycholic_acid"]
+    assert "Kybella" in rows[0]["aliases"]
+
+
+def test_catalog_search_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "catalog", "search", "zzzz") == (0, "no ingredient matches 'zzzz'\n", "")
+
+
+def test_catalog_search_nothing_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "catalog", "search", "zzzz", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
+# -- version ---------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"mesoreg {__version__}\n"
+
+
+def test_python_m_mesoreg_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mesoreg", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"mesoreg {__version__}\n", "")
