@@ -75,8 +75,7 @@ def main() -> None:
 
     rows = [
         ("(a) check in-process / tomllib.loads(formulation)", checked, parse, 1.0),
-        ("(a') check in-process / tomllib.loads(formulation + patient)", checked, parse_both,
-         1.0),
+        ("(a') check in-process / tomllib.loads(formulation + patient)", checked, parse_both, 1.0),
     ]
     exe = shutil.which("mesoreg") or ""
     cold = median_run([exe, "check", str(EXAMPLE), "--patient", str(PATIENT)], args.repeat)
@@ -92,8 +91,10 @@ def main() -> None:
     print(f"{'measure':<62} {'ours':>10} {'floor':>10} {'ratio':>7} {'goal':>6}")
     for name, ours, floor, goal in rows:
         goal_text = f"{goal:.1f}x" if goal else "-"
-        print(f"{name:<62} {ours * 1e3:>8.3f}ms {floor * 1e3:>8.3f}ms {ours / floor:>6.2f}x "
-              f"{goal_text:>6}")
+        print(
+            f"{name:<62} {ours * 1e3:>8.3f}ms {floor * 1e3:>8.3f}ms {ours / floor:>6.2f}x "
+            f"{goal_text:>6}"
+        )
 
 
 if __name__ == "__main__":

@@ -182,12 +182,13 @@ def _collect(packs: Sequence[Pack], kind: str, problems: list[Problem]) -> dict[
                 else record
             )
             previous = seen.get(record.id)
-            if previous is not None and previous != record:
+            # a source may be restated word for word by another pack; any other record may not
+            if previous is not None and (kind != "sources" or previous != record):
                 where = getattr(previous, "origin", "") or "another pack"
                 problems.append(
                     Problem(
                         f"{kind}.{record.id}",
-                        f"duplicate id '{record.id}': also defined in {where}",
+                        f"duplicate id '{record.id}': also defined in {where}.",
                         "Rename one of them or declare an override.",
                         path=getattr(record, "origin", "") or pack.name,
                     )

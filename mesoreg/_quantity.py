@@ -212,7 +212,7 @@ def parse_quantity(text: str) -> Quantity:
             )
         raise UnitError("empty quantity; write a number and its unit, e.g. '5 mL'")
     number, unit = match.groups()
-    if unit[:1] in ",'" or unit[:1].isdigit():
+    if unit and (unit[0] in ",'" or unit[0].isdigit()):
         # "1,000 mg" could mean 1 or 1000: refuse rather than guess
         raise UnitError(
             f"{text!r}: write numbers with a point for decimals and no thousands "
@@ -226,6 +226,8 @@ def parse_quantity(text: str) -> Quantity:
     value = float(number)
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
+    if value < 0:
+        raise UnitError(f"{text!r} is negative; amounts, volumes and strengths cannot be")
     try:
         dimension, factor = parse_unit(unit)
     except UnitError:

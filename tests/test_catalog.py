@@ -225,9 +225,19 @@ def test_same_id_in_two_packs_names_both() -> None:
         pack("pack-a", ingredient(name="A")), pack("pack-b", ingredient(name="B"))
     )
     assert message == (
-        "pack-b: ingredients.thing: duplicate id 'thing': also defined in pack-a "
+        "pack-b: ingredients.thing: duplicate id 'thing': also defined in pack-a. "
         "Rename one of them or declare an override."
     )
+
+
+def test_identical_record_in_two_packs_is_still_a_duplicate() -> None:
+    message = build_error(pack("pack-a", ingredient()), pack("pack-b", ingredient()))
+    assert "duplicate id 'thing': also defined in pack-a." in message
+
+
+def test_identical_source_in_two_packs_is_allowed() -> None:
+    catalog = build_catalog([pack("pack-a", ingredient()), pack("pack-b")])
+    assert catalog.sources["s1"] == SOURCE
 
 
 def test_alias_naming_two_ingredients() -> None:

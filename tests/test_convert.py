@@ -105,7 +105,6 @@ WRONG = [
         "1",
         "preparations[0].components[0].volume: '1' is a number without a unit; "
         "add its unit, e.g. '1 mL' or '1 mg'",
-        marks=pytest.mark.xfail(reason="bug: a bare number is refused as a thousands separator"),
         id="bare number string",
     ),
     (

@@ -53,20 +53,15 @@ ERRORS = [
     pytest.param(
         "20",
         "'20' is a number without a unit; add its unit, e.g. '20 mL' or '20 mg'",
-        marks=pytest.mark.xfail(
-            reason="bug: a bare number is refused as a thousands separator ('' in \",'\")"
-        ),
         id="'20'",
     ),
     pytest.param(
         "0.5",
         "'0.5' is a number without a unit; add its unit, e.g. '0.5 mL' or '0.5 mg'",
-        marks=pytest.mark.xfail(
-            reason="bug: a bare number is refused as a thousands separator ('' in \",'\")"
-        ),
         id="'0.5'",
     ),
     # "1,000 mg" could mean 1 mg or 1000 mg: refused rather than guessed
+    ("-5 mL", "'-5 mL' is negative; amounts, volumes and strengths cannot be"),
     ("1,000 mg", f"'1,000 mg': {SEPARATORS}"),
     ("1,5 mg", f"'1,5 mg': {SEPARATORS}"),
     ("1 000 mg", f"'1 000 mg': {SEPARATORS}"),
