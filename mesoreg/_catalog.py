@@ -311,7 +311,8 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
     problems: list[Problem] = []
     records = {kind: _collect(ordered, kind, problems) for kind in _RECORD_KINDS}
     limits: defaultdict[str, list[Limit]] = defaultdict(list)
-    for limit in sorted(records["limits"].values(), key=lambda x: x.id):
+    # sorted by kind, then id: checks group an ingredient's limits by kind without sorting
+    for limit in sorted(records["limits"].values(), key=lambda x: (x.kind, x.id)):
         limits[limit.ingredient].append(limit)
     catalog = Catalog(
         packs=tuple((p.name, p.version) for p in ordered),

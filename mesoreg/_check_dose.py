@@ -32,7 +32,7 @@ _DOSE_KINDS = (
 
 def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
     """The ingredient's limits that apply to this formulation (see the module docstring)."""
-    limits = sorted(subject.catalog.limits_for(ingredient_id), key=lambda x: (x.kind, x.id))
+    limits = subject.catalog.limits_for(ingredient_id)  # sorted by kind, then id
     preps = [prep for prep, _ in doses_of(subject, ingredient_id)]
     for _, group in groupby(limits, key=lambda x: x.kind):
         rules = list(group)

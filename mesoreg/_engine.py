@@ -32,7 +32,7 @@ def _run(
     try:
         for outcome in run(subject):
             if isinstance(outcome, Finding):
-                findings.append(outcome if outcome.check else _stamp(outcome, name, provider))
+                findings.append(outcome if outcome.check else outcome.stamped(name, provider))
             elif isinstance(outcome, NotRun):
                 not_run.append(outcome)
             elif isinstance(outcome, Unchecked):
@@ -43,12 +43,6 @@ def _run(
         if is_strict():
             raise PluginError(f"check '{name}' failed: {exc}") from exc
         unchecked.append(Unchecked(name, "*", f"check failed: {type(exc).__name__}: {exc}"))
-
-
-def _stamp(finding: Finding, check: str, provider: str) -> Finding:
-    import attrs
-
-    return attrs.evolve(finding, check=check, provider=finding.provider or provider)
 
 
 def _regional(

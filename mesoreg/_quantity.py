@@ -15,6 +15,7 @@ ratios for adrenaline strengths (``1:100000`` = 1 g in 100,000 mL).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Final
@@ -197,6 +198,12 @@ def parse_quantity(text: str) -> Quantity:
         raise UnitError(
             f"expected a quantity with its unit as a string, like '20 mg/mL' (got {text!r})"
         )
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Quantity:
+    """parse_quantity for a string; cached, as the same spellings recur in every file."""
     ratio = _RATIO_RE.match(text)
     if ratio:
         denominator = float(re.sub(r"[ ,_]", "", ratio.group(1)))

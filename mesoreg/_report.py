@@ -50,6 +50,23 @@ class Finding:
     provider: str = ""
     check: str = ""
 
+    def stamped(self, check: str, provider: str) -> Finding:
+        """This finding attributed to a check (and a provider, if it names none)."""
+        return Finding(
+            self.severity,
+            self.code,
+            self.rule,
+            self.message,
+            self.advice,
+            self.evidence,
+            self.evidence_level,
+            self.components,
+            self.sources,
+            self.note,
+            self.provider or provider,
+            check,
+        )
+
     def sort_key(self) -> tuple[int, str, str, tuple[str, ...], str, str]:
         """Severity first, then code, rule, components: never plugin or dict order."""
         return (
