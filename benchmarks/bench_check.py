@@ -30,25 +30,27 @@ PATIENT = ROOT / "examples" / "patients" / "anna.toml"
 SCHEMA = Path(__file__).resolve().parent / "formulation.schema.json"
 
 
-def best_of(fn: Callable[[], object], repeat: int, number: int) -> float:
-    """Best mean time of ``number`` calls, over ``repeat`` rounds (seconds per call)."""
-    times = []
+def best_of(fns: list[Callable[[], object]], repeat: int, number: int) -> list[float]:
+    """Best mean time per call of each function, rounds interleaved so drift hits all alike."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - start) / number)
+    return best
 
 
-def median_run(cmd: list[str], repeat: int) -> float:
-    """Median wall time of a command (seconds)."""
-    times = []
+def median_runs(cmds: list[list[str]], repeat: int) -> list[float]:
+    """Median wall time of each command (seconds), runs interleaved."""
+    times: list[list[float]] = [[] for _ in cmds]
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for i, cmd in enumerate(cmds):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
+            times[i].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def main() -> None:
@@ -67,24 +69,32 @@ def main() -> None:
         patient = mesoreg.load_patient(PATIENT)
         return mesoreg.check(formulation, patient, registry=registry)
 
-    parse = best_of(lambda: tomllib.loads(text), args.repeat, 2000)
-    parse_both = best_of(
-        lambda: (tomllib.loads(text), tomllib.loads(PATIENT.read_text())), args.repeat, 1000
+    parse, parse_both, checked = best_of(
+        [
+            lambda: tomllib.loads(text),
+            lambda: (tomllib.loads(text), tomllib.loads(PATIENT.read_text())),
+            in_process,
+        ],
+        args.repeat,
+        300,
     )
-    checked = best_of(in_process, args.repeat, 300)
 
     rows = [
         ("(a) check in-process / tomllib.loads(formulation)", checked, parse, 1.0),
         ("(a') check in-process / tomllib.loads(formulation + patient)", checked, parse_both, 1.0),
     ]
     exe = shutil.which("mesoreg") or ""
-    cold = median_run([exe, "check", str(EXAMPLE), "--patient", str(PATIENT)], args.repeat)
-    bare = median_run([sys.executable, "-c", "import tomllib"], args.repeat)
-    rows.append(("(b) cold mesoreg check / python -c 'import tomllib'", cold, bare, None))
     cjs = shutil.which("check-jsonschema")
+    cmds = [
+        [exe, "check", str(EXAMPLE), "--patient", str(PATIENT)],
+        [sys.executable, "-c", "import tomllib"],
+    ]
     if cjs:
-        jsonschema = median_run([cjs, "--schemafile", str(SCHEMA), str(EXAMPLE)], args.repeat)
-        rows.append(("(b) cold mesoreg check / check-jsonschema", cold, jsonschema, 0.5))
+        cmds.append([cjs, "--schemafile", str(SCHEMA), str(EXAMPLE)])
+    cold, bare, *rest = median_runs(cmds, args.repeat)
+    rows.append(("(b) cold mesoreg check / python -c 'import tomllib'", cold, bare, None))
+    if rest:
+        rows.append(("(b) cold mesoreg check / check-jsonschema", cold, rest[0], 0.5))
     else:
         print("check-jsonschema not installed: pip install '.[bench]' for that row")
 
