@@ -26,6 +26,7 @@ from mesoreg._knowledge import (
     Interaction,
     Limit,
     Pack,
+    Regulation,
     Source,
 )
 
@@ -38,6 +39,7 @@ _RECORD_KINDS = (
     "interactions",
     "compatibilities",
     "limits",
+    "regulations",
 )
 
 
@@ -69,7 +71,7 @@ def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> 
                 problems.append(
                     Problem(
                         f"{what}.{record.id}",
-                        f"name '{name}' also names {what} '{other.id}' (from {other.origin})",
+                        f"name '{name}' also names {what} '{other.id}' (from {other.origin}).",
                         "Remove the alias from one of them.",
                         path=record.origin,
                     )
@@ -91,6 +93,7 @@ class Catalog:
     interactions: tuple[Interaction, ...]
     compatibilities: frozenset[frozenset[str]]
     limits: dict[str, tuple[Limit, ...]]
+    regulations: tuple[Regulation, ...]
     _interaction_index: dict[str, tuple[Interaction, ...]]
     _ingredient_index: _Index
     _drug_index: _Index
@@ -172,29 +175,34 @@ def matches(ingredient: Ingredient, ids: Sequence[str], classes: Sequence[str]) 
 
 
 def _collect(packs: Sequence[Pack], kind: str, problems: list[Problem]) -> dict[str, Any]:
-    """Records of one kind from every pack, by id; a duplicate id names both packs."""
+    """Records of one kind from every pack, by id.
+
+    A duplicate id is an error naming both packs, unless exactly one of the two
+    declares ``override = true`` (it then wins, whatever order packs come in), or
+    both are the same source restated word for word.
+    """
     seen: dict[str, Any] = {}
     for pack in packs:
         for record in getattr(pack, kind):
-            record = (
-                attrs.evolve(record, origin=pack.name)
-                if hasattr(record, "origin") and (not record.origin)
-                else record
-            )
+            if not record.origin:
+                record = attrs.evolve(record, origin=f"{pack.name} {pack.version}")
             previous = seen.get(record.id)
-            # a source may be restated word for word by another pack; any other record may not
-            if previous is not None and (kind != "sources" or previous != record):
-                where = getattr(previous, "origin", "") or "another pack"
+            if previous is None:
+                seen[record.id] = record
+            elif kind == "sources" and previous == record:
+                continue
+            elif record.override != previous.override:
+                seen[record.id] = record if record.override else previous
+            else:
+                both = "both override it" if record.override else "also defined in"
                 problems.append(
                     Problem(
                         f"{kind}.{record.id}",
-                        f"duplicate id '{record.id}': also defined in {where}.",
-                        "Rename one of them or declare an override.",
-                        path=getattr(record, "origin", "") or pack.name,
+                        f"duplicate id '{record.id}': {both} {previous.origin}.",
+                        "Rename one of them, or set override = true on the one that should win.",
+                        path=record.origin,
                     )
                 )
-                continue
-            seen[record.id] = record
     return seen
 
 
@@ -208,7 +216,7 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
                 problems.append(
                     Problem(
                         f"{kind}.{record.id}",
-                        f"unknown {what} '{value}'",
+                        f"unknown {what} '{value}'.",
                         "Define it or fix the spelling.",
                         path=record.origin,
                     )
@@ -220,6 +228,7 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
         *(("limits", r) for group in catalog.limits.values() for r in group),
         *(("ingredients", r) for r in catalog.ingredients.values()),
         *(("drugs", r) for r in catalog.drugs.values()),
+        *(("regulations", r) for r in catalog.regulations),
     ]
     for kind, rule in rules:
         need(rule, kind, rule.sources, catalog.sources, "source")
@@ -227,7 +236,7 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
             problems.append(
                 Problem(
                     f"{kind}.{rule.id}",
-                    "has no source",
+                    "has no source.",
                     "Every fact needs a public source.",
                     path=rule.origin,
                 )
@@ -282,6 +291,27 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
                 catalog.ingredients,
                 "ingredient",
             )
+    for reg in catalog.regulations:
+        need(reg, "regulations", reg.ingredients, catalog.ingredients, "ingredient")
+        need(reg, "regulations", reg.ingredient_classes, classes, "ingredient class")
+        if not reg.regions:
+            problems.append(
+                Problem(
+                    f"regulations.{reg.id}",
+                    "names no region",
+                    'Add regions = ["FR"] (ISO 3166 codes).',
+                    path=reg.origin,
+                )
+            )
+        if reg.valid_from and reg.valid_to and reg.valid_to <= reg.valid_from:
+            problems.append(
+                Problem(
+                    f"regulations.{reg.id}",
+                    "valid_to is not after valid_from",
+                    "valid_to is the first day the rule no longer applies.",
+                    path=reg.origin,
+                )
+            )
 
 
 def _index_interactions(
@@ -326,6 +356,7 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
             frozenset(c.ingredients) for c in records["compatibilities"].values()
         ),
         limits={k: tuple(v) for k, v in limits.items()},
+        regulations=tuple(sorted(records["regulations"].values(), key=lambda x: x.id)),
         interaction_index=_index_interactions(
             records["ingredients"].values(), records["interactions"].values()
         ),
@@ -350,9 +381,12 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
     return catalog
 
 
-def iter_rules(catalog: Catalog) -> Iterator[Contraindication | Interaction | Limit]:
+def iter_rules(
+    catalog: Catalog,
+) -> Iterator[Contraindication | Interaction | Limit | Regulation]:
     """Every rule in the catalog, in id order within each kind."""
     yield from catalog.contraindications
     yield from catalog.interactions
     for group in catalog.limits.values():
         yield from group
+    yield from catalog.regulations

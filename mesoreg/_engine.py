@@ -76,7 +76,7 @@ def _regional(
             not_run,
             provider=validator.name,
         )
-    return [f"regulatory:{v.name}" for v in mine]
+    return [f"regulatory:{v.name} {v.version}".strip() for v in mine]
 
 
 def check(
@@ -101,7 +101,10 @@ def check(
     registry = registry or get_registry()
     catalog = registry.catalog
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
-    subject = resolve(formulation, patient, context, catalog)
+    resolver = registry.pm.hook.mesoreg_resolve_ingredient.get_hookimpls()
+    subject = resolve(
+        formulation, patient, context, catalog, registry.resolve_ingredient if resolver else None
+    )
     findings: list[Finding] = []
     unchecked: list[Unchecked] = []
     not_run: list[Unchecked] = []
@@ -109,6 +112,10 @@ def check(
     for failure in registry.failures:
         if failure.hook != "mesoreg_region_validators":
             unchecked.append(Unchecked("plugins", failure.plugin, str(failure)))
+    for status in registry.statuses:
+        if status.status in ("failed", "incompatible"):
+            reason = f"plugin {status.status}: {status.error}; what it provides was not checked"
+            unchecked.append(Unchecked("plugins", status.info.name, reason))
     for item in checks:
         if item.needs_patient and patient is None:
             not_run.append(NotRun(item.name, "*", "no patient given (use --patient FILE)"))

@@ -8,6 +8,7 @@ it up.  ``origin`` records which pack supplied a record, for messages.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 import attrs
@@ -73,6 +74,8 @@ class Source:
     url: str = ""
     doi: str = ""
     note: str = ""
+    override: bool = False
+    origin: str = attrs.field(default="", eq=False)
 
     def cite(self) -> str:
         """One-line citation: issuer, title, date, DOI or URL."""
@@ -102,6 +105,8 @@ class Ingredient:
     #: allergenic components, e.g. ethylenediamine in aminophylline
     allergens: tuple[str, ...] = ()
     notes: str = ""
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -115,6 +120,8 @@ class Drug:
     sources: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     atc: tuple[str, ...] = ()
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -125,6 +132,8 @@ class Condition:
     id: str
     name: str
     aliases: tuple[str, ...] = ()
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -161,6 +170,8 @@ class Contraindication:
     ingredients: tuple[str, ...] = ()
     ingredient_classes: tuple[str, ...] = ()
     note: str = ""
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -187,6 +198,8 @@ class Interaction:
     #: only when both are in the same syringe (a physical incompatibility)
     same_syringe: bool = False
     note: str = ""
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -198,6 +211,8 @@ class Compatibility:
     ingredients: tuple[str, str]
     sources: tuple[str, ...]
     note: str = ""
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -236,7 +251,48 @@ class Limit:
     #: for ``route`` limits the routes allowed; for general limits the routes they cover
     routes: tuple[str, ...] = ()
     note: str = ""
+    #: replaces the record with the same id from another pack, instead of clashing with it
+    override: bool = False
     origin: str = attrs.field(default="", eq=False)
+
+
+@attrs.frozen
+class Regulation:
+    """A regional regulatory rule, in force from ``valid_from`` until the day before ``valid_to``.
+
+    It applies when the region and date match and every scope given matches:
+    an ingredient (by id or class), a technique, a route, or a body area outside
+    ``outside_areas``.  With no scope it applies to every formulation.
+    """
+
+    id: str
+    code: str
+    regions: tuple[str, ...]
+    severity: Severity
+    evidence: Evidence
+    sources: tuple[str, ...]
+    message: str
+    advice: str
+    valid_from: dt.date | None = None
+    #: the first day the rule no longer applies (repeal, annulment)
+    valid_to: dt.date | None = None
+    ingredients: tuple[str, ...] = ()
+    ingredient_classes: tuple[str, ...] = ()
+    techniques: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    #: applies to these purposes of treatment (use.purpose); a formulation without one
+    #: cannot be checked against the rule
+    purposes: tuple[str, ...] = ()
+    #: applies when the body area is not one of these (an approval limited to an area)
+    outside_areas: tuple[str, ...] = ()
+    note: str = ""
+    override: bool = False
+    origin: str = attrs.field(default="", eq=False)
+
+    def is_in_force(self, day: dt.date) -> bool:
+        """True when the rule applies on ``day``."""
+        after_start = self.valid_from is None or self.valid_from <= day
+        return after_start and (self.valid_to is None or day < self.valid_to)
 
 
 @attrs.frozen
@@ -245,6 +301,10 @@ class Pack:
 
     name: str
     version: str
+    licence: str = ""
+    description: str = ""
+    #: the mesoreg versions the pack works with, as a PEP 440 specifier (">=0.1")
+    requires_mesoreg: str = ""
     sources: tuple[Source, ...] = ()
     ingredients: tuple[Ingredient, ...] = ()
     drugs: tuple[Drug, ...] = ()
@@ -253,3 +313,4 @@ class Pack:
     interactions: tuple[Interaction, ...] = ()
     compatibilities: tuple[Compatibility, ...] = ()
     limits: tuple[Limit, ...] = ()
+    regulations: tuple[Regulation, ...] = ()

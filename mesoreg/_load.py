@@ -24,16 +24,20 @@ T = TypeVar("T")
 SUPPORTED_VERSIONS = (1,)
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file, turning a missing file or bad syntax into :class:`InputError`."""
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file's contents; a missing or unreadable file is an :class:`InputError`."""
     where = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        return Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError([Problem("", "file not found; check the path")], path=where) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem("", f"cannot read file: {exc}")], path=where) from exc
-    return parse_toml(text, where)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file, turning a missing file or bad syntax into :class:`InputError`."""
+    return parse_toml(read_text(path), str(path))
 
 
 def parse_toml(text: str, path: str = "<string>") -> dict[str, Any]:
@@ -46,7 +50,8 @@ def parse_toml(text: str, path: str = "<string>") -> dict[str, Any]:
         ) from exc
 
 
-def _check_version(data: Mapping[str, Any], kind: str, path: str) -> None:
+def check_schema_version(data: Mapping[str, Any], kind: str, path: str) -> None:
+    """Refuse a file without ``schema_version`` or written for a version not supported."""
     version = data.get("schema_version")
     if version is None:
         raise InputError(
@@ -79,7 +84,7 @@ def _check_version(data: Mapping[str, Any], kind: str, path: str) -> None:
 
 def build(data: Mapping[str, Any], kind: type[T], path: str) -> T:
     """Structure parsed TOML into ``kind`` after checking its schema version."""
-    _check_version(data, kind.__name__.lower(), path)
+    check_schema_version(data, kind.__name__.lower(), path)
     value = structure(data, kind, path=path)
     return attrs.evolve(value, origin=path)  # type: ignore[misc]
 

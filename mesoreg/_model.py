@@ -45,6 +45,8 @@ class Use:
     area: str
     technique: str
     route: str = "intradermal"
+    #: what the treatment is for, e.g. fat_reduction, cellulite, skin_quality, hair_loss
+    purpose: str | None = None
     depth: Quantity | None = None
     points: int | None = None
     volume_per_point: Quantity | None = None

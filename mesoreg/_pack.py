@@ -9,7 +9,9 @@ header that documents its fields and units.  It is read with
 from __future__ import annotations
 
 import importlib.resources
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -17,7 +19,7 @@ import attrs
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
 from mesoreg._knowledge import Pack
-from mesoreg._load import parse_toml
+from mesoreg._load import check_schema_version, parse_toml
 from mesoreg._version import __version__
 
 #: name of the pack built into mesoreg
@@ -49,7 +51,63 @@ def merge_files(parts: Iterable[Pack], name: str, version: str) -> Pack:
             value = getattr(part, field.name)
             if isinstance(value, tuple):
                 merged.setdefault(field.name, []).extend(value)
-    return Pack(name=name, version=version, **{k: tuple(v) for k, v in merged.items()})
+    records: dict[str, Any] = {k: tuple(v) for k, v in merged.items()}
+    return attrs.evolve(Pack(name=name, version=version), **records)
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def parse_pack_document(text: str, path: str) -> Pack:
+    """A data-only pack: one TOML file with a ``[pack]`` table and its records.
+
+    The ``[pack]`` table declares ``name``, ``version``, ``licence`` and optionally
+    ``requires_mesoreg`` and ``description``; the file declares ``schema_version``
+    and at least one source.  No code is run.
+    """
+    data = dict(parse_toml(text, path))
+    check_schema_version(data, "pack", path)
+    data.pop("schema_version")
+    header = data.pop("pack", None)
+    problems: list[Problem] = []
+    if not isinstance(header, dict):
+        raise InputError(
+            [
+                Problem(
+                    "pack",
+                    "required table is missing",
+                    "Add a [pack] table with name, version and licence.",
+                )
+            ],
+            path,
+        )
+    for key in ("name", "version", "licence"):
+        if not header.get(key):
+            problems.append(Problem(f"pack.{key}", "required key is missing"))
+    name = header.get("name", "")
+    if name and not (isinstance(name, str) and _SLUG.match(name)):
+        problems.append(
+            Problem("pack.name", f"must be a lowercase name like 'my-pack' (got {name!r})")
+        )
+    if not data.get("sources"):
+        problems.append(
+            Problem(
+                "sources",
+                "a pack needs at least one source",
+                "Every fact it ships must name a public source.",
+            )
+        )
+    if problems:
+        raise InputError(problems, path)
+    pack = structure({**header, **data}, Pack, path=path)
+    return _tag(pack, f"{pack.name} {pack.version} ({path})")
+
+
+def load_pack_document(path: str | Path) -> Pack:
+    """Read a data-only pack file (``--pack PATH``)."""
+    from mesoreg._load import read_text
+
+    return parse_pack_document(read_text(path), str(path))
 
 
 def load_core_pack() -> Pack:

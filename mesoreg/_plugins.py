@@ -1,24 +1,42 @@
-"""The plugin manager, and calling hooks one implementation at a time.
+"""Plugins: finding them, loading each on its own, and calling hooks one implementation at a time.
 
-No plugin is discovered at import: :func:`make_plugin_manager` registers the
-built-in plugins (the core pack and the four checks) and nothing else.  Each
-hook implementation is called on its own by :func:`collect`, so a plugin that
-raises or returns malformed records is named in :class:`PluginFailure` while
-the others keep working.  ``MESOREG_STRICT_PLUGINS=1`` re-raises instead.
+Three kinds of plugin register on the same hooks (:mod:`mesoreg.hookspecs`):
+
+* built-in plugins, mesoreg's own features (the core pack, the checks, the formats);
+* code plugins, found through the ``mesoreg`` entry-point group;
+* data-only packs, TOML files found through the ``mesoreg.packs`` entry-point
+  group (``name = "package:path/to/pack.toml"``) or given with ``--pack PATH``;
+  no code of theirs runs.
+
+No plugin is discovered at import.  Each is loaded on its own: one that fails
+to import, declares a mesoreg version this is not, or implements a hook that
+does not exist is recorded as a :class:`PluginStatus` with its error, and the
+others keep working.  :func:`collect` calls each hook implementation on its
+own, so a plugin that raises or returns malformed records is named, and what
+it should have provided is reported as not checked.  ``MESOREG_STRICT_PLUGINS=1``
+raises :class:`~mesoreg.PluginError` instead, for plugin authors and CI.
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib
+import importlib.metadata as metadata
 import os
-from collections.abc import Sequence
-from types import ModuleType
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pluggy
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mesoreg import hookspecs
-from mesoreg._errors import PluginError
+from mesoreg._config import Settings
+from mesoreg._errors import MesoregError, PluginError
+from mesoreg._knowledge import Pack
+from mesoreg._version import __version__
 
 #: the modules that make up mesoreg's own features, registered as plugins
 BUILTIN_PLUGINS = (
@@ -27,7 +45,12 @@ BUILTIN_PLUGINS = (
     "mesoreg._check_interaction",
     "mesoreg._check_dose",
     "mesoreg._check_technique",
+    "mesoreg._formats",
 )
+#: entry-point groups for code plugins and for data-only packs
+CODE_GROUP = "mesoreg"
+PACK_GROUP = "mesoreg.packs"
+HOOK_NAMES = tuple(n for n in dir(hookspecs) if n.startswith("mesoreg_"))
 
 
 @attrs.frozen(order=True)
@@ -42,26 +65,217 @@ class PluginFailure:
         return f"plugin '{self.plugin}' failed in {self.hook}: {self.error}"
 
 
+@attrs.frozen
+class PluginInfo:
+    """A plugin as installed, read from metadata without importing it."""
+
+    name: str
+    kind: str  # built-in | code | pack
+    version: str = ""
+    distribution: str = ""
+    #: the entry point's value, a module name or a pack file's path
+    target: str = ""
+    #: the mesoreg versions the distribution declares it works with ("" = any)
+    requires_mesoreg: str = ""
+
+
+@attrs.frozen
+class PluginStatus:
+    """What became of a plugin: ok, failed, disabled or incompatible, and why."""
+
+    info: PluginInfo
+    status: str
+    error: str = ""
+    provides: tuple[str, ...] = ()
+
+
 def is_strict() -> bool:
     """True when MESOREG_STRICT_PLUGINS asks for plugin failures to be raised."""
     return os.environ.get("MESOREG_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
 
 
-def make_plugin_manager(
-    plugins: Sequence[ModuleType | object] | None = None,
-) -> pluggy.PluginManager:
-    """A plugin manager with the hookspecs and the built-in plugins (or ``plugins``)."""
-    import importlib
+def _requirement_of(dist: metadata.Distribution | None) -> str:
+    for line in (dist.requires or []) if dist else []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.name.lower() == "mesoreg" and not req.marker:
+            return str(req.specifier)
+    return ""
 
+
+def discover() -> list[PluginInfo]:
+    """Installed code plugins and packs, from entry-point metadata only (nothing imported)."""
+    found: list[PluginInfo] = []
+    for group, kind in ((CODE_GROUP, "code"), (PACK_GROUP, "pack")):
+        for ep in metadata.entry_points(group=group):
+            dist = ep.dist
+            found.append(
+                PluginInfo(
+                    name=ep.name,
+                    kind=kind,
+                    version=dist.version if dist else "",
+                    distribution=dist.metadata["Name"] if dist else "",
+                    target=ep.value,
+                    requires_mesoreg=_requirement_of(dist),
+                )
+            )
+    return sorted(found, key=lambda p: (p.name, p.kind))
+
+
+def incompatibility(requires: str) -> str:
+    """Why this mesoreg cannot serve a plugin requiring ``requires`` ('' when it can)."""
+    if not requires:
+        return ""
+    try:
+        ok = SpecifierSet(requires).contains(__version__, prereleases=True)
+    except InvalidSpecifier:
+        return f"declares an invalid mesoreg requirement '{requires}'"
+    return "" if ok else f"requires mesoreg{requires}, this is mesoreg {__version__}"
+
+
+def unknown_hooks(plugin: object) -> list[str]:
+    """Hook implementations whose names are not hooks, each with a suggestion."""
+    problems = []
+    for attr in dir(plugin):
+        fn = getattr(plugin, attr, None)
+        if getattr(fn, f"{hookspecs.PROJECT}_impl", None) is None or attr in HOOK_NAMES:
+            continue
+        close = difflib.get_close_matches(attr, HOOK_NAMES, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(f"implements unknown hook '{attr}'{hint}")
+    return problems
+
+
+class PackPlugin:
+    """A data-only pack, registered like any plugin; it runs no code of the pack's."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+
+    @hookspecs.hookimpl
+    def mesoreg_ingredient_packs(self) -> list[Pack]:
+        """The pack read from its TOML file."""
+        return [self.pack]
+
+
+def _pack_file(info: PluginInfo) -> Path:
+    """Where an installed pack's TOML file is, found through its distribution's files."""
+    package, _, resource = info.target.partition(":")
+    relative = Path(*package.split(".")) / resource
+    dist = metadata.distribution(info.distribution)
+    for file in dist.files or []:
+        if Path(str(file)) == relative:
+            return Path(str(dist.locate_file(file)))
+    raise FileNotFoundError(f"{relative} is not among the files of {info.distribution}")
+
+
+def _load_pack(info: PluginInfo, path: Path | None = None) -> tuple[PluginStatus, object | None]:
+    from mesoreg._pack import load_pack_document
+
+    try:
+        pack = load_pack_document(path or _pack_file(info))
+    except (MesoregError, OSError) as exc:
+        return PluginStatus(info, "failed", str(exc)), None
+    info = attrs.evolve(
+        info,
+        version=info.version or pack.version,
+        requires_mesoreg=info.requires_mesoreg or pack.requires_mesoreg,
+    )
+    why = incompatibility(info.requires_mesoreg)
+    if why:
+        return PluginStatus(info, "incompatible", why), None
+    return PluginStatus(info, "ok", provides=_pack_provides(pack)), PackPlugin(pack)
+
+
+def _pack_provides(pack: Pack) -> tuple[str, ...]:
+    counts = [
+        (kind, len(getattr(pack, kind)))
+        for kind in (
+            "ingredients",
+            "drugs",
+            "conditions",
+            "contraindications",
+            "interactions",
+            "limits",
+            "regulations",
+        )
+    ]
+    regions = sorted({r for reg in pack.regulations for r in reg.regions})
+    provides = [f"{n} {kind}" for kind, n in counts if n]
+    return tuple(provides + ([f"regions {', '.join(regions)}"] if regions else []))
+
+
+def _load_code(info: PluginInfo) -> tuple[PluginStatus, object | None]:
+    why = incompatibility(info.requires_mesoreg)
+    if why:
+        return PluginStatus(info, "incompatible", why), None
+    module, _, attr = info.target.partition(":")
+    try:
+        plugin: object = importlib.import_module(module)
+        for part in filter(None, attr.split(".")):
+            plugin = getattr(plugin, part)
+    except Exception as exc:
+        if is_strict():
+            raise PluginError(f"plugin '{info.name}' failed to load: {exc}") from exc
+        return PluginStatus(
+            info, "failed", f"cannot load {info.target}: {type(exc).__name__}: {exc}"
+        ), None
+    bad = unknown_hooks(plugin)
+    if bad:
+        if is_strict():
+            raise PluginError(f"plugin '{info.name}' {'; '.join(bad)}")
+        return PluginStatus(info, "failed", "; ".join(bad)), None
+    provides = tuple(h for h in HOOK_NAMES if callable(getattr(plugin, h, None)))
+    return PluginStatus(info, "ok", provides=provides), plugin
+
+
+def load_plugins(
+    settings: Settings, infos: Iterable[PluginInfo] | None = None
+) -> list[tuple[PluginStatus, object | None]]:
+    """Load every allowed plugin on its own; each comes back with its status."""
+    results: list[tuple[PluginStatus, object | None]] = []
+    for info in discover() if infos is None else infos:
+        if settings.no_plugins:
+            results.append((PluginStatus(info, "disabled", "--no-plugins"), None))
+        elif not settings.is_allowed(info.name):
+            results.append((PluginStatus(info, "disabled", "not allowed by configuration"), None))
+        elif info.kind == "pack":
+            results.append(_load_pack(info))
+        else:
+            results.append(_load_code(info))
+    for path in settings.packs:
+        local = PluginInfo(name=Path(path).stem, kind="pack", target=path)
+        status, plugin = _load_pack(local, Path(path))
+        if plugin is not None:
+            local = attrs.evolve(status.info, name=plugin.pack.name)  # type: ignore[attr-defined]
+            status = attrs.evolve(status, info=local)
+        results.append((status, plugin))
+    return results
+
+
+def builtin_plugins() -> list[object]:
+    """mesoreg's own plugin modules."""
+    return [importlib.import_module(name) for name in BUILTIN_PLUGINS]
+
+
+def make_plugin_manager(plugins: Sequence[object] | None = None) -> pluggy.PluginManager:
+    """A plugin manager with the hookspecs and the built-in plugins (or exactly ``plugins``)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    if plugins is None:
-        plugins = [importlib.import_module(name) for name in BUILTIN_PLUGINS]
-    for plugin in plugins:
-        name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        pm.register(plugin, name=name)
+    for plugin in builtin_plugins() if plugins is None else plugins:
+        pm.register(plugin, name=plugin_name(plugin))
     pm.check_pending()
     return pm
+
+
+def plugin_name(plugin: object) -> str:
+    """The name a plugin is registered and reported under."""
+    if isinstance(plugin, PackPlugin):
+        return plugin.pack.name
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    return str(name)
 
 
 def collect(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -91,6 +91,15 @@ class Unchecked:
 @attrs.frozen(order=True)
 class NotRun(Unchecked):
     """A check not run by choice: no patient, no region or no previous session given."""
+
+
+@attrs.frozen
+class OutputFormat:
+    """A way to print a report (``--format NAME``); built-in: text and json."""
+
+    name: str
+    render: Callable[[Report], str]
+    description: str = ""
 
 
 def _sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -17,7 +17,7 @@ import attrs
 
 from mesoreg._catalog import Catalog
 from mesoreg._errors import InputError, Problem, UnitError
-from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit
+from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit, Regulation
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._report import Finding, Unchecked
@@ -89,7 +89,7 @@ class Subject:
 
     def finding(
         self,
-        rule: Contraindication | Interaction | Limit,
+        rule: Contraindication | Interaction | Limit | Regulation,
         evidence: str,
         components: Iterable[str] = (),
         message: str = "",
@@ -125,8 +125,23 @@ class Check:
     needs_patient: bool = False
 
 
+#: a last resort for names the catalog does not know (the resolve hook); None = unknown
+Fallback = Callable[[str], Ingredient | None]
+
+
+def _find(catalog: Catalog, name: str, fallback: Fallback | None) -> Ingredient | None:
+    found = catalog.find_ingredient(name)
+    if found is None and fallback is not None:
+        found = fallback(name)
+    return found
+
+
 def _resolve_preparation(
-    catalog: Catalog, formulation: Formulation, index: int, problems: list[Problem]
+    catalog: Catalog,
+    formulation: Formulation,
+    index: int,
+    problems: list[Problem],
+    fallback: Fallback | None = None,
 ) -> ResolvedPreparation | None:
     prep = formulation.preparations[index]
     base = f"preparations[{index}]"
@@ -154,7 +169,7 @@ def _resolve_preparation(
             for k, co in enumerate(comp.co_ingredients)
         ]
         for name, strength, where in actives:
-            ingredient = catalog.find_ingredient(name)
+            ingredient = _find(catalog, name, fallback)
             if ingredient is None:
                 problems.append(catalog.unknown_ingredient(name, f"{where}.ingredient"))
             if strength.dimension.denominator != "volume":
@@ -204,14 +219,18 @@ def _session_amounts(preparations: Sequence[ResolvedPreparation]) -> dict[str, S
 
 
 def resolve(
-    formulation: Formulation, patient: Patient | None, context: Context, catalog: Catalog
+    formulation: Formulation,
+    patient: Patient | None,
+    context: Context,
+    catalog: Catalog,
+    fallback: Fallback | None = None,
 ) -> Subject:
     """Resolve names and compute amounts; :class:`InputError` lists every problem at once."""
     problems: list[Problem] = []
     if not formulation.preparations:
         problems.append(Problem("preparations", "a formulation needs at least one preparation"))
     resolved = [
-        _resolve_preparation(catalog, formulation, i, problems)
+        _resolve_preparation(catalog, formulation, i, problems, fallback)
         for i in range(len(formulation.preparations))
     ]
     if problems:

@@ -1,20 +1,30 @@
-"""The hooks mesoreg calls, for built-in and third-party plugins alike.
+"""The hooks mesoreg calls, for its own features and third-party plugins alike.
 
-A plugin is any object or module with functions marked ``@mesoreg.hookimpl``
-whose names match these specifications.  Collection hooks return lists of
-typed records and are called one implementation at a time, so that a plugin
-that fails is named in the report instead of hiding the others' results.
+A plugin is a module or object with functions marked ``@mesoreg.hookimpl``
+whose names match these specifications (a misspelled name is an error).
+Collection hooks take no arguments and return lists of typed records; mesoreg
+calls them one implementation at a time, so a plugin that raises or returns
+something malformed is named in the report, and what it should have provided
+is reported as not checked, never as passing.  Only the look-up hook
+:func:`mesoreg_resolve_ingredient` is ``firstresult``.
+
+Every hook has a section in ``docs/plugins.md``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
 
-from mesoreg._knowledge import Pack
-from mesoreg._region import RegionValidator
-from mesoreg._subject import Check
+if TYPE_CHECKING:
+    from mesoreg._catalog import Catalog
+    from mesoreg._knowledge import Pack
+    from mesoreg._region import RegionValidator
+    from mesoreg._report import OutputFormat
+    from mesoreg._subject import Check
 
-#: the pluggy project name, also the entry-point group plugins register under
+#: the pluggy project name, also the entry-point group code plugins register under
 PROJECT = "mesoreg"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -23,12 +33,29 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def mesoreg_ingredient_packs() -> list[Pack]:
-    """Return packs of ingredients, drugs, conditions, rules and their sources.
+    """Return packs of ingredients (and the sources, drugs, conditions and rules with them).
 
-    Called once, when the catalog is first needed (never at import).  Records
-    from every pack are merged; an id defined by two packs is an error naming
-    both.  The built-in core pack is supplied through this hook.
+    Called once, when the catalog is first needed.  Records from every pack are
+    merged; an id defined by two packs is an error naming both, unless exactly
+    one of them sets ``override = true``.  The built-in core pack and data-only
+    packs come through this hook.
     """
+    raise NotImplementedError
+
+
+@hookspec
+def mesoreg_rule_packs() -> list[Pack]:
+    """Return packs of rules: contraindications, interactions, limits, regulations.
+
+    Merged exactly like ingredient packs; rules may refer to ingredients from
+    any pack.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def mesoreg_medication_vocabularies() -> list[Pack]:
+    """Return packs of drugs (generic and brand names with classes) and conditions."""
     raise NotImplementedError
 
 
@@ -37,8 +64,8 @@ def mesoreg_checks() -> list[Check]:
     """Return checks to run on every formulation.
 
     Each :class:`~mesoreg.Check` has a unique ``name`` and a ``run(subject)``
-    callable returning findings and :class:`~mesoreg.Unchecked` entries.  A
-    check that raises makes the report not-validated.  The built-in
+    callable yielding :class:`~mesoreg.Finding` and :class:`~mesoreg.Unchecked`
+    records.  A check that raises makes the report not-validated.  The built-in
     contraindication, interaction, dose and technique checks use this hook.
     """
     raise NotImplementedError
@@ -48,7 +75,24 @@ def mesoreg_checks() -> list[Check]:
 def mesoreg_region_validators() -> list[RegionValidator]:
     """Return regulatory validators, each for one or more ISO 3166 region codes.
 
-    When a check names a region, every validator for it runs; a region that
-    no validator covers is reported as not checked, never as passing.
+    When a check names a region, every validator for it runs.  A region that
+    no validator covers is reported as not checked, never as passing.  Packs
+    with ``[[regulations]]`` get a validator for their regions automatically.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def mesoreg_output_formats() -> list[OutputFormat]:
+    """Return output formats for ``--format NAME`` (built-in: ``text``, ``json``)."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def mesoreg_resolve_ingredient(name: str, catalog: Catalog) -> str | None:
+    """Return the catalog id for an ingredient name the catalog does not know, or None.
+
+    Called only for names that are neither an id nor an alias; the first
+    plugin to answer wins, so use it for unambiguous local names only.
     """
     raise NotImplementedError

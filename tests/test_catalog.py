@@ -225,14 +225,30 @@ def test_same_id_in_two_packs_names_both() -> None:
         pack("pack-a", ingredient(name="A")), pack("pack-b", ingredient(name="B"))
     )
     assert message == (
-        "pack-b: ingredients.thing: duplicate id 'thing': also defined in pack-a. "
-        "Rename one of them or declare an override."
+        "pack-b 1: ingredients.thing: duplicate id 'thing': also defined in pack-a 1. "
+        "Rename one of them, or set override = true on the one that should win."
     )
+
+
+def test_override_wins_in_either_order() -> None:
+    replacement = ingredient(name="Better thing", override=True)
+    for packs in (
+        [pack("pack-a", ingredient()), pack("pack-b", replacement)],
+        [pack("pack-b", replacement), pack("pack-a", ingredient())],
+        [pack("pack-a", replacement), pack("pack-b", ingredient())],
+    ):
+        assert build_catalog(packs).ingredients["thing"].name == "Better thing"
+
+
+def test_two_overrides_clash() -> None:
+    replacement = ingredient(override=True)
+    message = build_error(pack("pack-a", replacement), pack("pack-b", replacement))
+    assert "duplicate id 'thing': both override it pack-a 1." in message
 
 
 def test_identical_record_in_two_packs_is_still_a_duplicate() -> None:
     message = build_error(pack("pack-a", ingredient()), pack("pack-b", ingredient()))
-    assert "duplicate id 'thing': also defined in pack-a." in message
+    assert "duplicate id 'thing': also defined in pack-a 1." in message
 
 
 def test_identical_source_in_two_packs_is_allowed() -> None:
@@ -246,7 +262,7 @@ def test_alias_naming_two_ingredients() -> None:
         pack("pack-b", ingredient(id="other", name="Other", aliases=("Shared",))),
     )
     assert message == (
-        "pack-b: ingredient.other: name 'Shared' also names ingredient 'thing' (from pack-a) "
+        "pack-b 1: ingredient.other: name 'Shared' also names ingredient 'thing' (from pack-a 1). "
         "Remove the alias from one of them."
     )
 
@@ -254,7 +270,7 @@ def test_alias_naming_two_ingredients() -> None:
 def test_unknown_source() -> None:
     message = build_error(pack("pack-a", ingredient(sources=("nowhere",))))
     assert message == (
-        "pack-a: ingredients.thing: unknown source 'nowhere' Define it or fix the spelling."
+        "pack-a 1: ingredients.thing: unknown source 'nowhere'. Define it or fix the spelling."
     )
 
 
@@ -272,15 +288,17 @@ def test_rule_with_unknown_source_and_ingredient() -> None:
     )
     lines = build_error(pack("pack-a", ingredient(), contraindications=(rule,))).splitlines()
     assert sorted(lines) == [
-        "pack-a: contraindications.r1: unknown ingredient 'nothing' Define it or fix the spelling.",
-        "pack-a: contraindications.r1: unknown source 'missing_source' "
+        "pack-a 1: contraindications.r1: unknown ingredient 'nothing'. Define it or fix the spelling.",
+        "pack-a 1: contraindications.r1: unknown source 'missing_source'. "
         "Define it or fix the spelling.",
     ]
 
 
 def test_record_without_source() -> None:
     message = build_error(pack("pack-a", ingredient(sources=())))
-    assert message == ("pack-a: ingredients.thing: has no source Every fact needs a public source.")
+    assert message == (
+        "pack-a 1: ingredients.thing: has no source. Every fact needs a public source."
+    )
 
 
 def test_order_of_packs_does_not_matter() -> None:

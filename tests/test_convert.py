@@ -128,7 +128,7 @@ WRONG = [
     (
         ("use", "zzz"),
         1,
-        "use.zzz: unknown key 'zzz'. Allowed keys: area, technique, route, depth, points, "
+        "use.zzz: unknown key 'zzz'. Allowed keys: area, technique, route, purpose, depth, points, "
         "volume_per_point.",
     ),
     (("preparations",), {"name": "x"}, "preparations: must be a list (got {'name': 'x'})"),

@@ -102,7 +102,7 @@ def test_region_validator_runs_for_its_region_only():
     fr = check_with(VITAMINS, patient(), plugins=[FrenchRules()], region="FR")
     us = check_with(VITAMINS, patient(), plugins=[FrenchRules()], region="US")
     assert "MR-FR-TEST" in {f.code for f in fr.findings}
-    assert "regulatory:fr-test" in fr.checks
+    assert any(c.startswith("regulatory:fr-test") for c in fr.checks)
     assert "MR-FR-TEST" not in {f.code for f in us.findings}
 
 
