@@ -36,6 +36,8 @@ class Problem:
     def __str__(self) -> str:
         where = ": ".join(p for p in (self.path, self.key_path) if p)
         text = f"{where}: {self.message}" if where else self.message
+        if self.hint and not text.endswith((".", "?", "!", ":")):
+            text += "."
         return f"{text} {self.hint}".rstrip()
 
 

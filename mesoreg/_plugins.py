@@ -148,6 +148,11 @@ def unknown_hooks(plugin: object) -> list[str]:
     return problems
 
 
+def hooks_of(plugin: object) -> tuple[str, ...]:
+    """The hooks a plugin implements."""
+    return tuple(h for h in HOOK_NAMES if callable(getattr(plugin, h, None)))
+
+
 class PackPlugin:
     """A data-only pack, registered like any plugin; it runs no code of the pack's."""
 
@@ -227,8 +232,7 @@ def _load_code(info: PluginInfo) -> tuple[PluginStatus, object | None]:
         if is_strict():
             raise PluginError(f"plugin '{info.name}' {'; '.join(bad)}")
         return PluginStatus(info, "failed", "; ".join(bad)), None
-    provides = tuple(h for h in HOOK_NAMES if callable(getattr(plugin, h, None)))
-    return PluginStatus(info, "ok", provides=provides), plugin
+    return PluginStatus(info, "ok", provides=hooks_of(plugin)), plugin
 
 
 def load_plugins(

@@ -13,12 +13,16 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesoreg._errors import InputError, MesoregError, Problem
 from mesoreg._knowledge import Severity
 from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
+
+if TYPE_CHECKING:
+    from mesoreg._config import Settings
+    from mesoreg._registry import Registry
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
 
@@ -35,6 +39,40 @@ def _parser() -> argparse.ArgumentParser:
         prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules."
     )
     parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
+    plug = parser.add_argument_group(
+        "plugins", "precedence: these options > environment > mesoreg.toml / [tool.mesoreg]"
+    )
+    plug.add_argument(
+        "--no-plugins",
+        action="store_const",
+        const=True,
+        default=None,
+        help="use no installed plugin or pack (built-ins and --pack still load)",
+    )
+    plug.add_argument(
+        "--pack",
+        action="append",
+        metavar="PATH",
+        help="also use this data-only pack file (repeatable)",
+    )
+    plug.add_argument(
+        "--allow",
+        action="append",
+        metavar="NAME",
+        help="use only these installed plugins (repeatable)",
+    )
+    plug.add_argument(
+        "--deny",
+        action="append",
+        metavar="NAME",
+        help="never use this installed plugin (repeatable)",
+    )
+    plug.add_argument(
+        "--require",
+        action="append",
+        metavar="NAME",
+        help="fail unless this plugin loads (repeatable)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", help="check a formulation, optionally for a patient")
@@ -56,7 +94,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=[s.value for s in Severity],
         help="exit 1 when a finding is at least this severe (default: major)",
     )
-    check.add_argument("--format", default="text", choices=["text", "json"])
+    check.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help="text (default), json, or one a plugin adds",
+    )
 
     catalog = sub.add_parser("catalog", help="list, show and search the ingredient catalog")
     csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -71,7 +114,38 @@ def _parser() -> argparse.ArgumentParser:
         if name == "search":
             action.add_argument("text", metavar="TEXT")
         action.add_argument("--format", default="text", choices=["text", "json"])
+
+    plugins = sub.add_parser("plugins", help="list and check plugins and packs")
+    psub = plugins.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = psub.add_parser("list", help="every plugin with its status (imports none here)")
+    listing.add_argument("--format", default="text", choices=["text", "json"])
+    checking = psub.add_parser("check", help="validate a plugin or pack before shipping it")
+    checking.add_argument(
+        "target",
+        metavar="PATH_OR_NAME",
+        help="a pack .toml, a plugin's project folder, or an installed name",
+    )
     return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from mesoreg._config import load_settings
+
+    return load_settings(
+        {
+            "no_plugins": args.no_plugins,
+            "packs": args.pack,
+            "allow": args.allow,
+            "deny": args.deny,
+            "require": args.require,
+        }
+    )
+
+
+def _registry(args: argparse.Namespace) -> Registry:
+    from mesoreg._registry import Registry
+
+    return Registry.from_settings(_settings(args))
 
 
 def _exit_code(report: Report, fail_on: Severity) -> int:
@@ -84,7 +158,6 @@ def _exit_code(report: Report, fail_on: Severity) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     from mesoreg._engine import check
-    from mesoreg._render import report_to_json, report_to_text
 
     region = args.region
     if region is not None and not (len(region) == 2 and region.isalpha()):
@@ -97,22 +170,34 @@ def _run_check(args: argparse.Namespace) -> int:
                 )
             ]
         )
+    registry = _registry(args)
+    formats = registry.formats
+    if args.format not in formats:
+        raise InputError(
+            [
+                Problem(
+                    "--format",
+                    f"unknown format '{args.format}'",
+                    f"Use one of: {', '.join(formats)}.",
+                )
+            ]
+        )
     report = check(
         args.formulation,
         args.patient,
         region=region,
         date=args.date,
         previous_session=args.previous_session,
+        registry=registry,
     )
-    print(report_to_json(report) if args.format == "json" else report_to_text(report))
+    print(formats[args.format].render(report))
     return _exit_code(report, Severity(args.fail_on))
 
 
 def _run_catalog(args: argparse.Namespace) -> int:
     from mesoreg import _listing
-    from mesoreg._registry import get_catalog
 
-    catalog = get_catalog()
+    catalog = _registry(args).catalog
     data: Any
     if args.action == "show":
         ingredient = catalog.get_ingredient(args.name, key_path=args.name)
@@ -130,12 +215,30 @@ def _run_catalog(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_plugins(args: argparse.Namespace) -> int:
+    from mesoreg import _plugin_admin
+
+    if args.action == "list":
+        rows = _plugin_admin.list_plugins(_settings(args))
+        text = _plugin_admin.plugins_text(rows)
+        print(json.dumps(rows, indent=2) if args.format == "json" else text)
+        return EXIT_OK
+    problems = _plugin_admin.check_plugin(args.target)
+    for line in problems:
+        print(f"error: {line}", file=sys.stderr)
+    if not problems:
+        print(f"ok: {args.target}")
+    return EXIT_INVALID if problems else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
             return _run_check(args)
+        if args.command == "plugins":
+            return _run_plugins(args)
         return _run_catalog(args)
     except MesoregError as exc:
         for line in str(exc).splitlines():

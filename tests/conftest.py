@@ -25,3 +25,13 @@ def registry() -> Registry:
 def catalog(registry: Registry) -> Catalog:
     """The built-in catalog."""
     return registry.catalog
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never pick up plugins installed in the environment by accident."""
+    from mesoreg._registry import get_registry
+
+    monkeypatch.setenv("MESOREG_NO_PLUGINS", "1")
+    monkeypatch.delenv("MESOREG_STRICT_PLUGINS", raising=False)
+    get_registry.cache_clear()
