@@ -158,7 +158,7 @@ def test_bad_region(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     assert (
         err
-        == "error: --region: 'USA' is not an ISO 3166 code Use two letters, e.g. US, FR or BR.\n"
+        == "error: --region: 'USA' is not an ISO 3166 code. Use two letters, e.g. US, FR or BR.\n"
     )
 
 

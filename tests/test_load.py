@@ -93,7 +93,7 @@ FORMULATION_ERRORS = [
     ),
     (
         ("schema_version = 1\n", ""),
-        "schema_version: required key is missing Add 'schema_version = 1' at the top.",
+        "schema_version: required key is missing. Add 'schema_version = 1' at the top.",
     ),
     (
         ("schema_version = 1", "schema_version = true"),
