@@ -28,16 +28,19 @@ from mesoreg._knowledge import (
     Interaction,
     Limit,
     Pack,
+    Regulation,
     Severity,
     Source,
 )
 from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Component, Context, Formulation, Patient, Preparation
+from mesoreg._pack import load_pack_document as load_pack
+from mesoreg._pack import parse_pack_document as parse_pack
 from mesoreg._quantity import Quantity, parse_quantity
 from mesoreg._region import RegionValidator
 from mesoreg._registry import Registry, get_catalog
 from mesoreg._render import report_to_dict
-from mesoreg._report import Finding, NotRun, Report, Unchecked, Verdict
+from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
 from mesoreg._subject import Check, Subject
 from mesoreg._version import __version__
 from mesoreg.hookspecs import hookimpl
@@ -60,6 +63,7 @@ __all__ = [
     "Limit",
     "MesoregError",
     "NotRun",
+    "OutputFormat",
     "Pack",
     "Patient",
     "PluginError",
@@ -68,6 +72,7 @@ __all__ = [
     "Quantity",
     "RegionValidator",
     "Registry",
+    "Regulation",
     "Report",
     "Severity",
     "Source",
@@ -81,7 +86,9 @@ __all__ = [
     "get_catalog",
     "hookimpl",
     "load_formulation",
+    "load_pack",
     "load_patient",
+    "parse_pack",
     "parse_quantity",
     "report_to_dict",
 ]

@@ -34,10 +34,12 @@ def test_every_error_derives_from_mesoreg_error():
 
 def test_import_reads_no_file_and_loads_no_plugin():
     code = (
-        "import sys, mesoreg, mesoreg._registry as r\n"
+        "import sys, pathlib, tomli, importlib.metadata as md\n"
+        "def boom(*a, **k): raise AssertionError('read at import')\n"
+        "tomli.loads = boom; pathlib.Path.read_bytes = boom; md.entry_points = boom\n"
+        "import mesoreg, mesoreg._registry as r\n"
         "assert r.get_registry.cache_info().currsize == 0\n"
         "assert 'mesoreg._core' not in sys.modules, 'built-in plugins imported'\n"
-        "assert 'mesoreg._pack' not in sys.modules, 'pack loader imported'\n"
         "print('clean')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
