@@ -288,7 +288,8 @@ def test_rule_with_unknown_source_and_ingredient() -> None:
     )
     lines = build_error(pack("pack-a", ingredient(), contraindications=(rule,))).splitlines()
     assert sorted(lines) == [
-        "pack-a 1: contraindications.r1: unknown ingredient 'nothing'. Define it or fix the spelling.",
+        "pack-a 1: contraindications.r1: unknown ingredient 'nothing'. "
+        "Define it or fix the spelling.",
         "pack-a 1: contraindications.r1: unknown source 'missing_source'. "
         "Define it or fix the spelling.",
     ]
