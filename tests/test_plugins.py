@@ -1,0 +1,302 @@
+"""Plugins: discovery through entry points, isolation of broken plugins, control, listing.
+
+Each test installs throw-away distributions into a temporary folder on sys.path
+(a ``*.dist-info`` with ``entry_points.txt``), so nothing depends on what is
+installed in the environment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import mesoreg
+from mesoreg import cli
+from mesoreg._config import Settings
+from mesoreg._plugins import discover, load_plugins
+from mesoreg._registry import Registry
+from mesoreg.testing import check_with, formulation
+
+GOOD = """
+import mesoreg
+
+@mesoreg.hookimpl
+def mesoreg_region_validators():
+    return [mesoreg.RegionValidator("xx-rules", ("XX",), lambda subject: [])]
+"""
+BROKEN_IMPORT = """
+import mesoreg
+raise ImportError("this plugin is broken on purpose")
+"""
+RAISES = """
+import mesoreg
+
+@mesoreg.hookimpl
+def mesoreg_checks():
+    raise RuntimeError("hook exploded")
+"""
+MISSPELLED = """
+import mesoreg
+
+@mesoreg.hookimpl
+def mesoreg_region_validator():
+    return []
+"""
+PACK = """
+schema_version = 1
+
+[pack]
+name = "test-pack"
+version = "2.0.0"
+licence = "CC0-1.0"
+
+[[sources]]
+id = "test_source"
+title = "A test source"
+issuer = "Tests"
+date = "2026"
+kind = "expert_opinion"
+
+[[regulations]]
+id = "yy_rule"
+code = "MR-REG-YY-TEST"
+regions = ["YY"]
+severity = "minor"
+evidence = "expert_opinion"
+sources = ["test_source"]
+message = "A test rule."
+advice = "None."
+"""
+
+
+def install(
+    root: Path,
+    dist: str,
+    *,
+    module: str | None = None,
+    code: str = "",
+    group: str = "mesoreg",
+    value: str = "",
+    requires: str = "",
+    files: dict[str, str] | None = None,
+) -> None:
+    """Write a minimal installed distribution into ``root``."""
+    info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n"
+    if requires:
+        meta += f"Requires-Dist: mesoreg{requires}\n"
+    (info / "METADATA").write_text(meta)
+    name = dist.removeprefix("mesoreg-")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{name} = {value or module}\n")
+    record = []
+    if module:
+        (root / f"{module}.py").write_text(textwrap.dedent(code))
+        record.append(f"{module}.py,,")
+    for rel, text in (files or {}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        record.append(f"{rel},,")
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A fresh folder of installed distributions, on sys.path for this test only."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("MESOREG_NO_PLUGINS")
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("mesoreg_test_")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def statuses(settings=Settings()):  # type: ignore[no-untyped-def]
+    return {s.info.name: s for s, _ in load_plugins(settings) if s.info.name.startswith("test")}
+
+
+def test_discovery_reads_metadata_only(site):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    found = [p for p in discover() if p.name == "test-broken"]
+    assert [(p.kind, p.distribution, p.version) for p in found] == [
+        ("code", "mesoreg-test-broken", "1.0")
+    ]
+    assert "mesoreg_test_broken" not in sys.modules
+
+
+def test_each_plugin_loads_on_its_own(site):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    install(site, "mesoreg-test-misspelled", module="mesoreg_test_misspelled", code=MISSPELLED)
+    install(site, "mesoreg-test-future", module="mesoreg_test_good", code=GOOD, requires=">=99")
+    got = statuses()
+    assert got["test-good"].status == "ok"
+    assert got["test-good"].provides == ("mesoreg_region_validators",)
+    assert got["test-broken"].status == "failed"
+    assert got["test-broken"].error == (
+        "cannot load mesoreg_test_broken: ImportError: this plugin is broken on purpose"
+    )
+    assert got["test-misspelled"].error == (
+        "implements unknown hook 'mesoreg_region_validator'; "
+        "did you mean 'mesoreg_region_validators'?"
+    )
+    assert got["test-future"].status == "incompatible"
+    assert (
+        got["test-future"].error == f"requires mesoreg>=99, this is mesoreg {mesoreg.__version__}"
+    )
+
+
+def test_a_broken_plugin_never_lets_a_check_pass(site):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    install(site, "mesoreg-test-raises", module="mesoreg_test_raises", code=RAISES)
+    registry = Registry.from_settings(Settings())
+    report = check_with(
+        formulation([("pyridoxine", "100 mg/mL", "1 mL")]), None, registry=registry, region="XX"
+    )
+    reasons = {u.rule: u.reason for u in report.unchecked}
+    assert reasons["test-broken"].startswith("plugin failed: cannot load mesoreg_test_broken")
+    assert "failed in mesoreg_checks: RuntimeError: hook exploded" in reasons["test-raises"]
+    # the region only the broken plugin would have covered is not validated, never passed
+    assert reasons["XX"] == "no regulatory validator for region XX is installed"
+    assert report.verdict is mesoreg.Verdict.NOT_VALIDATED
+    # the built-in checks still ran
+    assert "doses" in report.checks
+
+
+def test_data_pack_through_its_entry_point(site):
+    install(
+        site,
+        "mesoreg-test-pack",
+        group="mesoreg.packs",
+        value="test_pack_data:pack.toml",
+        files={"test_pack_data/pack.toml": PACK},
+    )
+    registry = Registry.from_settings(Settings())
+    report = check_with(
+        formulation([("pyridoxine", "100 mg/mL", "1 mL")]), None, registry=registry, region="YY"
+    )
+    (finding,) = [f for f in report.findings if f.code == "MR-REG-YY-TEST"]
+    assert finding.provider == "test-pack 2.0.0"
+    assert "test-pack 2.0.0" in report.packs
+    assert "test_pack_data" not in sys.modules  # no code of the pack's ran
+
+
+def test_local_pack_path():
+    settings = Settings(packs=(str(write(PACK)),))
+    registry = Registry.from_settings(settings)
+    assert "test-pack" in {name for name, _ in registry.catalog.packs}
+
+
+def write(text: str) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "pack.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("settings", "status"),
+    [
+        (Settings(no_plugins=True), "disabled"),
+        (Settings(deny=("test-good",)), "disabled"),
+        (Settings(allow=("something-else",)), "disabled"),
+        (Settings(allow=("test-good",)), "ok"),
+    ],
+    ids=["no-plugins", "deny", "not-in-allow", "in-allow"],
+)
+def test_allow_deny_and_no_plugins(site, settings, status):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert statuses(settings)["test-good"].status == status
+    if status == "disabled":
+        assert "mesoreg_test_good" not in sys.modules
+
+
+def test_required_plugin_missing_fails(site):
+    with pytest.raises(mesoreg.PluginError, match="required plugin 'nowhere' is not installed"):
+        Registry.from_settings(Settings(require=("nowhere",)))
+
+
+def test_required_plugin_broken_fails(site):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    with pytest.raises(mesoreg.PluginError, match="required plugin 'test-broken' is failed"):
+        Registry.from_settings(Settings(require=("test-broken",)))
+
+
+def test_strict_mode_reraises(site, monkeypatch):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    monkeypatch.setenv("MESOREG_STRICT_PLUGINS", "1")
+    with pytest.raises(mesoreg.PluginError, match="broken on purpose"):
+        Registry.from_settings(Settings())
+
+
+def test_cli_lists_plugins_with_a_broken_one_installed(site, capsys, monkeypatch):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    monkeypatch.setenv("PYTHONPATH", str(site))  # the child process that loads plugins
+    assert cli.main(["plugins", "list", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["test-good"]["status"] == "ok"
+    assert rows["test-broken"]["status"] == "failed"
+    assert "broken on purpose" in rows["test-broken"]["error"]
+    assert rows["mesoreg._core"]["kind"] == "built-in"
+    # listing ran the plugins in a child process, never here
+    assert "mesoreg_test_broken" not in sys.modules
+
+
+def test_cli_no_plugins_list_imports_nothing(site, capsys):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    assert cli.main(["--no-plugins", "plugins", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "test-broken" in out and "disabled" in out
+    assert "mesoreg_test_broken" not in sys.modules
+
+
+def test_version_works_with_a_broken_plugin(site, capsys):
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mesoreg {mesoreg.__version__}"
+    assert "mesoreg_test_broken" not in sys.modules
+
+
+def test_plugins_check_reports_problems(tmp_path, capsys):
+    bad = PACK.replace('licence = "CC0-1.0"\n', "")
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    assert cli.main(["plugins", "check", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {path}: pack.licence: required key is missing"
+    )
+
+
+def test_plugins_check_finds_a_clash_with_the_core(tmp_path, capsys):
+    clash = (
+        PACK
+        + """
+[[ingredients]]
+id = "lidocaine"
+name = "Lidocaine again"
+classes = ["local_anaesthetic"]
+sources = ["test_source"]
+"""
+    )
+    path = tmp_path / "clash.toml"
+    path.write_text(clash)
+    assert cli.main(["plugins", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "duplicate id 'lidocaine': also defined in mesoreg-core" in err
+
+
+def test_plugins_check_ok(tmp_path, capsys):
+    path = tmp_path / "ok.toml"
+    path.write_text(PACK)
+    assert cli.main(["plugins", "check", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == f"ok: {path}"
