@@ -121,3 +121,60 @@ def check_with(
     """Check with the built-ins and ``plugins``; the date defaults to :data:`DEFAULT_DATE`."""
     kwargs.setdefault("date", DEFAULT_DATE)
     return check(formulation, patient, registry=registry or make_registry(plugins), **kwargs)
+
+
+# -- pytest fixtures (opt-in: ``pytest_plugins = ["mesoreg.testing"]`` in conftest.py) ---------
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - pytest is only needed for the fixtures
+    pass
+else:
+
+    @pytest.fixture
+    def mesoreg_pm() -> Any:
+        """A fresh plugin manager with the hookspecs and the built-ins; nothing discovered."""
+        from mesoreg._plugins import make_plugin_manager
+
+        return make_plugin_manager()
+
+    @pytest.fixture
+    def mesoreg_registry() -> Any:
+        """A factory: ``mesoreg_registry(plugin, pack_path, ...)`` -> Registry with the built-ins.
+
+        Arguments are plugin objects or modules, or paths to data-only pack files.
+        """
+        from pathlib import Path
+
+        from mesoreg._pack import load_pack_document
+        from mesoreg._plugins import PackPlugin
+
+        def factory(*items: object) -> Registry:
+            plugins = [
+                PackPlugin(load_pack_document(i)) if isinstance(i, str | Path) else i for i in items
+            ]
+            return make_registry(plugins)
+
+        return factory
+
+    @pytest.fixture
+    def mesoreg_check(mesoreg_registry: Any) -> Any:
+        """``mesoreg_check(formulation, patient=None, plugins=(...), **context) -> Report``."""
+
+        def run(
+            formulation: Formulation,
+            patient: Patient | None = None,
+            plugins: Sequence[object] = (),
+            **kwargs: Any,
+        ) -> Report:
+            return check_with(formulation, patient, registry=mesoreg_registry(*plugins), **kwargs)
+
+        return run
+
+    @pytest.fixture(autouse=True)
+    def _mesoreg_no_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
+        """Tests never use plugins installed in the environment by accident."""
+        from mesoreg._registry import get_registry
+
+        monkeypatch.setenv("MESOREG_NO_PLUGINS", "1")
+        get_registry.cache_clear()

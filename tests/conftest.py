@@ -10,6 +10,9 @@ from mesoreg import Catalog
 from mesoreg._registry import Registry
 from mesoreg.testing import make_registry
 
+#: mesoreg's own test fixtures, as plugin authors use them; they switch off plugin discovery
+pytest_plugins = ["mesoreg.testing"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FORMULATIONS = sorted(ROOT.glob("formulations/*/v*.toml"))
 PATIENTS = ROOT / "examples" / "patients"
@@ -25,13 +28,3 @@ def registry() -> Registry:
 def catalog(registry: Registry) -> Catalog:
     """The built-in catalog."""
     return registry.catalog
-
-
-@pytest.fixture(autouse=True)
-def _no_installed_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never pick up plugins installed in the environment by accident."""
-    from mesoreg._registry import get_registry
-
-    monkeypatch.setenv("MESOREG_NO_PLUGINS", "1")
-    monkeypatch.delenv("MESOREG_STRICT_PLUGINS", raising=False)
-    get_registry.cache_clear()

@@ -117,8 +117,9 @@ def site(tmp_path, monkeypatch):
     importlib.invalidate_caches()
 
 
-def statuses(settings=Settings()):  # type: ignore[no-untyped-def]
-    return {s.info.name: s for s, _ in load_plugins(settings) if s.info.name.startswith("test")}
+def statuses(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    loaded = load_plugins(settings or Settings())
+    return {s.info.name: s for s, _ in loaded if s.info.name.startswith("test")}
 
 
 def test_discovery_reads_metadata_only(site):
