@@ -8,7 +8,6 @@ import pytest
 
 from mesoreg import Catalog
 from mesoreg._registry import Registry
-from mesoreg.testing import make_registry
 
 #: mesoreg's own test fixtures, as plugin authors use them; they switch off plugin discovery
 pytest_plugins = ["mesoreg.testing"]
@@ -21,6 +20,8 @@ PATIENTS = ROOT / "examples" / "patients"
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The built-in plugins, built once for the whole run (it is immutable)."""
+    from mesoreg.testing import make_registry
+
     return make_registry()
 
 
