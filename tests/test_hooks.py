@@ -1,0 +1,103 @@
+"""Each hook, implemented by a small test plugin and seen to take effect."""
+
+from __future__ import annotations
+
+import pytest
+
+import mesoreg
+from mesoreg import Evidence, Pack, Severity, Source, hookimpl
+from mesoreg._knowledge import Contraindication, Drug, Fact, Ingredient
+from mesoreg.testing import check_with, formulation, make_registry, patient
+
+SOURCE = Source(id="hook_test_source", title="t", issuer="i", date="2026", kind=Evidence.LABEL)
+
+
+class Ingredients:
+    @hookimpl
+    def mesoreg_ingredient_packs(self):  # type: ignore[no-untyped-def]
+        thing = Ingredient(
+            id="hook_thing",
+            name="Hook thing",
+            classes=("skin",),
+            sources=("hook_test_source",),
+            aliases=("HookBrand",),
+        )
+        return [Pack(name="hook-ingredients", version="1", sources=(SOURCE,), ingredients=(thing,))]
+
+
+class Rules:
+    @hookimpl
+    def mesoreg_rule_packs(self):  # type: ignore[no-untyped-def]
+        rule = Contraindication(
+            id="hook_rule",
+            code="MR-HOOK-RULE",
+            severity=Severity.MAJOR,
+            evidence=Evidence.LABEL,
+            sources=("hook_test_source",),
+            fact=Fact.CONDITION,
+            value="cancer",
+            ingredients=("hook_thing",),
+            message="m",
+            advice="a",
+        )
+        return [Pack(name="hook-rules", version="1", contraindications=(rule,))]
+
+
+class Vocabulary:
+    @hookimpl
+    def mesoreg_medication_vocabularies(self):  # type: ignore[no-untyped-def]
+        drug = Drug(
+            id="hookarin",
+            name="Hookarin",
+            classes=("anticoagulant",),
+            sources=("hook_test_source",),
+            aliases=("Hookix",),
+        )
+        return [Pack(name="hook-drugs", version="1", sources=(SOURCE,), drugs=(drug,))]
+
+
+class Shout:
+    @hookimpl
+    def mesoreg_output_formats(self):  # type: ignore[no-untyped-def]
+        return [mesoreg.OutputFormat("shout", lambda r: r.verdict.value.upper())]
+
+
+class Resolver:
+    @hookimpl
+    def mesoreg_resolve_ingredient(self, name, catalog):  # type: ignore[no-untyped-def]
+        return "lidocaine" if name == "our house anaesthetic" else None
+
+
+def test_ingredient_and_rule_packs_combine():
+    registry = make_registry([Ingredients(), Rules()])
+    f = formulation([("HookBrand", "1 %", "1 mL")])
+    report = check_with(f, patient(conditions=["cancer"]), registry=registry)
+    assert "MR-HOOK-RULE" in {x.code for x in report.findings}
+    (finding,) = [x for x in report.findings if x.code == "MR-HOOK-RULE"]
+    assert finding.provider == "hook-rules 1"
+
+
+def test_medication_vocabulary_feeds_the_contraindications():
+    registry = make_registry([Vocabulary()])
+    report = check_with(
+        formulation([("biotin", "5 mg/mL", "1 mL")]),
+        patient(medications=[{"name": "Hookix"}]),
+        registry=registry,
+    )
+    assert "MR-CI-ANTICOAGULANT" in {x.code for x in report.findings}
+
+
+def test_output_format_from_a_plugin(capsys):
+    registry = make_registry([Shout()])
+    assert set(registry.formats) == {"json", "shout", "text"}
+    report = check_with(formulation([("biotin", "5 mg/mL", "1 mL")]), None, registry=registry)
+    assert registry.formats["shout"].render(report) == "PASS"
+
+
+def test_resolve_hook_is_a_last_resort():
+    registry = make_registry([Resolver()])
+    f = formulation([("our house anaesthetic", "1 %", "1 mL")])
+    report = check_with(f, None, registry=registry)
+    assert "doses" in report.checks
+    with pytest.raises(mesoreg.InputError, match="unknown ingredient 'something else'"):
+        check_with(formulation([("something else", "1 %", "1 mL")]), None, registry=registry)
