@@ -69,9 +69,7 @@ def test_missing_purpose_is_reported_as_unchecked():
 
 def test_buflomedil_in_france_from_february_2011():
     assert "MR-REG-FR-BUFLOMEDIL-SUSPENDED" in codes(eu(BUFLOMEDIL, "FR", dt.date(2011, 3, 1)))
-    assert "MR-REG-FR-BUFLOMEDIL-SUSPENDED" not in codes(
-        eu(BUFLOMEDIL, "FR", dt.date(2011, 2, 16))
-    )
+    assert "MR-REG-FR-BUFLOMEDIL-SUSPENDED" not in codes(eu(BUFLOMEDIL, "FR", dt.date(2011, 2, 16)))
 
 
 def test_buflomedil_elsewhere_in_the_eu_from_february_2012():
