@@ -10,9 +10,10 @@ on the order packs arrive in: packs are merged sorted by name.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -80,7 +81,7 @@ def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> 
     return _Index(what, by_name)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)  # slots off: cached_property needs a __dict__
 class Catalog:
     """Ingredients, drugs, conditions and rules from every pack, indexed for look-up."""
 
@@ -94,7 +95,10 @@ class Catalog:
     compatibilities: frozenset[frozenset[str]]
     limits: dict[str, tuple[Limit, ...]]
     regulations: tuple[Regulation, ...]
+    #: normalised classes and allergenic components of every ingredient
+    allergen_terms: frozenset[str]
     _interaction_index: dict[str, tuple[Interaction, ...]]
+    _contraindication_index: dict[str, tuple[Contraindication, ...]]
     _ingredient_index: _Index
     _drug_index: _Index
     _condition_index: _Index
@@ -155,6 +159,20 @@ class Catalog:
     def limits_for(self, ingredient_id: str) -> tuple[Limit, ...]:
         """Dose and technique limits of one ingredient ('' for the general ones)."""
         return self.limits.get(ingredient_id, ())
+
+    @functools.cached_property
+    def general_contraindications(self) -> tuple[Contraindication, ...]:
+        """Contraindications that concern every formulation."""
+        return tuple(
+            r for r in self.contraindications if not r.ingredients and not r.ingredient_classes
+        )
+
+    def contraindications_for(self, ingredient_ids: Iterable[str]) -> list[Contraindication]:
+        """General contraindications and those of these ingredients, in id order; indexed."""
+        found = {r.id: r for r in self.general_contraindications}
+        for ingredient_id in ingredient_ids:
+            found.update((r.id, r) for r in self._contraindication_index.get(ingredient_id, ()))
+        return [found[k] for k in sorted(found)]
 
     def interactions_for(self, ingredient_id: str) -> tuple[Interaction, ...]:
         """Interaction rules whose first side is this ingredient (by id or class); indexed."""
@@ -314,18 +332,21 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
             )
 
 
-def _index_interactions(
-    ingredients: Iterable[Ingredient], rules: Iterable[Interaction]
-) -> dict[str, tuple[Interaction, ...]]:
-    """Ingredient id -> the rules whose first side it matches, so checks never scan all rules."""
-    by_id: defaultdict[str, list[Interaction]] = defaultdict(list)
-    by_class: defaultdict[str, list[Interaction]] = defaultdict(list)
+R = TypeVar("R", Interaction, Contraindication)
+
+
+def _index_by_ingredient(
+    ingredients: Iterable[Ingredient], rules: Iterable[R]
+) -> dict[str, tuple[R, ...]]:
+    """Ingredient id -> the rules that name it or one of its classes; never scan all rules."""
+    by_id: defaultdict[str, list[R]] = defaultdict(list)
+    by_class: defaultdict[str, list[R]] = defaultdict(list)
     for rule in sorted(rules, key=lambda r: r.id):
         for ingredient_id in rule.ingredients:
             by_id[ingredient_id].append(rule)
         for cls in rule.ingredient_classes:
             by_class[cls].append(rule)
-    index: dict[str, tuple[Interaction, ...]] = {}
+    index: dict[str, tuple[R, ...]] = {}
     for ingredient in ingredients:
         found = {r.id: r for r in by_id.get(ingredient.id, ())}
         for cls in ingredient.classes:
@@ -333,6 +354,12 @@ def _index_interactions(
         if found:
             index[ingredient.id] = tuple(found[k] for k in sorted(found))
     return index
+
+
+def normalize_term(term: str) -> str:
+    """An allergy term compared loosely: case, spaces, hyphens, plurals and 'sulph' spelling."""
+    word = term.casefold().replace("-", "_").replace(" ", "_").replace("sulph", "sulf")
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 def build_catalog(packs: Iterable[Pack]) -> Catalog:
@@ -357,8 +384,16 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
         ),
         limits={k: tuple(v) for k, v in limits.items()},
         regulations=tuple(sorted(records["regulations"].values(), key=lambda x: x.id)),
-        interaction_index=_index_interactions(
+        interaction_index=_index_by_ingredient(
             records["ingredients"].values(), records["interactions"].values()
+        ),
+        contraindication_index=_index_by_ingredient(
+            records["ingredients"].values(), records["contraindications"].values()
+        ),
+        allergen_terms=frozenset(
+            normalize_term(t)
+            for i in records["ingredients"].values()
+            for t in (*i.classes, *i.allergens)
         ),
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
         drug_index=_build_index("drug", records["drugs"].values(), problems),

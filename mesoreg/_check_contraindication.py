@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from mesoreg._catalog import matches
+from mesoreg._catalog import matches, normalize_term
 from mesoreg._knowledge import Contraindication, Fact
 from mesoreg._model import Patient, Sex
 from mesoreg._report import Finding, Unchecked
@@ -115,15 +115,14 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
         yield _unchecked(rule, "needs the patient's allergies ('allergies = []' if none)")
         return
     catalog = subject.catalog
-    known_terms = {c for i in catalog.ingredients.values() for c in (*i.classes, *i.allergens)}
     for allergy in patient.allergies:
-        term = _norm(allergy)
+        term = normalize_term(allergy)
         named = catalog.find_ingredient(allergy)
         hits = [
             i.id
             for i in subject.ingredients
             if (named is not None and named.id == i.id)
-            or term in {_norm(x) for x in (*i.classes, *i.allergens)}
+            or term in {normalize_term(x) for x in (*i.classes, *i.allergens)}
         ]
         for hit in hits:
             ingredient = catalog.ingredients[hit]
@@ -136,7 +135,7 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
         if (
             not hits
             and named is None
-            and term not in {_norm(t) for t in known_terms}
+            and term not in catalog.allergen_terms
             and (catalog.find_drug(allergy) is None)
         ):
             yield _unchecked(
@@ -144,11 +143,6 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
                 f"allergy '{allergy}' is not a known ingredient, component or class; "
                 "cannot tell whether the formulation contains it",
             )
-
-
-def _norm(term: str) -> str:
-    word = term.casefold().replace("-", "_").replace(" ", "_").replace("sulph", "sulf")
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 _FACTS = {
@@ -181,7 +175,7 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
             f"medication '{name}' is not in the vocabulary; declare "
             'its classes, e.g. classes = ["nsaid"], or [] for none',
         )
-    for rule in subject.catalog.contraindications:
+    for rule in subject.catalog.contraindications_for(i.id for i in subject.ingredients):
         scope = _in_scope(rule, subject)
         if not scope:
             continue
