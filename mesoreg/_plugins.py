@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.metadata as metadata
+import importlib.util
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -173,6 +174,14 @@ def _pack_file(info: PluginInfo) -> Path:
     for file in dist.files or []:
         if Path(str(file)) == relative:
             return Path(str(dist.locate_file(file)))
+    # an editable install lists no package files; finding a top-level package's folder
+    # runs none of its code (its __init__ is not executed)
+    top, *rest = package.split(".")
+    spec = importlib.util.find_spec(top)
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder, *rest, resource)
+        if candidate.is_file():
+            return candidate
     raise FileNotFoundError(f"{relative} is not among the files of {info.distribution}")
 
 
