@@ -54,6 +54,14 @@ def _structure_date(value: Any, _: type[Any]) -> dt.date:
     raise _TypeProblem(f"must be a TOML date like 2026-11-22, without quotes (got {value!r})")
 
 
+def _structure_datetime(value: Any, _: type[Any]) -> dt.datetime:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value
+    raise _TypeProblem(
+        f"must be a TOML date-time with its offset, like 2026-11-22T10:00:00Z (got {value!r})"
+    )
+
+
 def _structure_quantity(value: Any, _: type[Any]) -> Quantity:
     if not isinstance(value, str):
         raise _TypeProblem(
@@ -103,6 +111,8 @@ def _make_converter() -> cattrs.Converter:
     for kind in (str, int, float, bool):
         conv.register_structure_hook(kind, _strict(kind))
     conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(dt.datetime, lambda d: d)
     conv.register_structure_hook_factory(_is_tuple, _tuple_hook)
     conv.register_structure_hook(Quantity, _structure_quantity)
     conv.register_unstructure_hook(Quantity, str)

@@ -16,12 +16,13 @@ import tomli  # tomllib's upstream, compiled: ~3x faster than the stdlib's pure-
 
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
+from mesoreg._migrate import migrate
 from mesoreg._model import SCHEMA_VERSION, Formulation, Patient
 
 T = TypeVar("T")
 
-#: schema versions each document kind can be read from
-SUPPORTED_VERSIONS = (1,)
+#: schema versions each kind of file can be read from (older ones through mesoreg._migrate)
+SUPPORTED: dict[str, tuple[int, ...]] = {"formulation": (0, 1), "patient": (1,), "pack": (1,)}
 
 
 def read_text(path: str | Path) -> str:
@@ -67,9 +68,9 @@ def check_schema_version(data: Mapping[str, Any], kind: str, path: str) -> None:
     if (
         isinstance(version, int)
         and not isinstance(version, bool)
-        and (version not in SUPPORTED_VERSIONS)
+        and (version not in SUPPORTED[kind])
     ):
-        supported = ", ".join(map(str, SUPPORTED_VERSIONS))
+        supported = ", ".join(map(str, SUPPORTED[kind]))
         raise InputError(
             [
                 Problem(
@@ -85,6 +86,8 @@ def check_schema_version(data: Mapping[str, Any], kind: str, path: str) -> None:
 def build(data: Mapping[str, Any], kind: type[T], path: str) -> T:
     """Structure parsed TOML into ``kind`` after checking its schema version."""
     check_schema_version(data, kind.__name__.lower(), path)
+    if kind is Formulation:
+        data = migrate(dict(data), SCHEMA_VERSION)
     value = structure(data, kind, path=path)
     return attrs.evolve(value, origin=path)  # type: ignore[misc]
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from mesoreg import _store_cli
 from mesoreg._errors import InputError, MesoregError, Problem
 from mesoreg._knowledge import Severity
 from mesoreg._report import Report, Verdict
@@ -114,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
         if name == "search":
             action.add_argument("text", metavar="TEXT")
         action.add_argument("--format", default="text", choices=["text", "json"])
+
+    _store_cli.add_commands(sub)
 
     plugins = sub.add_parser("plugins", help="list and check plugins and packs")
     psub = plugins.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -239,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "plugins":
             return _run_plugins(args)
+        if args.command in _store_cli.COMMANDS:
+            settings = _settings(args)
+            return _store_cli.run(args, lambda: _registry(args), settings.store)
         return _run_catalog(args)
     except MesoregError as exc:
         for line in str(exc).splitlines():
