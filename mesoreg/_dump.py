@@ -34,7 +34,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def dump_formulation(formulation: Formulation) -> str:
-    """The formulation as canonical TOML text."""
+def dump_formulation(formulation: Formulation, *, with_status: bool = True) -> str:
+    """The formulation as canonical TOML text.
+
+    Store files leave ``status`` out (``with_status=False``): a version's status
+    changes in its ledger, never in the immutable file.
+    """
     data = _clean(unstructure(formulation))
+    if not with_status:
+        data.pop("status", None)
     return SCHEMA_LINE + tomli_w.dumps(data)

@@ -49,6 +49,9 @@ _RESERVED = {"con", "prn", "aux", "nul", "index", "schemas", "formulations"} | {
 LEDGER = "index.toml"
 LOCK = ".mesoreg.lock"
 GITATTRIBUTES = "# written by mesoreg: store files are text with LF endings\n*.toml text eol=lf\n"
+GITIGNORE = (
+    f"# written by mesoreg: the writers' lock and dead writers' temporary files\n{LOCK}\n.*.tmp-*\n"
+)
 
 
 class StoreError(MesoregError, RuntimeError):
@@ -211,7 +214,7 @@ class Store:
             if supersedes is not None and ledger.entry(supersedes) is None:
                 raise StoreError(f"{formulation_id}@{supersedes} does not exist to supersede")
             stored = attrs.evolve(formulation, version=version, status=Status.DRAFT, origin=None)
-            data = dump_formulation(stored).encode("utf-8")
+            data = dump_formulation(stored, with_status=False).encode("utf-8")
             path = self.version_path(formulation_id, version)
             write_new(path, data, lambda raw: self._check_version_file(raw, path, stored))
             now = utc_now()
@@ -312,9 +315,10 @@ class Store:
             raise StoreError(f"{path}: the file read back does not match the formulation")
 
     def _ensure_gitattributes(self) -> None:
-        path = self.root / ".gitattributes"
-        if not path.exists():
-            write_replace(path, GITATTRIBUTES.encode(), lambda raw: None)
+        for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
+            path = self.root / name
+            if not path.exists():
+                write_replace(path, text.encode(), lambda raw: None)
 
     # -- verifying -----------------------------------------------------------------
 
@@ -330,7 +334,7 @@ class Store:
             return [f"{self.root}: no such store"], notes
         with self.lock():
             for child in sorted(self.root.iterdir()):
-                if child.name in (LOCK, ".gitattributes") or child.name.startswith(".git"):
+                if child.name == LOCK or child.name.startswith(".git"):
                     continue
                 if not child.is_dir() or not _ID.match(child.name) or child.name in _RESERVED:
                     problems.append(f"{child}: extra file, not part of the store")
@@ -365,6 +369,6 @@ class Store:
                     f"{path}: changed after publishing (sha256 does not match the ledger)"
                 )
         for path in sorted(folder.iterdir()):
-            if path.name not in listed and path.name != LEDGER:
+            if path.name not in listed and path.name != LEDGER and not path.name.startswith("."):
                 problems.append(f"{path}: extra file, not recorded in the ledger")
         return problems
