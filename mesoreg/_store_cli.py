@@ -157,8 +157,9 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
     formulation_id, version = parse_ref(args.ref)
     formulation, entry = store.read(formulation_id, version)
+    text = store.version_path(formulation_id, entry.version).read_text(encoding="utf-8")
     if args.format == "toml":
-        print(dump_formulation(formulation), end="")
+        print(text, end="")
     elif args.format == "json":
         from mesoreg._convert import unstructure
 

@@ -87,7 +87,7 @@ FORMULATION_ERRORS = [
     (
         ("schema_version = 1", "schema_version = 2"),
         "schema_version: formulation schema version 2 is not supported "
-        f"(supported: 0, 1). "
+        "(supported: 0, 1). "
         "Upgrade mesoreg to read newer files.",
     ),
     (

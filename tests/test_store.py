@@ -1,0 +1,196 @@
+"""The versioned store: ids, immutable versions, ledger, statuses, verify, recovery."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import FORMULATIONS, ROOT
+
+import mesoreg
+from mesoreg._dump import dump_formulation
+from mesoreg._ledger import parse_ledger
+from mesoreg._model import Status
+from mesoreg._publish import new_draft, publish, set_status
+from mesoreg._store import Store, StoreError, parse_ref, sha256, validate_id
+from mesoreg.testing import formulation
+
+F = formulation([("lidocaine", "1 %", "1 mL")], id="demo")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "store")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "Demo",
+        "a/b",
+        "..",
+        "../etc",
+        "/abs",
+        "a--b",
+        "-a",
+        "con",
+        "index",
+        "a" * 65,
+        "a b",
+        "lpt1",
+    ],
+)
+def test_bad_ids_are_refused(bad):
+    with pytest.raises(mesoreg.InputError):
+        validate_id(bad)
+
+
+def test_good_ids_and_references():
+    assert validate_id("lipo-abdomen-2") == "lipo-abdomen-2"
+    assert parse_ref("lipo-abdomen@3") == ("lipo-abdomen", 3)
+    assert parse_ref("lipo-abdomen") == ("lipo-abdomen", None)
+    with pytest.raises(mesoreg.InputError, match="has no valid version after '@'"):
+        parse_ref("lipo-abdomen@x")
+
+
+def test_publish_assigns_versions_and_never_overwrites(store):
+    first = store.publish(F, "alice")
+    second = store.publish(F, "bob")
+    assert (first.version, second.version, second.supersedes) == (1, 2, 1)
+    path = store.version_path("demo", 1)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError):
+        from mesoreg._store import write_new
+
+        write_new(path, b"changed", lambda raw: None)
+    assert path.read_bytes() == before
+    assert sha256(before) == first.sha256
+
+
+def test_published_file_is_canonical_and_has_no_status(store):
+    store.publish(F, "alice")
+    text = store.version_path("demo", 1).read_text()
+    assert text.startswith("#:schema ../../schemas/formulation-1.schema.json\n")
+    assert "status" not in text
+    loaded, entry = store.read("demo")
+    assert dump_formulation(loaded, with_status=False) == text
+    assert entry.status is Status.DRAFT
+
+
+@pytest.mark.parametrize("path", FORMULATIONS, ids=lambda p: p.parent.name)
+def test_every_shipped_file_round_trips_byte_for_byte(path):
+    loaded = mesoreg.load_formulation(path)
+    assert dump_formulation(loaded, with_status=False) == path.read_text(encoding="utf-8")
+
+
+def test_shipped_store_verifies(tmp_path):
+    copy = tmp_path / "formulations"
+    shutil.copytree(ROOT / "formulations", copy)
+    problems, notes = Store(copy).verify()
+    assert (problems, notes) == ([], [])
+
+
+def test_status_transitions_are_ledger_events(store):
+    store.publish(F, "alice")
+    file_before = store.version_path("demo", 1).read_bytes()
+    set_status(store, "demo@1", Status.APPROVED, "carol")
+    entry = set_status(store, "demo@1", Status.RETIRED, "dave")
+    assert [(e.action, e.by) for e in entry.events] == [
+        ("published", "alice"),
+        ("approved", "carol"),
+        ("retired", "dave"),
+    ]
+    assert store.version_path("demo", 1).read_bytes() == file_before
+    with pytest.raises(StoreError, match="demo@1 is retired; it cannot become approved"):
+        set_status(store, "demo@1", Status.APPROVED, "carol")
+
+
+def test_verify_reports_tampering_missing_and_extra_files(store):
+    store.publish(F, "alice")
+    store.publish(F, "alice")
+    folder = store.folder("demo")
+    (folder / "v1.toml").write_text((folder / "v1.toml").read_text() + "# edited\n")
+    (folder / "v2.toml").unlink()
+    (folder / "notes.txt").write_text("hello")
+    (store.root / "stray.toml").write_text("x = 1")
+    problems, _ = store.verify()
+    assert problems == [
+        f"{folder / 'v1.toml'}: changed after publishing (sha256 does not match the ledger)",
+        f"{folder / 'v2.toml'}: missing; the ledger records version 2",
+        f"{folder / 'notes.txt'}: extra file, not recorded in the ledger",
+        f"{store.root / 'stray.toml'}: extra file, not part of the store",
+    ]
+
+
+def test_interrupted_publish_is_recovered_not_lost(store):
+    """A writer killed after linking v2 but before the ledger: the file is recorded later."""
+    store.publish(F, "alice")
+    folder = store.folder("demo")
+    import attrs
+
+    v2 = dump_formulation(attrs.evolve(F, version=2), with_status=False)
+    (folder / "v2.toml").write_text(v2)
+    (folder / ".v3.toml.tmp-999-dead").write_text("half written")
+    problems, notes = store.verify()
+    assert problems == []
+    assert notes == ["demo: recorded interrupted publish of version(s) 2"]
+    assert not list(folder.glob(".*.tmp-*"))
+    assert store.ledger("demo").latest == 2
+    assert store.publish(F, "bob").version == 3
+
+
+def test_publish_validates_against_the_catalog(store, registry):
+    bad = formulation([("lidocane", "1 %", "1 mL")], id="demo")
+    with pytest.raises(mesoreg.InputError, match="unknown ingredient 'lidocane'"):
+        publish(bad, store, author="alice", registry=registry)
+    assert not store.folder("demo").exists() or not list(store.folder("demo").iterdir())
+
+
+def test_publish_records_the_check(store, registry):
+    entry = publish(F, store, author="alice", registry=registry)
+    assert entry.last_check is not None
+    assert entry.last_check.verdict == "pass"
+    assert entry.last_check.packs == ("mesoreg-core 0.1.0",)
+    ledger_text = (store.folder("demo") / "index.toml").read_text()
+    assert parse_ledger(ledger_text, "x") == store.ledger("demo")
+
+
+def test_new_draft_from_template_and_from_a_version(store, registry):
+    text = new_draft("fresh", store)
+    assert 'id = "fresh"' in text
+    publish(F, store, author="alice", registry=registry)
+    copy = new_draft("demo-copy", store, "demo@1")
+    assert 'id = "demo-copy"' in copy and "lidocaine" in copy
+
+
+def test_gitattributes_and_gitignore_written(store):
+    store.publish(F, "alice")
+    assert "*.toml text eol=lf" in (store.root / ".gitattributes").read_text()
+    assert ".mesoreg.lock" in (store.root / ".gitignore").read_text()
+
+
+def test_old_schema_version_migrates(tmp_path):
+    old = tmp_path / "old.toml"
+    old.write_text(
+        'schema_version = 0\nid = "old"\nversion = 1\ntitle = "t"\n'
+        '[use]\narea = "face"\ntechnique = "nappage"\ndepth_mm = 2\n'
+        '[[preparations]]\nname = "s"\nper_session = 1\n'
+        '[[preparations.components]]\ningredient = "lidocaine"\nconcentration = "1 %"\n'
+        'volume = "1 mL"\n'
+    )
+    loaded = mesoreg.load_formulation(old)
+    assert loaded.schema_version == 1
+    assert str(loaded.use.depth) == "2 mm"
+    assert str(loaded.preparations[0].components[0].strength) == "1 %"
+
+
+def test_newer_schema_version_is_refused(tmp_path):
+    new = tmp_path / "new.toml"
+    new.write_text(F and 'schema_version = 9\nid = "x"\n')
+    with pytest.raises(
+        mesoreg.InputError,
+        match=r"schema version 9 is not supported "
+        r"\(supported: 0, 1\)",
+    ):
+        mesoreg.load_formulation(new)
