@@ -152,7 +152,6 @@ def _history(store: Any, args: argparse.Namespace) -> int:
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
-    from mesoreg._dump import dump_formulation
     from mesoreg._store import parse_ref
 
     formulation_id, version = parse_ref(args.ref)
@@ -172,7 +171,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
             f"{entry.published:%Y-%m-%d %H:%M}Z, sha256 {entry.sha256}"
         )
         print()
-        print(dump_formulation(formulation), end="")
+        print(text, end="")
     return 0
 
 
