@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from mesoreg._convert import structure
 from mesoreg._engine import check
 from mesoreg._knowledge import Severity
 from mesoreg._ledger import CheckRecord, utc_now
@@ -22,7 +23,7 @@ from mesoreg._load import build, parse_toml
 from mesoreg._model import Formulation, Status
 from mesoreg._registry import Registry
 from mesoreg._report import Report
-from mesoreg._store import Store
+from mesoreg._store import LEDGER, Store
 from mesoreg._version import __version__
 
 #: below this many versions one process is faster than starting more
@@ -74,29 +75,29 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def _approved(store: Store) -> list[tuple[str, int, CheckRecord | None]]:
-    return [
-        (formulation_id, entry.version, entry.last_check)
-        for formulation_id in store.ids()
-        for entry in store.ledger(formulation_id).versions
-        if entry.status is Status.APPROVED
-    ]
-
-
-def _check_one(
-    store: Store,
-    registry: Registry,
-    item: tuple[str, int, CheckRecord | None],
-    region: str | None,
-    day: dt.date,
-) -> Recheck:
-    formulation_id, version, before = item
-    path = store.version_path(formulation_id, version)
-    formulation = build(
-        parse_toml(path.read_text(encoding="utf-8"), str(path)), Formulation, str(path)
-    )
-    after = check_record(check(formulation, region=region, date=day, registry=registry))
-    return Recheck(formulation_id, version, before, after, explain(before, after))
+def _check_id(
+    store: Store, registry: Registry, formulation_id: str, region: str | None, day: dt.date
+) -> list[Recheck]:
+    """Every approved version of one formulation, re-checked."""
+    results: list[Recheck] = []
+    ledger_path = store.folder(formulation_id) / LEDGER
+    if not ledger_path.is_file():
+        return results
+    # only approved entries matter: structure just their last checks, not whole ledgers
+    raw = parse_toml(ledger_path.read_text(encoding="utf-8"), str(ledger_path))
+    for entry in raw.get("versions", []):
+        if entry.get("status") != Status.APPROVED.value:
+            continue
+        version = entry["version"]
+        path = store.version_path(formulation_id, version)
+        formulation = build(
+            parse_toml(path.read_text(encoding="utf-8"), str(path)), Formulation, str(path)
+        )
+        after = check_record(check(formulation, region=region, date=day, registry=registry))
+        last = entry.get("last_check")
+        before = structure(last, CheckRecord, path=str(ledger_path)) if last else None
+        results.append(Recheck(formulation_id, version, before, after, explain(before, after)))
+    return results
 
 
 _worker: tuple[Store, Registry] | None = None
@@ -109,12 +110,14 @@ def _init_worker(root: str) -> None:
     _worker = (Store(root), get_registry())
 
 
-def _work(
-    batch: Sequence[tuple[str, int, CheckRecord | None]], region: str | None, day: dt.date
-) -> list[Recheck]:
+def _work(batch: Sequence[str], region: str | None, day: dt.date) -> list[Recheck]:
     assert _worker is not None
     store, registry = _worker
-    return [_check_one(store, registry, item, region, day) for item in batch]
+    return [
+        r
+        for formulation_id in batch
+        for r in _check_id(store, registry, formulation_id, region, day)
+    ]
 
 
 def recheck(
@@ -129,29 +132,36 @@ def recheck(
     """Re-check every approved version; results in id and version order.
 
     ``workers`` processes share the work for large stores (default: every core
-    from :data:`PARALLEL_FROM` versions up); each builds its registry from the
-    same settings, so results do not depend on how the work was split.
+    from :data:`PARALLEL_FROM` formulations up); each reads its own ledgers and
+    builds its registry from the same settings, so results do not depend on how
+    the work was split.  ``progress(done, total)`` counts formulations.
     """
-    items = _approved(store)
+    ids = store.ids()
     day = date or dt.date.today()
     if workers is None:
-        workers = (os.cpu_count() or 1) if len(items) >= PARALLEL_FROM else 1
+        workers = (os.cpu_count() or 1) if len(ids) >= PARALLEL_FROM else 1
     results: list[Recheck] = []
     if workers <= 1:
-        for done, item in enumerate(items, 1):
-            results.append(_check_one(store, registry, item, region, day))
+        for done, formulation_id in enumerate(ids, 1):
+            results.extend(_check_id(store, registry, formulation_id, region, day))
             if progress:
-                progress(done, len(items))
+                progress(done, len(ids))
         return results
-    size = max(1, len(items) // (workers * 8))
-    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    size = max(1, len(ids) // (workers * 8))
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    done = 0
     with concurrent.futures.ProcessPoolExecutor(
         workers, initializer=_init_worker, initargs=(str(store.root),)
     ) as pool:
-        for batch_result in pool.map(_work, batches, [region] * len(batches), [day] * len(batches)):
+        for batch, batch_result in zip(
+            batches,
+            pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
+            strict=True,
+        ):
             results.extend(batch_result)
+            done += len(batch)
             if progress:
-                progress(len(results), len(items))
+                progress(done, len(ids))
     return results
 
 
