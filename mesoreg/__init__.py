@@ -9,6 +9,7 @@ first use.
 """
 
 from mesoreg._catalog import Catalog
+from mesoreg._diff import diff_formulations
 from mesoreg._engine import check
 from mesoreg._errors import (
     InputError,
@@ -36,11 +37,14 @@ from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Component, Context, Formulation, Patient, Preparation
 from mesoreg._pack import load_pack_document as load_pack
 from mesoreg._pack import parse_pack_document as parse_pack
+from mesoreg._publish import new_draft, publish, set_status
 from mesoreg._quantity import Quantity, parse_quantity
+from mesoreg._recheck import recheck
 from mesoreg._region import RegionValidator
 from mesoreg._registry import Registry, get_catalog
 from mesoreg._render import report_to_dict
 from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
+from mesoreg._store import Store, StoreError
 from mesoreg._subject import Check, Subject
 from mesoreg._version import __version__
 from mesoreg.hookspecs import hookimpl
@@ -76,6 +80,8 @@ __all__ = [
     "Report",
     "Severity",
     "Source",
+    "Store",
+    "StoreError",
     "Subject",
     "Unchecked",
     "UnitError",
@@ -83,12 +89,17 @@ __all__ = [
     "Verdict",
     "__version__",
     "check",
+    "diff_formulations",
     "get_catalog",
     "hookimpl",
     "load_formulation",
     "load_pack",
     "load_patient",
+    "new_draft",
     "parse_pack",
     "parse_quantity",
+    "publish",
+    "recheck",
     "report_to_dict",
+    "set_status",
 ]
