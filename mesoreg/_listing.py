@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mesoreg._catalog import Catalog, matches
+from mesoreg._catalog import Catalog, iter_rules, matches
 from mesoreg._convert import unstructure
-from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit
+from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit, Regulation
 
 
 def ingredient_row(ingredient: Ingredient) -> dict[str, Any]:
@@ -19,22 +19,89 @@ def ingredient_row(ingredient: Ingredient) -> dict[str, Any]:
     }
 
 
+Rule = Contraindication | Interaction | Limit | Regulation
+
+
+def _kind(rule: Rule) -> str:
+    if isinstance(rule, Contraindication):
+        return "contraindication"
+    if isinstance(rule, Interaction):
+        return "interaction"
+    return "limit" if isinstance(rule, Limit) else "regulation"
+
+
+def concerns(rule: Rule, ingredient: Ingredient) -> bool:
+    """True when the rule names the ingredient (or its class) on either side."""
+    if isinstance(rule, Limit):
+        return ingredient.id in (rule.ingredient, rule.with_ingredient)
+    first = matches(ingredient, rule.ingredients, rule.ingredient_classes)
+    if isinstance(rule, Interaction):
+        return first or matches(ingredient, rule.with_ingredients, rule.with_ingredient_classes)
+    return first
+
+
+def _scope(rule: Rule) -> str:
+    if isinstance(rule, Limit):
+        return rule.ingredient or "every session"
+    parts = [*rule.ingredients, *(f"class {c}" for c in rule.ingredient_classes)]
+    if isinstance(rule, Interaction):
+        other = [
+            *rule.with_ingredients,
+            *(f"class {c}" for c in rule.with_ingredient_classes),
+            *(
+                f"patient on {rule.with_medication_class}"
+                for _ in [rule.with_medication_class]
+                if rule.with_medication_class
+            ),
+            *(f"patient on {d}" for d in rule.with_drugs),
+            *(["any other ingredient"] if rule.with_any else []),
+        ]
+        where = " (same syringe)" if rule.same_syringe else ""
+        return f"{', '.join(parts)} + {', '.join(other)}{where}"
+    if isinstance(rule, Contraindication):
+        fact = rule.fact.value + (f" {rule.value}" if rule.value else "")
+        if rule.age_min is not None or rule.age_max is not None:
+            fact += f" outside {rule.age_min or 0}-{rule.age_max or 'any'}"
+        return f"{fact}; {', '.join(parts) or 'every formulation'}"
+    dates = f"{rule.valid_from or '…'} to {rule.valid_to or '…'}"
+    return f"{', '.join(rule.regions)} {dates}; {', '.join(parts) or 'every formulation'}"
+
+
+def rule_rows(catalog: Catalog, ingredient: Ingredient | None = None) -> list[dict[str, Any]]:
+    """Every rule (or those concerning one ingredient) with type, severity, evidence, sources."""
+    return [
+        {
+            "type": _kind(r),
+            "id": r.id,
+            "code": r.code,
+            "severity": r.severity.value,
+            "evidence": r.evidence.value,
+            "scope": _scope(r),
+            "summary": _summary(r),
+            "sources": [catalog.sources[s].cite() for s in r.sources],
+            "source_ids": list(r.sources),
+            "provider": r.origin.split(" (")[0],
+        }
+        for r in iter_rules(catalog)
+        if ingredient is None or concerns(r, ingredient)
+    ]
+
+
+def rules_text(rows: list[dict[str, Any]]) -> str:
+    """``catalog rules`` as text: one block per rule."""
+    lines = []
+    for row in rows:
+        lines.append(
+            f"{row['code']}  [{row['type']}, {row['severity']}, {row['evidence']}]  {row['id']}"
+        )
+        lines.append(f"    {row['scope']}: {row['summary']}")
+        lines += [f"    source: {s}" for s in row["sources"]]
+    return "\n".join(lines) if lines else "no rules"
+
+
 def ingredient_detail(catalog: Catalog, ingredient: Ingredient) -> dict[str, Any]:
     """An ingredient with its limits, the rules that concern it and their sources."""
-    rules: list[Contraindication | Interaction | Limit] = [
-        *(
-            r
-            for r in catalog.contraindications
-            if matches(ingredient, r.ingredients, r.ingredient_classes)
-        ),
-        *(
-            r
-            for r in catalog.interactions
-            if matches(ingredient, r.ingredients, r.ingredient_classes)
-            or matches(ingredient, r.with_ingredients, r.with_ingredient_classes)
-        ),
-        *catalog.limits_for(ingredient.id),
-    ]
+    rules = [r for r in iter_rules(catalog) if concerns(r, ingredient)]
     source_ids = sorted({s for r in (*rules, ingredient) for s in r.sources})
     detail: dict[str, Any] = unstructure(ingredient)
     detail["rules"] = [
@@ -83,8 +150,73 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(f"{r['id']:<{width}}  {r['name']}  [{', '.join(r['classes'])}]" for r in rows)
 
 
-def _summary(rule: Contraindication | Interaction | Limit) -> str:
+def _summary(rule: Rule) -> str:
     if isinstance(rule, Limit):
         bounds = [str(b) for b in (rule.minimum, rule.maximum, rule.cap) if b is not None]
         return f"{rule.kind.value} {' / '.join(bounds) or rule.count or ', '.join(rule.routes)}"
     return rule.message
+
+
+def catalog_markdown(catalog: Catalog) -> str:
+    """docs/catalog.md: every ingredient, drug, rule and source, generated from the data."""
+    out = [
+        "# The mesoreg catalog",
+        "",
+        "Generated by `mesoreg --no-plugins catalog docs` from `mesoreg/catalog/*.toml`; "
+        "do not edit by hand (a test keeps it current).",
+        "",
+        f"Packs: {', '.join(f'{n} {v}' for n, v in catalog.packs)}. "
+        f"{len(catalog.ingredients)} ingredients, {len(catalog.drugs)} drugs, "
+        f"{len(catalog.contraindications)} contraindications, "
+        f"{len(catalog.interactions)} interactions, "
+        f"{sum(len(v) for v in catalog.limits.values())} limits, "
+        f"{len(catalog.regulations)} regulations, {len(catalog.sources)} sources.",
+        "",
+        "## Ingredients",
+        "",
+        "| id | name | classes | aliases | identifiers | sources |",
+        "|---|---|---|---|---|---|",
+    ]
+    for i in catalog.ingredients.values():
+        ids = i.identifiers
+        idents = "; ".join(
+            p
+            for p in (
+                f"UNII {ids.unii}" if ids.unii else "",
+                f"CAS {ids.cas}" if ids.cas else "",
+                f"ATC {', '.join(ids.atc)}" if ids.atc else "",
+            )
+            if p
+        )
+        out.append(
+            f"| `{i.id}` | {i.name} | {', '.join(i.classes)} | "
+            f"{', '.join(i.aliases)} | {idents} | {', '.join(i.sources)} |"
+        )
+    out += [
+        "",
+        "## Drugs",
+        "",
+        "| id | name | brands and other names | classes | ATC |",
+        "|---|---|---|---|---|",
+    ]
+    for d in catalog.drugs.values():
+        out.append(
+            f"| `{d.id}` | {d.name} | {', '.join(d.aliases)} | {', '.join(d.classes)} "
+            f"| {', '.join(d.atc)} |"
+        )
+    out += [
+        "",
+        "## Rules",
+        "",
+        "| code | type | severity | evidence | scope | rule | sources |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rule_rows(catalog):
+        out.append(
+            f"| `{row['code']}` | {row['type']} | {row['severity']} | {row['evidence']} "
+            f"| {row['scope']} | {row['summary']} | {', '.join(row['source_ids'])} |"
+        )
+    out += ["", "## Sources", ""]
+    for source in sorted(catalog.sources.values(), key=lambda s: s.id):
+        out.append(f"- `{source.id}` [{source.kind.value}]: {source.cite()}")
+    return "\n".join(out) + "\n"

@@ -106,15 +106,20 @@ def _parser() -> argparse.ArgumentParser:
     csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text in (
         ("list", "list every ingredient"),
-        ("show", "show one ingredient"),
+        ("show", "show one ingredient with its rules and sources"),
         ("search", "find ingredients by name, alias or class"),
+        ("rules", "list every rule with its type, severity, evidence and sources"),
+        ("docs", "print the catalog as Markdown (docs/catalog.md)"),
     ):
         action = csub.add_parser(name, help=help_text)
         if name == "show":
             action.add_argument("name", metavar="ID")
         if name == "search":
             action.add_argument("text", metavar="TEXT")
-        action.add_argument("--format", default="text", choices=["text", "json"])
+        if name == "rules":
+            action.add_argument("--ingredient", metavar="ID")
+        if name != "docs":
+            action.add_argument("--format", default="text", choices=["text", "json"])
 
     _store_cli.add_commands(sub)
 
@@ -202,7 +207,18 @@ def _run_catalog(args: argparse.Namespace) -> int:
 
     catalog = _registry(args).catalog
     data: Any
-    if args.action == "show":
+    if args.action == "docs":
+        print(_listing.catalog_markdown(catalog), end="")
+        return EXIT_OK
+    if args.action == "rules":
+        ingredient = (
+            catalog.get_ingredient(args.ingredient, key_path="--ingredient")
+            if args.ingredient
+            else None
+        )
+        data = _listing.rule_rows(catalog, ingredient)
+        text = _listing.rules_text(data)
+    elif args.action == "show":
         ingredient = catalog.get_ingredient(args.name, key_path=args.name)
         data = _listing.ingredient_detail(catalog, ingredient)
         text = _listing.ingredient_text(data)
