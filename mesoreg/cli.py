@@ -123,6 +123,23 @@ def _parser() -> argparse.ArgumentParser:
 
     _store_cli.add_commands(sub)
 
+    schema = sub.add_parser("schema", help="the JSON Schemas of mesoreg's files and report")
+    ssub = schema.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export_schema = ssub.add_parser("export", help="write every JSON Schema into DIR")
+    export_schema.add_argument("dir", nargs="?", default="schemas", metavar="DIR")
+
+    export = sub.add_parser("export", help="export a stored version with its findings")
+    export.add_argument(
+        "--fhir",
+        required=True,
+        metavar="ID@N",
+        help="write a FHIR R5 Bundle (Medication + DetectedIssues) as JSON",
+    )
+    export.add_argument("--patient", metavar="PATIENT.toml")
+    export.add_argument("--region", metavar="CC")
+    export.add_argument("--date", type=_date, metavar="YYYY-MM-DD")
+    export.add_argument("--store", metavar="DIR")
+
     plugins = sub.add_parser("plugins", help="list and check plugins and packs")
     psub = plugins.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = psub.add_parser("list", help="every plugin with its status (imports none here)")
@@ -234,6 +251,29 @@ def _run_catalog(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mesoreg._engine import check
+    from mesoreg._fhir import fhir_bundle
+    from mesoreg._load import load_patient
+    from mesoreg._model import Context
+    from mesoreg._publish import DEFAULT_STORE
+    from mesoreg._store import Store, parse_ref
+    from mesoreg._subject import resolve
+
+    registry = _registry(args)
+    store = Store(args.store or _settings(args).store or DEFAULT_STORE)
+    formulation_id, version = parse_ref(args.fhir)
+    formulation, _ = store.read(formulation_id, version)
+    patient = load_patient(args.patient) if args.patient else None
+    day = args.date or dt.date.today()
+    report = check(formulation, patient, region=args.region, date=day, registry=registry)
+    subject = resolve(formulation, patient, Context(day, args.region), registry.catalog)
+    print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 def _run_plugins(args: argparse.Namespace) -> int:
     from mesoreg import _plugin_admin
 
@@ -258,6 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "plugins":
             return _run_plugins(args)
+        if args.command == "schema":
+            from pathlib import Path
+
+            from mesoreg._schema import export_schemas
+
+            for path in export_schemas(Path(args.dir)):
+                print(f"wrote {path}")
+            return EXIT_OK
+        if args.command == "export":
+            return _run_export(args)
         if args.command in _store_cli.COMMANDS:
             settings = _settings(args)
             return _store_cli.run(args, lambda: _registry(args), settings.store)
