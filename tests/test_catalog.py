@@ -102,7 +102,7 @@ def test_find_drug_by_brand(catalog: Catalog, brand: str, drug_id: str, drug_cla
 
 
 def test_search(catalog: Catalog) -> None:
-    assert [i.id for i in catalog.search("deoxy")] == ["deoxycholic_acid"]
+    assert [i.id for i in catalog.search("deoxychol")] == ["deoxycholic_acid"]
     assert "lidocaine" in [i.id for i in catalog.search("LOCAL ANAESTHETIC")]
     assert catalog.search("zzzz") == []
 

@@ -218,13 +218,13 @@ def test_catalog_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_catalog_search(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "catalog", "search", "deoxy")
+    code, out, _ = run(capsys, "catalog", "search", "deoxychol")
     assert code == 0
     assert out == "deoxycholic_acid  Deoxycholic acid  [lipolytic, bile_acid]\n"
 
 
 def test_catalog_search_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "catalog", "search", "deoxy", "--format", "json")
+    code, out, _ = run(capsys, "catalog", "search", "deoxychol", "--format", "json")
     rows = json.loads(out)
     assert code == 0
     assert [r["id"] for r in rows] == ["deoxycholic_acid"]
