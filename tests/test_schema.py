@@ -137,3 +137,25 @@ def test_schema_export_command(tmp_path, capsys):
     assert cli.main(["schema", "export", str(tmp_path)]) == 0
     for name in SCHEMAS:
         assert (tmp_path / name).read_text() == (SCHEMA_DIR / name).read_text()
+
+
+#: schema files released with mesoreg 0.1.0: frozen.  A model change that alters one of them
+#: needs a new schema version (and a migration), never an edit of a released file.
+RELEASED = {
+    "catalog-part-1.schema.json": "6fcb9548a1d65cedb0e235199f23f92d0893d96ebe0dd979af155d535656be9e",
+    "formulation-1.schema.json": "923b8a808e328a6d1bc1053e3d5e4178c57043d6a40955049660b2c946dc2c6d",
+    "ledger-1.schema.json": "92b0dd6aa060e4298c9a42c61e133dec5145864ed45f877274c11244a35f7a1c",
+    "pack-1.schema.json": "eb6878ac50f48c558c06c59ad8f48f0c7d7612725f459b82ce945217bdfed182",
+    "patient-1.schema.json": "e5f5140f716ef1b5629a9f928424638e9903a004b8f7ef7821b260cb63c0aedb",
+    "report-1.schema.json": "0a3883ab3aa65a0a1730a905f306750abc6b3a853277f434d71bb39eb0809e3f",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RELEASED))
+def test_released_schema_versions_are_frozen(name):
+    import hashlib
+
+    digest = hashlib.sha256((SCHEMA_DIR / name).read_bytes()).hexdigest()
+    assert digest == RELEASED[name], (
+        f"schemas/{name} was released and must not change: add a new schema version"
+    )
