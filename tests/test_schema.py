@@ -142,7 +142,9 @@ def test_schema_export_command(tmp_path, capsys):
 #: schema files released with mesoreg 0.1.0: frozen.  A model change that alters one of them
 #: needs a new schema version (and a migration), never an edit of a released file.
 RELEASED = {
-    "catalog-part-1.schema.json": "6fcb9548a1d65cedb0e235199f23f92d0893d96ebe0dd979af155d535656be9e",
+    "catalog-part-1.schema.json": (
+        "6fcb9548a1d65cedb0e235199f23f92d0893d96ebe0dd979af155d535656be9e"
+    ),
     "formulation-1.schema.json": "923b8a808e328a6d1bc1053e3d5e4178c57043d6a40955049660b2c946dc2c6d",
     "ledger-1.schema.json": "92b0dd6aa060e4298c9a42c61e133dec5145864ed45f877274c11244a35f7a1c",
     "pack-1.schema.json": "eb6878ac50f48c558c06c59ad8f48f0c7d7612725f459b82ce945217bdfed182",
