@@ -8,9 +8,10 @@ Importing mesoreg reads no file and loads no plugin; the catalog is built on
 first use.
 """
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from mesoreg._catalog import Catalog
-from mesoreg._diff import diff_formulations
-from mesoreg._engine import check
 from mesoreg._errors import (
     InputError,
     MesoregError,
@@ -35,19 +36,53 @@ from mesoreg._knowledge import (
 )
 from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Component, Context, Formulation, Patient, Preparation
-from mesoreg._pack import load_pack_document as load_pack
-from mesoreg._pack import parse_pack_document as parse_pack
-from mesoreg._publish import new_draft, publish, set_status
 from mesoreg._quantity import Quantity, parse_quantity
-from mesoreg._recheck import recheck
 from mesoreg._region import RegionValidator
-from mesoreg._registry import Registry, get_catalog
-from mesoreg._render import report_to_dict
 from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
-from mesoreg._store import Store, StoreError
 from mesoreg._subject import Check, Subject
 from mesoreg._version import __version__
 from mesoreg.hookspecs import hookimpl
+
+if _TYPE_CHECKING:
+    from mesoreg._diff import diff_formulations
+    from mesoreg._engine import check
+    from mesoreg._pack import load_pack_document as load_pack
+    from mesoreg._pack import parse_pack_document as parse_pack
+    from mesoreg._publish import new_draft, publish, set_status
+    from mesoreg._recheck import recheck
+    from mesoreg._registry import Registry, get_catalog
+    from mesoreg._render import report_to_dict
+    from mesoreg._store import Store, StoreError
+
+#: names imported on first use, so that ``import mesoreg`` stays cheap (and the CLI's
+#: --version fast): public name -> (module, attribute)
+_LAZY = {
+    "check": ("mesoreg._engine", "check"),
+    "diff_formulations": ("mesoreg._diff", "diff_formulations"),
+    "load_pack": ("mesoreg._pack", "load_pack_document"),
+    "parse_pack": ("mesoreg._pack", "parse_pack_document"),
+    "new_draft": ("mesoreg._publish", "new_draft"),
+    "publish": ("mesoreg._publish", "publish"),
+    "set_status": ("mesoreg._publish", "set_status"),
+    "recheck": ("mesoreg._recheck", "recheck"),
+    "Registry": ("mesoreg._registry", "Registry"),
+    "get_catalog": ("mesoreg._registry", "get_catalog"),
+    "report_to_dict": ("mesoreg._render", "report_to_dict"),
+    "Store": ("mesoreg._store", "Store"),
+    "StoreError": ("mesoreg._store", "StoreError"),
+}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mesoreg' has no attribute {name!r}")
+
 
 __all__ = [
     "Catalog",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.metadata as metadata
 import importlib.util
 import os
 from collections.abc import Iterable, Sequence
@@ -30,8 +29,6 @@ from typing import Any
 
 import attrs
 import pluggy
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mesoreg import hookspecs
 from mesoreg._config import Settings
@@ -95,7 +92,9 @@ def is_strict() -> bool:
     return os.environ.get("MESOREG_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
 
 
-def _requirement_of(dist: metadata.Distribution | None) -> str:
+def _requirement_of(dist: Any) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     for line in (dist.requires or []) if dist else []:
         try:
             req = Requirement(line)
@@ -108,6 +107,8 @@ def _requirement_of(dist: metadata.Distribution | None) -> str:
 
 def discover() -> list[PluginInfo]:
     """Installed code plugins and packs, from entry-point metadata only (nothing imported)."""
+    import importlib.metadata as metadata
+
     found: list[PluginInfo] = []
     for group, kind in ((CODE_GROUP, "code"), (PACK_GROUP, "pack")):
         for ep in metadata.entry_points(group=group):
@@ -129,6 +130,8 @@ def incompatibility(requires: str) -> str:
     """Why this mesoreg cannot serve a plugin requiring ``requires`` ('' when it can)."""
     if not requires:
         return ""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         ok = SpecifierSet(requires).contains(__version__, prereleases=True)
     except InvalidSpecifier:
@@ -168,6 +171,8 @@ class PackPlugin:
 
 def _pack_file(info: PluginInfo) -> Path:
     """Where an installed pack's TOML file is, found through its distribution's files."""
+    import importlib.metadata as metadata
+
     package, _, resource = info.target.partition(":")
     relative = Path(*package.split(".")) / resource
     dist = metadata.distribution(info.distribution)

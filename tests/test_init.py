@@ -8,6 +8,11 @@ import sys
 import mesoreg
 
 
+def test_lazy_names_resolve():
+    assert mesoreg.check.__module__ == "mesoreg._engine"
+    assert mesoreg.Store.__name__ == "Store"
+
+
 def test_all_names_exist_and_are_documented():
     for name in mesoreg.__all__:
         value = getattr(mesoreg, name)
