@@ -254,7 +254,10 @@ def load_plugins(
 ) -> list[tuple[PluginStatus, object | None]]:
     """Load every allowed plugin on its own; each comes back with its status."""
     results: list[tuple[PluginStatus, object | None]] = []
-    for info in discover() if infos is None else infos:
+    if infos is None:
+        # with --no-plugins nothing installed is used: skip reading every distribution's metadata
+        infos = [] if settings.no_plugins else discover()
+    for info in infos:
         if settings.no_plugins:
             results.append((PluginStatus(info, "disabled", "--no-plugins"), None))
         elif not settings.is_allowed(info.name):
