@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+
+from _timing import median_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "formulations" / "cellulite-thighs" / "v1.toml"
@@ -40,17 +40,6 @@ def best_of(fns: list[Callable[[], object]], repeat: int, number: int) -> list[f
                 fn()
             best[i] = min(best[i], (time.perf_counter() - start) / number)
     return best
-
-
-def median_runs(cmds: list[list[str]], repeat: int) -> list[float]:
-    """Median wall time of each command (seconds), runs interleaved."""
-    times: list[list[float]] = [[] for _ in cmds]
-    for _ in range(repeat):
-        for i, cmd in enumerate(cmds):
-            start = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
 
 
 def main() -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import tomli
+from _timing import median_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "formulations" / "cellulite-thighs" / "v1.toml"
@@ -67,17 +66,6 @@ def generate_pack(ingredients: int, rules: int) -> str:
                 f'maximum = "{1000 + r} mg"\n{common}advice = "a"'
             )
     return "\n\n".join(out) + "\n"
-
-
-def median_runs(cmds: list[list[str]], repeat: int) -> list[float]:
-    """Median wall time of each command, runs interleaved."""
-    times: list[list[float]] = [[] for _ in cmds]
-    for _ in range(repeat):
-        for i, cmd in enumerate(cmds):
-            start = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, capture_output=True, check=False)
-            times[i].append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
 
 
 def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]

@@ -27,6 +27,7 @@ from mesoreg._plugins import (
     builtin_plugins,
     discover,
     hooks_of,
+    import_target,
     incompatibility,
     plugin_name,
     unknown_hooks,
@@ -199,13 +200,8 @@ def check_plugin(target: str) -> list[str]:
                 continue
             problems += list(_check_records(PackPlugin(pack), info.name))
             continue
-        module, _, attr = info.target.partition(":")
         try:
-            import importlib
-
-            plugin: object = importlib.import_module(module)
-            for part in filter(None, attr.split(".")):
-                plugin = getattr(plugin, part)
+            plugin = import_target(info.target)
         except Exception as exc:
             problems.append(f"{info.name}: cannot load {info.target}: {type(exc).__name__}: {exc}")
             continue

@@ -226,15 +226,21 @@ def _pack_provides(pack: Pack) -> tuple[str, ...]:
     return tuple(provides + ([f"regions {', '.join(regions)}"] if regions else []))
 
 
+def import_target(target: str) -> object:
+    """The object an entry point's value names: ``module`` or ``module:attribute.path``."""
+    module, _, attr = target.partition(":")
+    plugin: object = importlib.import_module(module)
+    for part in filter(None, attr.split(".")):
+        plugin = getattr(plugin, part)
+    return plugin
+
+
 def _load_code(info: PluginInfo) -> tuple[PluginStatus, object | None]:
     why = incompatibility(info.requires_mesoreg)
     if why:
         return PluginStatus(info, "incompatible", why), None
-    module, _, attr = info.target.partition(":")
     try:
-        plugin: object = importlib.import_module(module)
-        for part in filter(None, attr.split(".")):
-            plugin = getattr(plugin, part)
+        plugin = import_target(info.target)
     except Exception as exc:
         if is_strict():
             raise PluginError(f"plugin '{info.name}' failed to load: {exc}") from exc
