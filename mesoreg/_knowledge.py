@@ -13,6 +13,7 @@ import enum
 
 import attrs
 
+from mesoreg._field import doc
 from mesoreg._quantity import Quantity
 
 
@@ -66,15 +67,43 @@ class Evidence(enum.StrEnum):
 class Source:
     """A public document a rule rests on: enough to look it up."""
 
-    id: str
-    title: str
-    issuer: str
-    date: str
-    kind: Evidence
-    url: str = ""
-    doi: str = ""
-    note: str = ""
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc("Source id that rules cite, lowercase snake_case, e.g. 'kybella_pi_2015'."),
+    )
+    title: str = attrs.field(
+        metadata=doc("Title of the document as published."),
+    )
+    issuer: str = attrs.field(
+        metadata=doc("Who published it: a regulator, manufacturer, journal or author."),
+    )
+    date: str = attrs.field(
+        metadata=doc("Date or year of the document or revision cited, e.g. '2024-05' or '2013'."),
+    )
+    kind: Evidence = attrs.field(
+        metadata=doc(
+            "What kind of document it is: label, regulator, guideline, consensus, review, "
+            "peer_reviewed_study, case_report or expert_opinion."
+        ),
+    )
+    url: str = attrs.field(
+        default="",
+        metadata=doc("Where the document can be read, at its primary location where public."),
+    )
+    doi: str = attrs.field(
+        default="",
+        metadata=doc("The DOI of a paper, without 'doi:' or a URL prefix."),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc("What in the document supports the rules, and any caveat on how it was read."),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
     def cite(self) -> str:
@@ -87,26 +116,69 @@ class Source:
 class Identifiers:
     """Public identifiers of a substance, where they exist."""
 
-    unii: str = ""
-    cas: str = ""
-    atc: tuple[str, ...] = ()
+    unii: str = attrs.field(
+        default="",
+        metadata=doc("FDA Unique Ingredient Identifier (UNII), only as read in a public record."),
+    )
+    cas: str = attrs.field(
+        default="",
+        metadata=doc("CAS Registry Number, e.g. '137-58-6'."),
+    )
+    atc: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("WHO ATC codes of the substance, e.g. ['N01BB02']."),
+    )
 
 
 @attrs.frozen
 class Ingredient:
     """A substance that can go into a mesotherapy preparation."""
 
-    id: str
-    name: str
-    classes: tuple[str, ...]
-    sources: tuple[str, ...]
-    aliases: tuple[str, ...] = ()
-    identifiers: Identifiers = Identifiers()
-    #: allergenic components, e.g. ethylenediamine in aminophylline
-    allergens: tuple[str, ...] = ()
-    notes: str = ""
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Ingredient id: lowercase snake_case, never reused for another substance, e.g. "
+            "'deoxycholic_acid'."
+        ),
+    )
+    name: str = attrs.field(
+        metadata=doc("Display name, e.g. 'Lidocaine hydrochloride'."),
+    )
+    classes: tuple[str, ...] = attrs.field(
+        metadata=doc(
+            "Ingredient classes that rules name, e.g. ['local_anaesthetic', "
+            "'amide_local_anaesthetic']."
+        ),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc("Ids of the sources for the facts stated in this record."),
+    )
+    aliases: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Other names it is written as: INN, INCI, brand and product names, other spellings."
+        ),
+    )
+    identifiers: Identifiers = attrs.field(
+        default=Identifiers(),
+        metadata=doc("Public identifiers (UNII, CAS, ATC) where they exist."),
+    )
+    allergens: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Allergenic components of typical products, e.g. ['sulfite'] or ['ethylenediamine']."
+        ),
+    )
+    notes: str = attrs.field(
+        default="",
+        metadata=doc("What a pharmacist should know that no rule checks."),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -114,14 +186,33 @@ class Ingredient:
 class Drug:
     """A medication a patient may take, with its brand names and classes."""
 
-    id: str
-    name: str
-    classes: tuple[str, ...]
-    sources: tuple[str, ...]
-    aliases: tuple[str, ...] = ()
-    atc: tuple[str, ...] = ()
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc("Drug id: lowercase snake_case generic name, e.g. 'apixaban'."),
+    )
+    name: str = attrs.field(
+        metadata=doc("Display name, e.g. 'Apixaban'."),
+    )
+    classes: tuple[str, ...] = attrs.field(
+        metadata=doc("Medication classes that rules name, e.g. ['anticoagulant']."),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc("Ids of the sources for the drug's classes."),
+    )
+    aliases: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Brand names and other spellings, e.g. ['Eliquis']."),
+    )
+    atc: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("WHO ATC codes of the drug, e.g. ['B01AF02']."),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -129,11 +220,23 @@ class Drug:
 class Condition:
     """A patient condition the rules know, with the other names it goes by."""
 
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc("Condition id that rules name, lowercase snake_case, e.g. 'herpes_labialis'."),
+    )
+    name: str = attrs.field(
+        metadata=doc("Display name of the condition."),
+    )
+    aliases: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Other names a patient file may use for it, e.g. ['cold sore']."),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -152,26 +255,100 @@ class Fact(enum.StrEnum):
 class Contraindication:
     """A patient fact that makes a formulation (or some of its ingredients) unsafe."""
 
-    id: str
-    code: str
-    severity: Severity
-    evidence: Evidence
-    sources: tuple[str, ...]
-    fact: Fact
-    message: str
-    advice: str
-    #: condition id or medication class, for those facts
-    value: str = ""
-    age_min: int | None = None
-    age_max: int | None = None
-    #: for medication classes: only a dose taken within this many days counts
-    within_days: int | None = None
-    #: scope; both empty means every formulation
-    ingredients: tuple[str, ...] = ()
-    ingredient_classes: tuple[str, ...] = ()
-    note: str = ""
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Record id: lowercase snake_case, unique across every pack, never reused for "
+            "another rule."
+        ),
+    )
+    code: str = attrs.field(
+        metadata=doc(
+            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
+            "may share one."
+        ),
+    )
+    severity: Severity = attrs.field(
+        metadata=doc(
+            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
+        ),
+    )
+    evidence: Evidence = attrs.field(
+        metadata=doc(
+            "The strongest kind of source that supports the rule as stated: label, "
+            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
+            "expert_opinion."
+        ),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc(
+            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
+        ),
+    )
+    fact: Fact = attrs.field(
+        metadata=doc(
+            "The patient fact the rule looks at: age, pregnant, breastfeeding, condition, "
+            "medication_class or allergy."
+        ),
+    )
+    message: str = attrs.field(
+        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
+    )
+    advice: str = attrs.field(
+        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
+    )
+    value: str = attrs.field(
+        default="",
+        metadata=doc(
+            "For fact = condition the condition id; for fact = medication_class the class; "
+            "empty otherwise."
+        ),
+    )
+    age_min: int | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "For fact = age: the lowest age allowed, in whole years on the session date "
+            "(inclusive)."
+        ),
+    )
+    age_max: int | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "For fact = age: the highest age allowed, in whole years on the session date "
+            "(inclusive)."
+        ),
+    )
+    within_days: int | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "For medication classes: a dose taken this many days or fewer before the "
+            "session counts (days)."
+        ),
+    )
+    ingredients: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Ingredient ids the rule is limited to; with ingredient_classes empty too, it "
+            "covers every formulation."
+        ),
+    )
+    ingredient_classes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient classes the rule is limited to."),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc(
+            "Caveats on the rule or its sources (for example that a source was read in a "
+            "copy); shown with the finding."
+        ),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -179,27 +356,91 @@ class Contraindication:
 class Interaction:
     """Ingredients that interact with each other or with a medication class."""
 
-    id: str
-    code: str
-    severity: Severity
-    evidence: Evidence
-    sources: tuple[str, ...]
-    message: str
-    advice: str
-    ingredients: tuple[str, ...] = ()
-    ingredient_classes: tuple[str, ...] = ()
-    with_ingredients: tuple[str, ...] = ()
-    with_ingredient_classes: tuple[str, ...] = ()
-    with_medication_class: str = ""
-    #: particular drugs (drug ids) the patient takes
-    with_drugs: tuple[str, ...] = ()
-    #: the other side is any other ingredient (admixture not recommended)
-    with_any: bool = False
-    #: only when both are in the same syringe (a physical incompatibility)
-    same_syringe: bool = False
-    note: str = ""
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Record id: lowercase snake_case, unique across every pack, never reused for "
+            "another rule."
+        ),
+    )
+    code: str = attrs.field(
+        metadata=doc(
+            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
+            "may share one."
+        ),
+    )
+    severity: Severity = attrs.field(
+        metadata=doc(
+            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
+        ),
+    )
+    evidence: Evidence = attrs.field(
+        metadata=doc(
+            "The strongest kind of source that supports the rule as stated: label, "
+            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
+            "expert_opinion."
+        ),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc(
+            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
+        ),
+    )
+    message: str = attrs.field(
+        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
+    )
+    advice: str = attrs.field(
+        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
+    )
+    ingredients: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient ids on the first side of the interaction."),
+    )
+    ingredient_classes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient classes on the first side of the interaction."),
+    )
+    with_ingredients: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient ids on the other side, in the same formulation."),
+    )
+    with_ingredient_classes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient classes on the other side, in the same formulation."),
+    )
+    with_medication_class: str = attrs.field(
+        default="",
+        metadata=doc("Medication class on the other side, taken by the patient."),
+    )
+    with_drugs: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Drug ids on the other side, taken by the patient."),
+    )
+    with_any: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true when the other side is any other ingredient (admixture not recommended)."
+        ),
+    )
+    same_syringe: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true when the interaction holds only in the same syringe (a physical incompatibility)."
+        ),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc(
+            "Caveats on the rule or its sources (for example that a source was read in a "
+            "copy); shown with the finding."
+        ),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -207,12 +448,29 @@ class Interaction:
 class Compatibility:
     """Published data that two ingredients may share a syringe."""
 
-    id: str
-    ingredients: tuple[str, str]
-    sources: tuple[str, ...]
-    note: str = ""
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Record id: lowercase snake_case, unique across every pack, never reused for "
+            "another rule."
+        ),
+    )
+    ingredients: tuple[str, str] = attrs.field(
+        metadata=doc("The two ingredient ids published as compatible in one syringe."),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc("Ids of the sources that report the compatibility."),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc("Conditions of the published data: concentrations, vehicle, time."),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -233,26 +491,98 @@ class LimitKind(enum.StrEnum):
 class Limit:
     """A bound on an ingredient's dose, or (without ``ingredient``) on any session."""
 
-    id: str
-    code: str
-    kind: LimitKind
-    severity: Severity
-    evidence: Evidence
-    sources: tuple[str, ...]
-    advice: str
-    ingredient: str = ""
-    minimum: Quantity | None = None
-    maximum: Quantity | None = None
-    #: absolute cap for per-kg limits
-    cap: Quantity | None = None
-    count: int | None = None
-    #: applies only when every preparation with the ingredient also holds this one
-    with_ingredient: str = ""
-    #: for ``route`` limits the routes allowed; for general limits the routes they cover
-    routes: tuple[str, ...] = ()
-    note: str = ""
-    #: replaces the record with the same id from another pack, instead of clashing with it
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Record id: lowercase snake_case, unique across every pack, never reused for "
+            "another rule."
+        ),
+    )
+    code: str = attrs.field(
+        metadata=doc(
+            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
+            "may share one."
+        ),
+    )
+    kind: LimitKind = attrs.field(
+        metadata=doc(
+            "What the limit bounds: max_concentration, max_session_amount, max_per_kg, "
+            "max_injections, max_session_volume, session_interval, depth or route."
+        ),
+    )
+    severity: Severity = attrs.field(
+        metadata=doc(
+            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
+        ),
+    )
+    evidence: Evidence = attrs.field(
+        metadata=doc(
+            "The strongest kind of source that supports the rule as stated: label, "
+            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
+            "expert_opinion."
+        ),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc(
+            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
+        ),
+    )
+    advice: str = attrs.field(
+        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
+    )
+    ingredient: str = attrs.field(
+        default="",
+        metadata=doc("The ingredient id limited; empty for a limit on every session."),
+    )
+    minimum: Quantity | None = attrs.field(
+        default=None,
+        metadata=doc("Lower bound with its unit (a depth in mm, an interval in days)."),
+    )
+    maximum: Quantity | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "Upper bound with its unit: mg/mL or % for concentrations, mg or [iU] per "
+            "session, mg/kg, mL, mm, days."
+        ),
+    )
+    cap: Quantity | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "For max_per_kg: the absolute amount per session that the per-kg limit may not "
+            "exceed, e.g. '300 mg'."
+        ),
+    )
+    count: int | None = attrs.field(
+        default=None,
+        metadata=doc("For max_injections: the highest number of injection points in one session."),
+    )
+    with_ingredient: str = attrs.field(
+        default="",
+        metadata=doc(
+            "The limit holds only when every preparation with the ingredient also holds "
+            "this ingredient id (e.g. epinephrine)."
+        ),
+    )
+    routes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "For route limits the routes allowed; for general limits the routes they cover, "
+            "e.g. ['intradermal']."
+        ),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc(
+            "Caveats on the rule or its sources (for example that a source was read in a "
+            "copy); shown with the finding."
+        ),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -265,28 +595,99 @@ class Regulation:
     ``outside_areas``.  With no scope it applies to every formulation.
     """
 
-    id: str
-    code: str
-    regions: tuple[str, ...]
-    severity: Severity
-    evidence: Evidence
-    sources: tuple[str, ...]
-    message: str
-    advice: str
-    valid_from: dt.date | None = None
-    #: the first day the rule no longer applies (repeal, annulment)
-    valid_to: dt.date | None = None
-    ingredients: tuple[str, ...] = ()
-    ingredient_classes: tuple[str, ...] = ()
-    techniques: tuple[str, ...] = ()
-    routes: tuple[str, ...] = ()
-    #: applies to these purposes of treatment (use.purpose); a formulation without one
-    #: cannot be checked against the rule
-    purposes: tuple[str, ...] = ()
-    #: applies when the body area is not one of these (an approval limited to an area)
-    outside_areas: tuple[str, ...] = ()
-    note: str = ""
-    override: bool = False
+    id: str = attrs.field(
+        metadata=doc(
+            "Record id: lowercase snake_case, unique across every pack, never reused for "
+            "another rule."
+        ),
+    )
+    code: str = attrs.field(
+        metadata=doc(
+            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
+            "may share one."
+        ),
+    )
+    regions: tuple[str, ...] = attrs.field(
+        metadata=doc("Region codes where the rule applies, e.g. ['FR'] or ['US']."),
+    )
+    severity: Severity = attrs.field(
+        metadata=doc(
+            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
+        ),
+    )
+    evidence: Evidence = attrs.field(
+        metadata=doc(
+            "The strongest kind of source that supports the rule as stated: label, "
+            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
+            "expert_opinion."
+        ),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc(
+            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
+        ),
+    )
+    message: str = attrs.field(
+        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
+    )
+    advice: str = attrs.field(
+        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
+    )
+    valid_from: dt.date | None = attrs.field(
+        default=None,
+        metadata=doc("First day the rule applies (a TOML date); left out means always."),
+    )
+    valid_to: dt.date | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "First day the rule no longer applies (repeal, annulment); left out means still "
+            "in force."
+        ),
+    )
+    ingredients: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient ids the rule covers."),
+    )
+    ingredient_classes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient classes the rule covers."),
+    )
+    techniques: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Techniques the rule covers, e.g. ['nappage']."),
+    )
+    routes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Routes the rule covers, e.g. ['subcutaneous']."),
+    )
+    purposes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Purposes of treatment the rule covers (use.purpose); a formulation without a "
+            "purpose cannot be checked against it."
+        ),
+    )
+    outside_areas: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "The rule applies when the body area is not one of these (an approval limited "
+            "to an area)."
+        ),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc(
+            "Caveats on the rule or its sources (for example that a source was read in a "
+            "copy); shown with the finding."
+        ),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
     origin: str = attrs.field(default="", eq=False)
 
     def is_in_force(self, day: dt.date) -> bool:
@@ -299,18 +700,59 @@ class Regulation:
 class Pack:
     """A set of catalog records from one source (the built-in core or a plugin)."""
 
-    name: str
-    version: str
-    licence: str = ""
-    description: str = ""
-    #: the mesoreg versions the pack works with, as a PEP 440 specifier (">=0.1")
-    requires_mesoreg: str = ""
-    sources: tuple[Source, ...] = ()
-    ingredients: tuple[Ingredient, ...] = ()
-    drugs: tuple[Drug, ...] = ()
-    conditions: tuple[Condition, ...] = ()
-    contraindications: tuple[Contraindication, ...] = ()
-    interactions: tuple[Interaction, ...] = ()
-    compatibilities: tuple[Compatibility, ...] = ()
-    limits: tuple[Limit, ...] = ()
-    regulations: tuple[Regulation, ...] = ()
+    name: str = attrs.field(
+        metadata=doc("Pack name, unique among installed packs, e.g. 'mesoreg-pack-trichology'."),
+    )
+    version: str = attrs.field(
+        metadata=doc("Version of the pack, e.g. '0.1.0'."),
+    )
+    licence: str = attrs.field(
+        default="",
+        metadata=doc("Licence of the pack's data, as an SPDX identifier, e.g. 'CC-BY-4.0'."),
+    )
+    description: str = attrs.field(
+        default="",
+        metadata=doc("One sentence on what the pack adds."),
+    )
+    requires_mesoreg: str = attrs.field(
+        default="",
+        metadata=doc(
+            "The mesoreg versions the pack works with, as a PEP 440 specifier, e.g. '>=0.1'."
+        ),
+    )
+    sources: tuple[Source, ...] = attrs.field(
+        default=(),
+        metadata=doc("The documents the pack's rules rest on."),
+    )
+    ingredients: tuple[Ingredient, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredients the pack adds."),
+    )
+    drugs: tuple[Drug, ...] = attrs.field(
+        default=(),
+        metadata=doc("Medications the pack adds, with their classes."),
+    )
+    conditions: tuple[Condition, ...] = attrs.field(
+        default=(),
+        metadata=doc("Patient conditions the pack adds."),
+    )
+    contraindications: tuple[Contraindication, ...] = attrs.field(
+        default=(),
+        metadata=doc("Contraindications: patient facts that make a formulation unsafe."),
+    )
+    interactions: tuple[Interaction, ...] = attrs.field(
+        default=(),
+        metadata=doc("Interactions between ingredients, or with the patient's medications."),
+    )
+    compatibilities: tuple[Compatibility, ...] = attrs.field(
+        default=(),
+        metadata=doc("Published data that two ingredients may share a syringe."),
+    )
+    limits: tuple[Limit, ...] = attrs.field(
+        default=(),
+        metadata=doc("Dose and technique limits."),
+    )
+    regulations: tuple[Regulation, ...] = attrs.field(
+        default=(),
+        metadata=doc("Regional regulatory rules with their effective dates."),
+    )

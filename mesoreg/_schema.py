@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from mesoreg._field import doc_of
 from mesoreg._knowledge import Pack
 from mesoreg._ledger import LEDGER_SCHEMA_VERSION, Ledger
 from mesoreg._model import SCHEMA_VERSION, Formulation, Patient
@@ -77,7 +78,11 @@ def type_schema(kind: Any) -> dict[str, Any]:
 
 
 def object_schema(cls: type[Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A closed object schema for an attrs class; fields without defaults are required."""
+    """A closed object schema for an attrs class; fields without defaults are required.
+
+    Each property's ``description`` is the field's help text (``metadata=doc(...)``),
+    never a docstring attrs supplies, so the schemas do not change with attrs' version.
+    """
     hints = typing.get_type_hints(cls)
     properties: dict[str, Any] = {}
     required = []
@@ -85,8 +90,10 @@ def object_schema(cls: type[Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
         if field.name in ("origin", *skip):
             continue
         prop = type_schema(hints[field.name])
-        if field.__doc__:
-            prop["description"] = field.__doc__
+        help_text = doc_of(field)
+        if not help_text:
+            raise TypeError(f"{cls.__name__}.{field.name} has no help text: add metadata=doc(...)")
+        prop["description"] = help_text
         properties[field.name] = prop
         if field.default is attrs.NOTHING:
             required.append(field.name)
@@ -129,7 +136,9 @@ def pack_schema() -> dict[str, Any]:
     header = object_schema(Pack)
     header["properties"] = {k: v for k, v in header["properties"].items() if k in _PACK_HEADER}
     header["required"] = ["name", "version", "licence"]
-    header["description"] = "name, version, licence and the mesoreg versions it needs"
+    header["description"] = (
+        "The pack's header: its name, version, licence and the mesoreg versions it needs."
+    )
     records["properties"] = {
         "schema_version": {"const": 1},
         "pack": header,
