@@ -206,6 +206,7 @@ class Store:
         """Store ``formulation`` as the next version of its id; returns its ledger entry."""
         formulation_id = validate_id(formulation.id)
         with self.lock():
+            self._remove_dead_temporaries(self.root)
             self._ensure_gitattributes()
             folder = self.folder(formulation_id)
             folder.mkdir(exist_ok=True)
@@ -264,9 +265,7 @@ class Store:
 
     def recover(self, formulation_id: str) -> Ledger:
         """Under the lock: drop dead writers' temporary files, record interrupted publishes."""
-        folder = self.folder(formulation_id)
-        for tmp in folder.glob(".*.tmp-*") if folder.is_dir() else []:
-            tmp.unlink()
+        self._remove_dead_temporaries(self.folder(formulation_id))
         ledger = self.ledger(formulation_id)
         for version, path in self._orphans(formulation_id, ledger):
             data = path.read_bytes()
@@ -285,6 +284,12 @@ class Store:
             ledger = attrs.evolve(ledger, versions=(*ledger.versions, entry))
             self._write_ledger(ledger)
         return ledger
+
+    @staticmethod
+    def _remove_dead_temporaries(folder: Path) -> None:
+        """Under the lock: temporary files there belong to writers that died mid-write."""
+        for tmp in folder.glob(".*.tmp-*") if folder.is_dir() else []:
+            tmp.unlink()
 
     def _orphans(self, formulation_id: str, ledger: Ledger) -> Iterator[tuple[int, Path]]:
         """Version files just past the ledger's last, each valid for its id and version."""
@@ -333,6 +338,7 @@ class Store:
         if not self.root.is_dir():
             return [f"{self.root}: no such store"], notes
         with self.lock():
+            self._remove_dead_temporaries(self.root)
             for child in sorted(self.root.iterdir()):
                 if child.name == LOCK or child.name.startswith(".git"):
                     continue
@@ -357,6 +363,10 @@ class Store:
                 f"{', '.join(map(str, added))}"
             )
         if not (folder / LEDGER).is_file():
+            if not any(folder.iterdir()):
+                folder.rmdir()  # a first publish that died before writing anything
+                notes.append(f"{formulation_id}: removed the empty folder of a dead publish")
+                return []
             return [f"{folder}: no ledger ({LEDGER}); files here are not recorded"]
         listed = set()
         for entry in ledger.versions:

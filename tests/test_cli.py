@@ -257,6 +257,5 @@ def test_python_m_mesoreg_version() -> None:
         text=True,
         cwd=ROOT,
         check=False,
-        timeout=60,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, f"mesoreg {__version__}\n", "")
