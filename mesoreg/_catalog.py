@@ -30,6 +30,7 @@ from mesoreg._knowledge import (
     Regulation,
     Source,
 )
+from mesoreg._vocabulary import normalize
 
 _RECORD_KINDS = (
     "sources",
@@ -45,7 +46,7 @@ _RECORD_KINDS = (
 
 
 def _key(name: str) -> str:
-    return " ".join(name.casefold().replace("_", " ").split())
+    return normalize(name)
 
 
 @attrs.frozen
@@ -143,6 +144,18 @@ class Catalog:
         """Condition ids whose names are close to ``name``."""
         index = self._condition_index
         return sorted({index.by_name[c].id for c in index.suggest(name)})
+
+    @functools.cached_property
+    def medication_classes(self) -> frozenset[str]:
+        """The medication class vocabulary: every drug's classes and every class a rule names."""
+        named = {r.value for r in self.contraindications if r.fact is Fact.MEDICATION_CLASS}
+        named |= {r.with_medication_class for r in self.interactions if r.with_medication_class}
+        return frozenset(named | {c for d in self.drugs.values() for c in d.classes})
+
+    def find_medication_class(self, name: str) -> str | None:
+        """The medication class ``name`` spells (case, accents, separators folded), or None."""
+        key = normalize(name)
+        return key if key in self.medication_classes else None
 
     def search(self, text: str) -> list[Ingredient]:
         """Ingredients whose id, name, alias or class contains ``text``."""

@@ -13,9 +13,10 @@ import attrs
 
 from mesoreg._catalog import matches, normalize_term
 from mesoreg._knowledge import Contraindication, Fact
-from mesoreg._model import Patient, Sex
+from mesoreg._model import Patient
 from mesoreg._report import Finding, Unchecked
 from mesoreg._subject import Check, Outcome, Subject
+from mesoreg._vocabulary import Sex
 from mesoreg.hookspecs import hookimpl
 
 NAME = "contraindications"
@@ -25,16 +26,23 @@ def _unchecked(rule: Contraindication | str, reason: str) -> Unchecked:
     return Unchecked(NAME, rule if isinstance(rule, str) else rule.id, reason)
 
 
-def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[str, ...]] | None:
-    """Each medication's name and classes; None for names the vocabulary does not know."""
+def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[str, ...]]:
+    """Each medication's name and classes: a known drug's own classes plus any declared ones.
+
+    Declared classes add to a known drug's classes and never remove them; a medication the
+    vocabulary does not know and that declares no classes is left out (it is reported as
+    not checked).
+    """
+    catalog = subject.catalog
     result: dict[str, tuple[str, ...]] = {}
     for med in patient.medications or ():
-        if med.classes is not None:
-            result[med.name] = med.classes
-        else:
-            drug = subject.catalog.find_drug(med.name)
-            if drug is not None:
-                result[med.name] = drug.classes
+        drug = catalog.find_drug(med.name)
+        if drug is None and med.classes is None:
+            continue
+        declared = {catalog.find_medication_class(c) for c in med.classes or ()}
+        known = set(drug.classes) if drug is not None else set()
+        classes = known | {c for c in declared if c is not None}
+        result[med.name] = tuple(sorted(classes | set(result.get(med.name, ()))))
     return result
 
 
@@ -92,7 +100,7 @@ def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> I
     if patient.medications is None:
         yield _unchecked(rule, "needs the patient's medications ('medications = []' if none)")
         return
-    classes = medication_classes(subject, patient) or {}
+    classes = medication_classes(subject, patient)
     for med in patient.medications:
         if rule.value not in classes.get(med.name, ()):
             continue

@@ -115,7 +115,7 @@ def _medications(subject: Subject) -> Iterator[Outcome]:
             if _is_medication_rule(rule):
                 rules[rule.id] = rule
                 involved_in.setdefault(rule.id, []).append(ingredient)
-    classes = medication_classes(subject, patient) or {}
+    classes = medication_classes(subject, patient)
     for rule_id in sorted(rules):
         rule, involved = rules[rule_id], involved_in[rule_id]
         if patient.medications is None:

@@ -26,6 +26,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from mesoreg._errors import InputError, Problem, UnitError
 from mesoreg._quantity import Quantity, parse_quantity
+from mesoreg._vocabulary import Term, closest, normalize
 
 T = TypeVar("T")
 
@@ -71,10 +72,24 @@ def _structure_quantity(value: Any, _: type[Any]) -> Quantity:
 
 
 def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
-    allowed = [m.value for m in kind]
-    if value not in allowed:
-        raise _TypeProblem(f"must be one of {', '.join(map(str, allowed))} (got {value!r})")
-    return kind(value)
+    """A vocabulary value: normalised (case, accents, separators), then matched exactly."""
+    allowed = [str(m.value) for m in kind]
+    if isinstance(value, str):
+        if issubclass(kind, Term):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        else:
+            key = normalize(value)
+            for member in kind:
+                if normalize(str(member.value)) == key:
+                    return member
+    close = closest(str(value), allowed) if isinstance(value, str) else []
+    if close:
+        guess = " or ".join(f"'{c}'" for c in close)
+        raise _TypeProblem(f"unknown value {value!r}. Did you mean {guess}?")
+    raise _TypeProblem(f"must be one of {', '.join(allowed)} (got {value!r})")
 
 
 def _is_tuple(kind: Any) -> bool:

@@ -15,6 +15,7 @@ import attrs
 
 from mesoreg._field import doc
 from mesoreg._quantity import Quantity
+from mesoreg._vocabulary import Area, Purpose, Route, Technique
 
 
 class Severity(enum.StrEnum):
@@ -562,7 +563,7 @@ class Limit:
             "this ingredient id (e.g. epinephrine)."
         ),
     )
-    routes: tuple[str, ...] = attrs.field(
+    routes: tuple[Route, ...] = attrs.field(
         default=(),
         metadata=doc(
             "For route limits the routes allowed; for general limits the routes they cover, "
@@ -652,22 +653,22 @@ class Regulation:
         default=(),
         metadata=doc("Ingredient classes the rule covers."),
     )
-    techniques: tuple[str, ...] = attrs.field(
+    techniques: tuple[Technique, ...] = attrs.field(
         default=(),
         metadata=doc("Techniques the rule covers, e.g. ['nappage']."),
     )
-    routes: tuple[str, ...] = attrs.field(
+    routes: tuple[Route, ...] = attrs.field(
         default=(),
         metadata=doc("Routes the rule covers, e.g. ['subcutaneous']."),
     )
-    purposes: tuple[str, ...] = attrs.field(
+    purposes: tuple[Purpose, ...] = attrs.field(
         default=(),
         metadata=doc(
             "Purposes of treatment the rule covers (use.purpose); a formulation without a "
             "purpose cannot be checked against it."
         ),
     )
-    outside_areas: tuple[str, ...] = attrs.field(
+    outside_areas: tuple[Area, ...] = attrs.field(
         default=(),
         metadata=doc(
             "The rule applies when the body area is not one of these (an approval limited "

@@ -7,6 +7,7 @@ from typing import Any
 from mesoreg._catalog import Catalog, iter_rules, matches
 from mesoreg._convert import unstructure
 from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit, Regulation
+from mesoreg._vocabulary import FIXED
 
 
 def ingredient_row(ingredient: Ingredient) -> dict[str, Any]:
@@ -220,3 +221,42 @@ def catalog_markdown(catalog: Catalog) -> str:
     for source in sorted(catalog.sources.values(), key=lambda s: s.id):
         out.append(f"- `{source.id}` [{source.kind.value}]: {source.cite()}")
     return "\n".join(out) + "\n"
+
+
+def vocabularies(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    """Every vocabulary a rule reads: name -> terms, each with the other spellings accepted.
+
+    The fixed ones (route, technique, purpose, area, sex) are built in; the others come
+    from the catalog and grow with packs.
+    """
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name, kind in FIXED.items():
+        aliases = kind.aliases()
+        result[name] = [
+            {"term": t, "aliases": sorted(a for a, v in aliases.items() if v == t)}
+            for t in kind.terms()
+        ]
+    ingredients = catalog.ingredients.values()
+    open_vocabularies = {
+        "medication_class": catalog.medication_classes,
+        "ingredient_class": {c for i in ingredients for c in i.classes},
+        "allergen": {a for i in ingredients for a in i.allergens},
+    }
+    for name, terms in open_vocabularies.items():
+        result[name] = [{"term": t, "aliases": []} for t in sorted(terms)]
+    result["condition"] = [
+        {"term": c.id, "aliases": sorted({c.name, *c.aliases} - {c.id})}
+        for c in catalog.conditions.values()
+    ]
+    return result
+
+
+def vocabularies_text(data: dict[str, list[dict[str, Any]]]) -> str:
+    """One block per vocabulary, one line per term."""
+    lines = []
+    for name, terms in data.items():
+        lines.append(f"{name} ({len(terms)})")
+        for row in terms:
+            also = f"  (also: {', '.join(row['aliases'])})" if row["aliases"] else ""
+            lines.append(f"  {row['term']}{also}")
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ import attrs
 
 from mesoreg._field import doc
 from mesoreg._quantity import Quantity
+from mesoreg._vocabulary import Area, Purpose, Route, Sex, Technique
 
 #: formulation and patient file format this version writes
 SCHEMA_VERSION = 1
@@ -31,32 +32,24 @@ class Status(enum.StrEnum):
     RETIRED = "retired"
 
 
-class Sex(enum.StrEnum):
-    """Sex recorded for the patient."""
-
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
-
-
 @attrs.frozen
 class Use:
     """How the formulation is given: where, how deep, how many points."""
 
-    area: str = attrs.field(
+    area: Area = attrs.field(
         metadata=doc("Body area treated, e.g. 'face', 'scalp', 'abdomen', 'thighs'."),
     )
-    technique: str = attrs.field(
+    technique: Technique = attrs.field(
         metadata=doc("Injection technique, e.g. 'nappage', 'point_by_point', 'papule'."),
     )
-    route: str = attrs.field(
-        default="intradermal",
+    route: Route = attrs.field(
+        default=Route.INTRADERMAL,
         metadata=doc(
             "Route of injection, e.g. 'intradermal' or 'subcutaneous'; the 1-4 mm depth "
             "rule covers intradermal use."
         ),
     )
-    purpose: str | None = attrs.field(
+    purpose: Purpose | None = attrs.field(
         default=None,
         metadata=doc(
             "What the treatment is for, e.g. 'fat_reduction', 'cellulite', 'skin_quality', "

@@ -22,6 +22,7 @@ from mesoreg._quantity import parse_quantity
 from mesoreg._recheck import check_record
 from mesoreg._registry import Registry, get_registry
 from mesoreg._store import Store, parse_ref, validate_id
+from mesoreg._vocabulary import Area, Route, Technique
 
 #: where the store is when neither --store, MESOREG_STORE nor configuration says
 DEFAULT_STORE = "formulations"
@@ -43,9 +44,9 @@ def template(formulation_id: str) -> Formulation:
         version=1,
         title="Describe the formulation",
         use=Use(
-            area="face",
-            technique="nappage",
-            route="intradermal",
+            area=Area.FACE,
+            technique=Technique.NAPPAGE,
+            route=Route.INTRADERMAL,
             depth=parse_quantity("2 mm"),
             points=20,
             volume_per_point=parse_quantity("0.05 mL"),

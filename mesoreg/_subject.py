@@ -21,6 +21,7 @@ from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit,
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._report import Finding, Unchecked
+from mesoreg._vocabulary import did_you_mean
 
 _VOLUME = Dimension("volume")
 
@@ -233,10 +234,31 @@ def resolve(
         _resolve_preparation(catalog, formulation, i, problems, fallback)
         for i in range(len(formulation.preparations))
     ]
+    if patient is not None:
+        problems += _patient_vocabulary_problems(patient, catalog)
     if problems:
         raise InputError(problems, path=formulation.origin)
     preps = tuple(p for p in resolved if p is not None)
     return Subject(formulation, patient, context, catalog, preps, _session_amounts(preps))
+
+
+def _patient_vocabulary_problems(patient: Patient, catalog: Catalog) -> list[Problem]:
+    """Declared medication classes must be terms of the vocabulary: a misspelt class would
+    otherwise silently match no rule."""
+    problems = []
+    for i, med in enumerate(patient.medications or ()):
+        for j, name in enumerate(med.classes or ()):
+            if catalog.find_medication_class(name) is None:
+                problems.append(
+                    Problem(
+                        f"medications[{i}].classes[{j}]",
+                        f"unknown medication class '{name}'",
+                        did_you_mean(name, catalog.medication_classes)
+                        or "Run 'mesoreg catalog vocab medication_class' for the list.",
+                        path=patient.origin,
+                    )
+                )
+    return problems
 
 
 def session_volume(subject: Subject, ingredient_id: str | None = None) -> Quantity:

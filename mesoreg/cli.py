@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
         ("search", "find ingredients by name, alias or class"),
         ("rules", "list every rule with its type, severity, evidence and sources"),
         ("docs", "print the catalog as Markdown (docs/catalog.md)"),
+        ("vocab", "list the vocabularies rules read (route, purpose, classes, conditions...)"),
     ):
         action = csub.add_parser(name, help=help_text)
         if name == "show":
@@ -118,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
             action.add_argument("text", metavar="TEXT")
         if name == "rules":
             action.add_argument("--ingredient", metavar="ID")
+        if name == "vocab":
+            action.add_argument("vocabulary", nargs="?", metavar="NAME", help="one vocabulary")
         if name != "docs":
             action.add_argument("--format", default="text", choices=["text", "json"])
 
@@ -235,6 +238,21 @@ def _run_catalog(args: argparse.Namespace) -> int:
         )
         data = _listing.rule_rows(catalog, ingredient)
         text = _listing.rules_text(data)
+    elif args.action == "vocab":
+        data = _listing.vocabularies(catalog)
+        if args.vocabulary is not None:
+            if args.vocabulary not in data:
+                raise InputError(
+                    [
+                        Problem(
+                            "vocabulary",
+                            f"unknown vocabulary '{args.vocabulary}'",
+                            f"Use one of: {', '.join(data)}.",
+                        )
+                    ]
+                )
+            data = {args.vocabulary: data[args.vocabulary]}
+        text = _listing.vocabularies_text(data)
     elif args.action == "show":
         ingredient = catalog.get_ingredient(args.name, key_path=args.name)
         data = _listing.ingredient_detail(catalog, ingredient)

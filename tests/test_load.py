@@ -162,10 +162,10 @@ PATIENT_ERRORS = [
         ["weight: must be a quantity with its unit, as a string like '5 mL' (got 62)"],
     ),
     (
-        'schema_version = 1\nage = "40"\npregnant = "no"\nsex = "f"\n',
+        'schema_version = 1\nage = "40"\npregnant = "no"\nsex = "x"\n',
         [
             "age: must be an integer (got '40')",
-            "sex: must be one of female, male, other (got 'f')",
+            "sex: must be one of female, male, other (got 'x')",
             "pregnant: must be true or false (got 'no')",
         ],
     ),
