@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import FORMULATIONS, PATIENTS
 
-from mesoreg import InputError, load_formulation, load_patient
+from mesoreg import InputError, Verdict, load_formulation, load_patient
 from mesoreg._load import (
     MAX_ARRAY_ITEMS,
     MAX_COMPONENTS,
@@ -17,6 +17,7 @@ from mesoreg._load import (
     check_shape,
     read_bytes,
 )
+from mesoreg._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS, load_pack_document
 
 BASE = """\
 schema_version = 1
@@ -322,3 +323,69 @@ def test_check_shape_reports_every_problem_once() -> None:
         ("a", "has"),
         ("b.c", "tables"),
     ]
+
+
+# -- packs are read through the same bounded path, with their own limits ----------
+
+PACK_HEAD = """\
+schema_version = 1
+[pack]
+name = "hostile"
+version = "1"
+licence = "CC0-1.0"
+[[sources]]
+id = "hostile_source"
+title = "A test source"
+issuer = "Tests"
+date = "2026"
+kind = "expert_opinion"
+"""
+
+
+def test_a_deep_pack_is_a_named_pack_failure_not_a_broken_run(tmp_path: Path) -> None:
+    from mesoreg._config import Settings
+    from mesoreg._registry import Registry
+    from mesoreg.testing import check_with, formulation
+
+    path = write(tmp_path, PACK_HEAD + "note = " + "[" * 400 + "]" * 400 + "\n", "deep.toml")
+    registry = Registry.from_settings(Settings(packs=(str(path),)))
+    report = check_with(formulation([("pyridoxine", "100 mg/mL", "1 mL")]), registry=registry)
+    (gap,) = [u for u in report.unchecked if u.rule == "deep"]
+    assert "nested more than 20 levels deep" in gap.reason
+    assert str(path) in gap.reason
+    assert report.verdict is Verdict.NOT_VALIDATED
+    assert "interactions" in report.checks  # every other check still ran
+
+
+def test_an_oversized_pack_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, PACK_HEAD, "big.toml")
+    with path.open("a") as handle:
+        handle.write("#" * MAX_PACK_BYTES + "\n")
+    with pytest.raises(InputError) as info:
+        load_pack_document(path)
+    assert str(info.value) == (
+        f"{path}: file is larger than {MAX_PACK_BYTES:,} bytes, the most mesoreg reads "
+        "(mesoreg._pack.MAX_PACK_BYTES). Check that this is the file you meant, "
+        "or split it into smaller files."
+    )
+
+
+def test_a_pack_with_too_many_records_is_refused(tmp_path: Path) -> None:
+    count = MAX_PACK_RECORDS + 1
+    drugs = f"drugs = [{', '.join(['{}'] * count)}]\n"
+    path = write(tmp_path, PACK_HEAD.replace("[pack]", drugs + "[pack]"), "many.toml")
+    with pytest.raises(InputError) as info:
+        load_pack_document(path)
+    assert str(info.value) == (
+        f"{path}: pack has {count + 1:,} records; a pack may have at most "
+        f"{MAX_PACK_RECORDS:,} (mesoreg._pack.MAX_PACK_RECORDS). Split it into several "
+        "packs, or check that this is the file you meant."
+    )
+
+
+def test_a_pack_fifo_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pack.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        load_pack_document(fifo)
+    assert str(info.value) == f"{fifo}: cannot read a named pipe (FIFO); {REGULAR_ONLY}"
