@@ -12,7 +12,9 @@ the limit and how to stay under it:
   :data:`MAX_FILE_BYTES` (1 MiB) of a formulation, patient or configuration
   file; packs have their own limit (``mesoreg._pack.MAX_PACK_BYTES``);
 * TOML nested deeper than :data:`MAX_NESTING_DEPTH` (20) tables and arrays is
-  refused, whatever reads it (formulations, patients, packs, ledgers, settings);
+  refused, whatever reads it (formulations, patients, packs, ledgers, settings),
+  and so is an integer outside TOML's 64-bit range (the TOML spec asks for an
+  error) or with more digits than Python converts;
 * a formulation or patient array holds at most :data:`MAX_ARRAY_ITEMS` (1,000)
   items, and a formulation at most :data:`MAX_COMPONENTS` (1,000) components,
   co-ingredients included.
@@ -132,6 +134,9 @@ def _too_deep(key_path: str) -> Problem:
     )
 
 
+_INT64: Final = range(-(2**63), 2**63)
+
+
 def _join(prefix: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{prefix}[{key}]"
@@ -145,11 +150,15 @@ def check_shape(
 
     Walks the data with an explicit stack, never recursion, so any depth is safe;
     each over-deep branch is reported once, at the first level past the limit.
+    An integer outside the 64-bit range TOML allows is a problem too.
     """
     problems: list[Problem] = []
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
         value, depth, key_path = stack.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+            problems.append(Problem(key_path, "integer does not fit in 64 bits, as TOML requires"))
+            continue
         if isinstance(value, dict):
             children: list[tuple[str | int, Any]] = list(value.items())
         elif isinstance(value, list):
@@ -185,6 +194,11 @@ def parse_toml(text: str, path: str = "<string>") -> dict[str, Any]:
         ) from exc
     except RecursionError as exc:  # tomli refuses inline tables and arrays nested past 400
         raise InputError([_too_deep("")], path=path) from exc
+    except ValueError as exc:  # Python refuses to read an integer of more than 4300 digits
+        raise InputError(
+            [Problem("", f"not valid TOML: {exc.args[0].split(':')[0]}", "Shorten the number.")],
+            path=path,
+        ) from exc
     problems = check_shape(data)
     if problems:
         raise InputError(problems, path=path)

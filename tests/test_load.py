@@ -389,3 +389,21 @@ def test_a_pack_fifo_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_pack_document(fifo)
     assert str(info.value) == f"{fifo}: cannot read a named pipe (FIFO); {REGULAR_ONLY}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "1" * 5000,
+            "not valid TOML: Exceeds the limit (4300 digits) for integer string "
+            "conversion. Shorten the number.",
+        ),
+        ("0x" + "f" * 5000, "version: integer does not fit in 64 bits, as TOML requires"),
+        ("9223372036854775808", "version: integer does not fit in 64 bits, as TOML requires"),
+    ],
+    ids=["5000-digits", "5000-hex-digits", "2**63"],
+)
+def test_huge_integers_are_input_errors(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, BASE.replace("\nversion = 1", f"\nversion = {value}"))
+    assert load_error(path) == f"{path}: {message}"
