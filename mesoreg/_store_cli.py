@@ -191,6 +191,7 @@ def _diff(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
 
 def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
     from mesoreg._recheck import recheck, record
+    from mesoreg._report import Verdict
 
     def progress(done: int, total: int) -> None:
         print(f"\rrechecked {done}/{total}", end="", file=sys.stderr, flush=True)
@@ -230,4 +231,8 @@ def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int
             print(f"  {r.id}@{r.version}: {before} → {r.after.verdict}")
             for reason in r.reasons:
                 print(f"    {reason}")
-    return ExitCode.FINDINGS if changed else ExitCode.OK
+    if changed:
+        return ExitCode.FINDINGS
+    # an approved version that can no longer be fully checked is not a pass either
+    unvalidated = any(r.after.verdict == Verdict.NOT_VALIDATED.value for r in results)
+    return ExitCode.NOT_VALIDATED if unvalidated else ExitCode.OK
