@@ -2,8 +2,13 @@
 
 Two ingredients sharing a syringe with neither an incompatibility rule nor
 published compatibility data give an info finding ("compatibility not
-established"), never silence.  Ingredient–medication rules need the patient's
-medication list; without it they are reported as not checked.
+established"), never silence: one finding per preparation, listing its pairs.
+Likewise an ingredient–ingredient rule gives one finding listing every pair it
+concerns.  So the number of findings never grows with the square of the
+number of components, and the work follows distinct ingredients, not components.
+
+Ingredient–medication rules need the patient's medication list; without it
+they are reported as not checked.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from mesoreg.hookspecs import hookimpl
 NAME = "interactions"
 #: ingredients of these classes (saline, water for injection) are inert diluents
 _INERT = "vehicle"
+#: pairs named in one finding's evidence; the rest are counted (the components list them all)
+MAX_LISTED_PAIRS = 20
 
 
 def _second_side(rule: Interaction, other: Ingredient) -> bool:
@@ -35,59 +42,128 @@ def _pairs(rule: Interaction, a: Ingredient, b: Ingredient) -> bool:
     )
 
 
+def _listed(pairs: list[str]) -> str:
+    """Pairs joined with '; ', the first :data:`MAX_LISTED_PAIRS` of them and a count."""
+    shown = "; ".join(pairs[:MAX_LISTED_PAIRS])
+    more = len(pairs) - MAX_LISTED_PAIRS
+    return f"{shown}; and {more} more pairs" if more > 0 else shown
+
+
+def _by_term(subject: Subject) -> tuple[dict[str, Ingredient], dict[str, list[Ingredient]]]:
+    """The session's ingredients by id and by class, so a rule finds its partners directly."""
+    by_id = {i.id: i for i in subject.ingredients}
+    by_class: dict[str, list[Ingredient]] = {}
+    for ingredient in subject.ingredients:
+        for cls in ingredient.classes:
+            by_class.setdefault(cls, []).append(ingredient)
+    return by_id, by_class
+
+
+def _side(
+    ids: tuple[str, ...],
+    classes: tuple[str, ...],
+    by_id: dict[str, Ingredient],
+    by_class: dict[str, list[Ingredient]],
+) -> dict[str, Ingredient]:
+    found = {i: by_id[i] for i in ids if i in by_id}
+    for cls in classes:
+        found.update((i.id, i) for i in by_class.get(cls, ()))
+    return found
+
+
 def _ingredient_pairs(subject: Subject) -> Iterator[Outcome]:
-    together = {
-        frozenset((a.ingredient.id, b.ingredient.id))
-        for prep in subject.preparations
-        for a, b in combinations(prep.doses, 2)
-    }
-    seen: set[tuple[str, frozenset[str]]] = set()
+    """One finding per rule, listing every pair of the session it concerns.
+
+    Rules are found through the catalog's index by ingredient and their partners
+    through the session's ingredients by id and class, so the work follows the
+    pairs that match, never every pair of components.
+    """
+    # preparation index sets: two ingredients share a syringe when their sets meet
+    where: dict[str, set[int]] = {}
+    for index, prep in enumerate(subject.preparations):
+        for dose in prep.doses:
+            where.setdefault(dose.ingredient.id, set()).add(index)
+    by_id, by_class = _by_term(subject)
+    rules: dict[str, Interaction] = {}
     for a in subject.ingredients:
         for rule in subject.catalog.interactions_for(a.id):
-            if _is_medication_rule(rule):
-                continue
-            for b in subject.ingredients:
-                pair = frozenset((a.id, b.id))
-                if b.id == a.id or (rule.id, pair) in seen or not _second_side(rule, b):
-                    continue
-                seen.add((rule.id, pair))
-                same = pair in together
-                if rule.same_syringe and not same:
+            if not _is_medication_rule(rule):
+                rules[rule.id] = rule
+    for rule_id in sorted(rules):
+        rule = rules[rule_id]
+        firsts = _side(rule.ingredients, rule.ingredient_classes, by_id, by_class)
+        seconds = (
+            by_id
+            if rule.with_any
+            else _side(rule.with_ingredients, rule.with_ingredient_classes, by_id, by_class)
+        )
+        found: dict[tuple[str, str], bool] = {}
+        for a in firsts.values():
+            for b in seconds.values():
+                if a.id == b.id:
                     continue
                 first, second = sorted((a, b), key=lambda i: i.id)
-                where = "in the same syringe" if same else "in the same session"
-                yield subject.finding(rule, f"{first.name} and {second.name} {where}", [a.id, b.id])
+                same = not where[a.id].isdisjoint(where[b.id])
+                if not rule.same_syringe or same:
+                    found[first.id, second.id] = same
+        if not found:
+            continue
+        pairs = [
+            f"{by_id[x].name} and {by_id[y].name} "
+            + ("in the same syringe" if same else "in the same session")
+            for (x, y), same in sorted(found.items())
+        ]
+        involved = {i for pair in found for i in pair}
+        yield subject.finding(rule, _listed(pairs), sorted(involved))
 
 
 def _compatibility(subject: Subject) -> Iterator[Outcome]:
+    """One finding per preparation listing its pairs of ingredients of unknown compatibility.
+
+    Components are first grouped by ingredient (with the products they come in),
+    so the pairs looked at are pairs of distinct ingredients, never of components.
+    """
     catalog = subject.catalog
-    seen: set[frozenset[str]] = set()
     for prep in subject.preparations:
-        doses = sorted(prep.doses, key=lambda d: d.ingredient.id)
-        for first, second in combinations(doses, 2):
-            a, b = first.ingredient, second.ingredient
-            pair = frozenset((a.id, b.id))
+        products: dict[str, set[str]] = {}
+        ingredients: dict[str, Ingredient] = {}
+        for dose in prep.doses:
+            ingredients[dose.ingredient.id] = dose.ingredient
+            products.setdefault(dose.ingredient.id, set()).add(dose.product)
+        unknown: list[tuple[Ingredient, Ingredient]] = []
+        for a, b in combinations(sorted(ingredients.values(), key=lambda i: i.id), 2):
             # actives of one product (lidocaine with epinephrine) come mixed by their maker
-            if a.id == b.id or pair in seen or first.product == second.product:
-                continue
-            seen.add(pair)
-            rules = (*catalog.interactions_for(a.id), *catalog.interactions_for(b.id))
-            if any(r.same_syringe and _pairs(r, a, b) for r in rules):
+            if len(products[a.id] | products[b.id]) == 1:
                 continue
             if _INERT in a.classes or _INERT in b.classes or catalog.is_compatible(a.id, b.id):
                 continue
-            yield Finding(
-                severity=Severity.INFO,
-                code="MR-IX-COMPATIBILITY-UNKNOWN",
-                rule="compatibility_not_established",
-                message=f"Compatibility of {a.name} and {b.name} in one syringe "
-                "is not established.",
-                advice="Check a compatibility reference or prepare them in separate syringes.",
-                evidence=f"{a.name} and {b.name} share '{prep.name}'; no compatibility data "
-                "in the catalog",
-                evidence_level=Evidence.EXPERT_OPINION,
-                components=(a.id, b.id),
+            rules = (*catalog.interactions_for(a.id), *catalog.interactions_for(b.id))
+            if any(r.same_syringe and _pairs(r, a, b) for r in rules):
+                continue
+            unknown.append((a, b))
+        if not unknown:
+            continue
+        if len(unknown) == 1:
+            ((a, b),) = unknown
+            message = f"Compatibility of {a.name} and {b.name} in one syringe is not established."
+            evidence = f"{a.name} and {b.name} share '{prep.name}'"
+        else:
+            message = (
+                f"Compatibility of {len(unknown)} pairs of ingredients in one syringe "
+                "is not established."
             )
+            listed = _listed([f"{a.name} and {b.name}" for a, b in unknown])
+            evidence = f"in '{prep.name}': {listed}"
+        yield Finding(
+            severity=Severity.INFO,
+            code="MR-IX-COMPATIBILITY-UNKNOWN",
+            rule="compatibility_not_established",
+            message=message,
+            advice="Check a compatibility reference or prepare them in separate syringes.",
+            evidence=f"{evidence}; no compatibility data in the catalog",
+            evidence_level=Evidence.EXPERT_OPINION,
+            components=tuple(sorted({i.id for pair in unknown for i in pair})),
+        )
 
 
 def _is_medication_rule(rule: Interaction) -> bool:

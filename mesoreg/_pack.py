@@ -4,6 +4,12 @@ The built-in core pack is a folder of TOML files inside the package
 (``mesoreg/catalog/``), one per ingredient class, each opening with a comment
 header that documents its fields and units.  It is read with
 :mod:`importlib.resources` on first use, never at import.
+
+A data-only pack file is read like any input (regular files only, nesting at
+most ``mesoreg._load.MAX_NESTING_DEPTH``) and is at most :data:`MAX_PACK_BYTES`
+(8 MiB) with at most :data:`MAX_PACK_RECORDS` (20,000) records; the core pack
+is about 0.3 MB and 500 records, so a pack that size is refused as a named pack
+failure instead of costing every run seconds and gigabytes.
 """
 
 from __future__ import annotations
@@ -24,6 +30,26 @@ from mesoreg._version import __version__
 
 #: name of the pack built into mesoreg
 CORE_PACK = "mesoreg-core"
+#: largest data-only pack file read, in bytes (8 MiB, about 30 times the core pack)
+MAX_PACK_BYTES = 8 * 1024 * 1024
+#: most records (ingredients, drugs, rules, sources, ...) in one pack file (40 times the core pack)
+MAX_PACK_RECORDS = 20_000
+
+
+def _check_record_count(data: dict[str, Any], path: str) -> None:
+    count = sum(len(v) for k, v in data.items() if k != "pack" and isinstance(v, list))
+    if count > MAX_PACK_RECORDS:
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    f"pack has {count:,} records; a pack may have at most {MAX_PACK_RECORDS:,} "
+                    "(mesoreg._pack.MAX_PACK_RECORDS)",
+                    "Split it into several packs, or check that this is the file you meant.",
+                )
+            ],
+            path,
+        )
 
 
 def _tag(pack: Pack, origin: str) -> Pack:
@@ -66,6 +92,7 @@ def parse_pack_document(text: str, path: str) -> Pack:
     and at least one source.  No code is run.
     """
     data = dict(parse_toml(text, path))
+    _check_record_count(data, path)
     check_schema_version(data, "pack", path)
     data.pop("schema_version")
     header = data.pop("pack", None)
@@ -107,7 +134,8 @@ def load_pack_document(path: str | Path) -> Pack:
     """Read a data-only pack file (``--pack PATH``)."""
     from mesoreg._load import read_text
 
-    return parse_pack_document(read_text(path), str(path))
+    text = read_text(path, MAX_PACK_BYTES, "mesoreg._pack.MAX_PACK_BYTES")
+    return parse_pack_document(text, str(path))
 
 
 def load_core_pack() -> Pack:

@@ -11,6 +11,11 @@ Accepted spellings include the UCUM codes (``mg``, ``ug``, ``mL``, ``[iU]``,
 ``[USP'U]``, ``mg/mL``, ``mg/kg``), common ones (``mcg``, ``µg``, ``IU``,
 ``USP units``), percentages meaning grams per 100 mL (``2 %`` = 20 mg/mL) and
 ratios for adrenaline strengths (``1:100000`` = 1 g in 100,000 mL).
+
+Limits (hostile input must cost little): a quantity is at most
+:data:`MAX_QUANTITY_LENGTH` characters; a longer string is a :class:`UnitError`
+before any pattern runs.  The patterns are matched on the stripped text and have
+no nested or overlapping quantifiers, so each runs in time linear in its input.
 """
 
 from __future__ import annotations
@@ -95,9 +100,16 @@ _DENOMINATOR: Final[dict[str, tuple[str, float]]] = {
 }
 _DENOMINATOR_BASE: Final[dict[str, str]] = {"volume": "mL", "body_mass": "kg", "area": "cm2"}
 
+#: longest quantity accepted, in characters: '1:100000', '150 [USP'U]/mL' and
+#: '0.0005 mg/kg' are far shorter; anything longer is a mistake or an attack
+MAX_QUANTITY_LENGTH: Final = 64
+
+# Matched with fullmatch() on text already stripped of surrounding white space:
+# no pattern ends in an optional part that competes with the one before it, so
+# none can backtrack quadratically (the old '(.*?)\s*$' did).
 _NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY_RE: Final = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
-_RATIO_RE: Final = re.compile(r"^\s*1\s*:\s*(\d[\d ,_]*)\s*$")
+_QUANTITY_RE: Final = re.compile(rf"({_NUMBER})\s*(.*)", re.DOTALL)
+_RATIO_RE: Final = re.compile(r"1\s*:\s*(\d[\d ,_]*)")
 
 
 @attrs.frozen(order=True)
@@ -192,11 +204,17 @@ def parse_unit(unit: str) -> tuple[Dimension, float]:
 def parse_quantity(text: str) -> Quantity:
     """Read ``"2 %"``, ``"20 mg/mL"``, ``"150 [USP'U]/mL"``, ``"1:100000"``, ``"5 mL"``.
 
-    A number without a unit, or a unit without a number, is an error.
+    A number without a unit, a unit without a number, or a text longer than
+    :data:`MAX_QUANTITY_LENGTH` characters is an error.
     """
     if not isinstance(text, str):
         raise UnitError(
             f"expected a quantity with its unit as a string, like '20 mg/mL' (got {text!r})"
+        )
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise UnitError(
+            f"{text[:20]!r}... is {len(text)} characters long; a quantity is at most "
+            f"{MAX_QUANTITY_LENGTH} characters: write only a number and its unit, like '20 mg/mL'"
         )
     return _parse(text)
 
@@ -204,14 +222,15 @@ def parse_quantity(text: str) -> Quantity:
 @functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> Quantity:
     """parse_quantity for a string; cached, as the same spellings recur in every file."""
-    ratio = _RATIO_RE.match(text)
+    stripped = text.strip()
+    ratio = _RATIO_RE.fullmatch(stripped)
     if ratio:
         denominator = float(re.sub(r"[ ,_]", "", ratio.group(1)))
         if denominator <= 0:
             raise UnitError(f"ratio {text!r} must have a positive denominator")
         # 1:N means 1 g in N mL
         return Quantity(1000.0 / denominator, Dimension("mass", "volume"), text)
-    match = _QUANTITY_RE.match(text)
+    match = _QUANTITY_RE.fullmatch(stripped)
     if match is None:
         if text.strip():
             raise UnitError(

@@ -2,6 +2,11 @@
 
 The JSON shape is versioned by ``report_schema_version`` and described by
 ``schemas/report-1.schema.json``; fields are only ever added within a version.
+
+Text from inputs (ids, names, titles, messages that echo a value) never reaches
+a terminal raw: every line of the text report goes through :func:`printable`,
+which escapes control characters (ESC is shown as ``\x1b``).  JSON stays JSON:
+``json.dumps`` escapes C0 controls itself.
 """
 
 from __future__ import annotations
@@ -120,4 +125,28 @@ def report_to_text(report: Report) -> str:
         ]
     if not report.findings and not report.unchecked:
         lines += ["", "No findings."]
-    return "\n".join(lines)
+    # each line is escaped on its own, so a newline inside an input cannot forge a line
+    return "\n".join(printable(line) for line in lines)
+
+
+def _control_table() -> dict[int, str]:
+    table = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+    # bidirectional overrides and line separators reorder or split what a terminal shows
+    for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029):
+        table[c] = f"\\u{c:04x}"
+    del table[ord("\t")]
+    return table
+
+
+_CONTROLS = _control_table()
+_CONTROLS_KEEP_NEWLINES = {k: v for k, v in _CONTROLS.items() if k != ord("\n")}
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` with terminal control characters escaped: ESC as ``\\x1b``, CR as ``\\x0d``.
+
+    C0 and C1 controls, DEL, bidirectional overrides and line separators are
+    escaped; tabs are kept, and newlines only with ``newlines=True``, so text
+    from an input can never move the cursor, clear a line or forge a new one.
+    """
+    return text.translate(_CONTROLS_KEEP_NEWLINES if newlines else _CONTROLS)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mesoreg._errors import InputError, Problem
+from mesoreg._exit import ExitCode
 
 COMMANDS = ("new", "publish", "history", "show", "diff", "approve", "retire", "verify", "recheck")
 
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
     """Run one store command; returns the exit code."""
     from mesoreg import _publish
     from mesoreg._model import Status
+    from mesoreg._render import printable
 
     store = _store(args, store_setting)
     command = args.command
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
             )
         target.write_text(_publish.new_draft(args.id, store, args.source), encoding="utf-8")
         print(f"wrote {target}; edit it, then: mesoreg publish {target}")
-        return 0
+        return ExitCode.OK
     if command == "publish":
         from mesoreg._load import load_formulation
 
@@ -107,12 +109,12 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
             f"published {formulation.id}@{entry.version} ({entry.sha256[:12]}) in "
             f"{store.root}, status draft, check: {verdict}"
         )
-        return 0
+        return ExitCode.OK
     if command in ("approve", "retire"):
         status = Status.APPROVED if command == "approve" else Status.RETIRED
         entry = _publish.set_status(store, args.ref, status, args.by)
         print(f"{args.ref.split('@')[0]}@{entry.version} is {entry.status.value}")
-        return 0
+        return ExitCode.OK
     if command == "history":
         return _history(store, args)
     if command == "show":
@@ -124,11 +126,11 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
         for note in notes:
             print(f"note: {note}")
         for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {printable(str(problem))}", file=sys.stderr)
         if not problems:
             count = sum(len(store.ledger(i).versions) for i in store.ids())
             print(f"ok: {store.root}: {len(store.ids())} formulations, {count} versions verified")
-        return 2 if problems else 0
+        return ExitCode.INPUT if problems else ExitCode.OK
     return _recheck(store, args, registry_factory)
 
 
@@ -138,7 +140,7 @@ def _history(store: Any, args: argparse.Namespace) -> int:
         raise InputError([Problem("", f"'{args.id}' has no published version in {store.root}")])
     if args.format == "json":
         print(json.dumps([_entry_dict(e) for e in ledger.versions], indent=2))
-        return 0
+        return ExitCode.OK
     for entry in ledger.versions:
         check = entry.last_check.verdict if entry.last_check else "-"
         after = f", supersedes v{entry.supersedes}" if entry.supersedes else ""
@@ -148,7 +150,7 @@ def _history(store: Any, args: argparse.Namespace) -> int:
         )
         for event in entry.events[1:]:
             print(f"    {event.action} by {event.by} at {event.at:%Y-%m-%d %H:%M}Z")
-    return 0
+    return ExitCode.OK
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
@@ -172,7 +174,7 @@ def _show(store: Any, args: argparse.Namespace) -> int:
         )
         print()
         print(text, end="")
-    return 0
+    return ExitCode.OK
 
 
 def _diff(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
@@ -184,11 +186,12 @@ def _diff(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
     lines = diff_formulations(old, new, registry_factory().catalog)
     print(f"{args.old} → {args.new}")
     print("\n".join(f"  {line}" for line in lines) if lines else "  no clinical difference")
-    return 0
+    return ExitCode.OK
 
 
 def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
     from mesoreg._recheck import recheck, record
+    from mesoreg._report import Verdict
 
     def progress(done: int, total: int) -> None:
         print(f"\rrechecked {done}/{total}", end="", file=sys.stderr, flush=True)
@@ -228,4 +231,8 @@ def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int
             print(f"  {r.id}@{r.version}: {before} → {r.after.verdict}")
             for reason in r.reasons:
                 print(f"    {reason}")
-    return 1 if changed else 0
+    if changed:
+        return ExitCode.FINDINGS
+    # an approved version that can no longer be fully checked is not a pass either
+    unvalidated = any(r.after.verdict == Verdict.NOT_VALIDATED.value for r in results)
+    return ExitCode.NOT_VALIDATED if unvalidated else ExitCode.OK

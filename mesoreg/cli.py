@@ -1,8 +1,12 @@
 """The ``mesoreg`` command line.
 
-Exit codes: 0 pass (or findings below ``--fail-on``), 1 findings at or above
-``--fail-on``, 2 bad input or a report that could not be validated.  Errors
-are printed one line per problem, never as a traceback.
+Exit codes (:class:`mesoreg._exit.ExitCode`): 0 pass (or findings below
+``--fail-on``), 1 findings at or above ``--fail-on``, 2 bad input or usage (no
+report), 3 report printed but not validated, 4 internal error.  Errors are
+printed one line per problem, never as a traceback; an unexpected exception is
+one line ``internal error: <type>: <message>`` (the traceback only with
+``MESOREG_DEBUG=1``).  Control characters from inputs are escaped in
+everything printed.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from mesoreg import _store_cli
 from mesoreg._errors import InputError, MesoregError, Problem
+from mesoreg._exit import EPILOG, ExitCode
 from mesoreg._knowledge import Severity
+from mesoreg._render import printable
 from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
 
@@ -25,7 +31,8 @@ if TYPE_CHECKING:
     from mesoreg._config import Settings
     from mesoreg._registry import Registry
 
-EXIT_OK, EXIT_FINDINGS, EXIT_INVALID = 0, 1, 2
+#: set to 1 to get the traceback of an internal error
+DEBUG_ENV = "MESOREG_DEBUG"
 
 
 def _date(text: str) -> dt.date:
@@ -37,7 +44,10 @@ def _date(text: str) -> dt.date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules."
+        prog="mesoreg",
+        description="Check mesotherapy formulations against sourced safety rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
     plug = parser.add_argument_group(
@@ -178,10 +188,10 @@ def _registry(args: argparse.Namespace) -> Registry:
 
 def _exit_code(report: Report, fail_on: Severity) -> int:
     if any(f.severity.is_at_least(fail_on) for f in report.findings):
-        return EXIT_FINDINGS
+        return ExitCode.FINDINGS
     if report.verdict is Verdict.NOT_VALIDATED:
-        return EXIT_INVALID
-    return EXIT_OK
+        return ExitCode.NOT_VALIDATED
+    return ExitCode.OK
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -229,7 +239,7 @@ def _run_catalog(args: argparse.Namespace) -> int:
     data: Any
     if args.action == "docs":
         print(_listing.catalog_markdown(catalog), end="")
-        return EXIT_OK
+        return ExitCode.OK
     if args.action == "rules":
         ingredient = (
             catalog.get_ingredient(args.ingredient, key_path="--ingredient")
@@ -266,7 +276,7 @@ def _run_catalog(args: argparse.Namespace) -> int:
         data = [_listing.ingredient_row(i) for i in found]
         text = _listing.table(data) if data else f"no ingredient matches '{args.text}'"
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.format == "json" else text)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -289,7 +299,7 @@ def _run_export(args: argparse.Namespace) -> int:
     report = check(formulation, patient, region=args.region, date=day, registry=registry)
     subject = resolve(formulation, patient, Context(day, args.region), registry.catalog)
     print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _run_plugins(args: argparse.Namespace) -> int:
@@ -299,45 +309,110 @@ def _run_plugins(args: argparse.Namespace) -> int:
         rows = _plugin_admin.list_plugins(_settings(args))
         text = _plugin_admin.plugins_text(rows)
         print(json.dumps(rows, indent=2) if args.format == "json" else text)
-        return EXIT_OK
+        return ExitCode.OK
     problems = _plugin_admin.check_plugin(args.target)
     for line in problems:
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {printable(line)}", file=sys.stderr)
     if not problems:
         print(f"ok: {args.target}")
-    return EXIT_INVALID if problems else EXIT_OK
+    return ExitCode.INPUT if problems else ExitCode.OK
+
+
+class _EscapedOutput:
+    """A text stream that escapes control characters on their way out.
+
+    They are written as JSON-style ``\\u001b`` escapes, which keep JSON output
+    valid and its meaning the same (``json.dumps`` leaves C1 controls raw).
+    Newlines and tabs pass.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(text.translate(_STREAM_CONTROLS))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+_STREAM_CONTROLS = {
+    c: f"\\u{c:04x}"
+    for c in (*range(0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029)
+    if chr(c) not in "\n\t"
+} | {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _print_error(exc: MesoregError) -> None:
+    """One line per problem, each escaped on its own so input cannot forge a line."""
+    lines = [str(p) for p in exc.problems] if isinstance(exc, InputError) else str(exc).split("\n")
+    for line in lines:
+        print(f"error: {printable(line)}", file=sys.stderr)
+
+
+def _print_internal_error(exc: BaseException) -> None:
+    """One line naming the exception; the traceback only with MESOREG_DEBUG=1."""
+    message = printable(str(exc))
+    print(
+        f"internal error: {type(exc).__name__}: {message}"
+        if message
+        else f"internal error: {type(exc).__name__}",
+        file=sys.stderr,
+    )
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        print(
+            f"hint: this is a bug in mesoreg or a plugin; run again with {DEBUG_ENV}=1 "
+            "and report the traceback",
+            file=sys.stderr,
+        )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return _run_check(args)
+    if args.command == "plugins":
+        return _run_plugins(args)
+    if args.command == "schema":
+        from pathlib import Path
+
+        from mesoreg._schema import export_schemas
+
+        for path in export_schemas(Path(args.dir)):
+            print(f"wrote {path}")
+        return ExitCode.OK
+    if args.command == "export":
+        return _run_export(args)
+    if args.command in _store_cli.COMMANDS:
+        settings = _settings(args)
+        return _store_cli.run(args, lambda: _registry(args), settings.store)
+    return _run_catalog(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (:class:`mesoreg._exit.ExitCode`)."""
     args = _parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _EscapedOutput(stdout)
     try:
-        if args.command == "check":
-            return _run_check(args)
-        if args.command == "plugins":
-            return _run_plugins(args)
-        if args.command == "schema":
-            from pathlib import Path
-
-            from mesoreg._schema import export_schemas
-
-            for path in export_schemas(Path(args.dir)):
-                print(f"wrote {path}")
-            return EXIT_OK
-        if args.command == "export":
-            return _run_export(args)
-        if args.command in _store_cli.COMMANDS:
-            settings = _settings(args)
-            return _store_cli.run(args, lambda: _registry(args), settings.store)
-        return _run_catalog(args)
+        return int(_dispatch(args))
     except MesoregError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
-        return EXIT_INVALID
+        _print_error(exc)
+        return ExitCode.INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: stop quietly with SIGPIPE's usual status
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return ExitCode.BROKEN_PIPE
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: nothing inside a command may end it with a status of its choosing
+        _print_internal_error(exc)
+        return ExitCode.INTERNAL
+    finally:
+        sys.stdout = stdout

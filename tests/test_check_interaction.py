@@ -108,3 +108,75 @@ def test_medication_rules_need_the_medication_list(registry):
     )
     assert "caffeine_cyp1a2_inhibitor" in {u.rule for u in report.unchecked}
     assert report.verdict is Verdict.NOT_VALIDATED
+
+
+# -- bounded work: findings grow with preparations and rules, not with pairs ------
+
+
+def _vitamin_pack(tmp_path, count):  # type: ignore[no-untyped-def]
+    lines = [
+        "schema_version = 1",
+        '[pack]\nname = "many-vitamins"\nversion = "1"\nlicence = "CC0-1.0"',
+        '[[sources]]\nid = "many_source"\ntitle = "A test source"\nissuer = "Tests"',
+        'date = "2026"\nkind = "expert_opinion"',
+    ]
+    for i in range(count):
+        lines.append(
+            f'[[ingredients]]\nid = "test_vitamin_{i:03}"\nname = "Test vitamin {i:03}"\n'
+            'classes = ["vitamin"]\nsources = ["many_source"]'
+        )
+    path = tmp_path / "many.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _unknown(report):  # type: ignore[no-untyped-def]
+    return [f for f in report.findings if f.code == "MR-IX-COMPATIBILITY-UNKNOWN"]
+
+
+def test_unknown_compatibility_is_one_finding_per_preparation(tmp_path, mesoreg_registry):
+    registry = mesoreg_registry(_vitamin_pack(tmp_path, 200))
+    components = [(f"test_vitamin_{i:03}", "1 mg/mL", "0.01 mL") for i in range(200)]
+    preparations = (components[:100], components[100:])
+    report = check_with(formulation(*preparations), None, registry=registry)
+    found = _unknown(report)
+    assert len(found) <= len(preparations)
+    first = found[0]
+    assert first.message == (
+        "Compatibility of 4950 pairs of ingredients in one syringe is not established."
+    )
+    assert first.components == tuple(f"test_vitamin_{i:03}" for i in range(100))
+    assert first.evidence.startswith(
+        "in 'syringe 1': Test vitamin 000 and Test vitamin 001; Test vitamin 000 and "
+    )
+    assert first.evidence.endswith("; and 4930 more pairs; no compatibility data in the catalog")
+    assert report.verdict is Verdict.PASS
+
+
+def test_repeated_components_are_one_pair_not_many(registry):
+    pair = [("pyridoxine", "100 mg/mL", "0.01 mL"), ("biotin", "5 mg/mL", "0.01 mL")]
+    report = check_with(formulation(pair * 100), None, registry=registry)
+    (finding,) = _unknown(report)
+    biotin, pyridoxine = (report_name(registry, i) for i in ("biotin", "pyridoxine"))
+    assert finding.message == (
+        f"Compatibility of {biotin} and {pyridoxine} in one syringe is not established."
+    )
+    assert finding.evidence == (
+        f"{biotin} and {pyridoxine} share 'syringe 1'; no compatibility data in the catalog"
+    )
+    assert finding.components == ("biotin", "pyridoxine")
+
+
+def test_an_ingredient_rule_is_one_finding_listing_its_pairs(registry):
+    procaine = ("procaine", "1 %", "1 mL")
+    report = check_with(formulation([HYAL, LIDO], [procaine]), None, registry=registry)
+    (finding,) = [f for f in report.findings if f.code == "MR-IX-HYALURONIDASE-ANAESTHETIC"]
+    assert finding.evidence == (
+        "Hyaluronidase and Lidocaine hydrochloride in the same syringe; "
+        f"Hyaluronidase and {report_name(registry, 'procaine')} in the same session"
+    )
+    assert finding.components == ("hyaluronidase", "lidocaine", "procaine")
+
+
+def report_name(registry, ingredient_id):  # type: ignore[no-untyped-def]
+    return registry.catalog.ingredients[ingredient_id].name

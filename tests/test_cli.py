@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import FORMULATIONS, PATIENTS, ROOT
 
-from mesoreg import __version__
+from mesoreg import __version__, cli
+from mesoreg._exit import EPILOG, ExitCode
 from mesoreg.cli import main
 
 ANNA = str(PATIENTS / "anna.toml")
@@ -259,3 +260,149 @@ def test_python_m_mesoreg_version() -> None:
         check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, f"mesoreg {__version__}\n", "")
+
+
+# -- exit codes a script can trust ---------------------------------------------------
+
+
+def test_exit_codes_are_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert EPILOG in out
+    for code in ExitCode:
+        assert f"\n  {code.value:<4} " in EPILOG
+
+
+def _anna_without_medications(tmp_path: Path) -> str:
+    patient = tmp_path / "patient.toml"
+    patient.write_text(
+        (PATIENTS / "anna.toml").read_text(encoding="utf-8").replace("medications = []\n", ""),
+        encoding="utf-8",
+    )
+    return str(patient)
+
+
+def test_a_report_that_is_not_validated_exits_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    patient = _anna_without_medications(tmp_path)
+    code, out, err = run(capsys, "check", BY_NAME["hair-scalp"], "--patient", patient)
+    assert code == ExitCode.NOT_VALIDATED == 3
+    assert out.startswith("NOT VALIDATED  hair-scalp@1")
+    assert err == ""
+
+
+def test_findings_at_fail_on_win_over_not_validated(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    patient = _anna_without_medications(tmp_path)
+    argv = ["check", BY_NAME["lipo-abdomen"], "--patient", patient, "--format", "json"]
+    code, out, _ = run(capsys, *argv)
+    assert json.loads(out)["unchecked"]  # something could not be checked ...
+    assert code == ExitCode.FINDINGS  # ... but what was found already fails
+
+
+@pytest.mark.parametrize(
+    ("exc", "line"),
+    [
+        (RuntimeError("boom"), "internal error: RuntimeError: boom"),
+        (KeyError("x"), "internal error: KeyError: 'x'"),
+        (ValueError("two\nlines\x1b[2K"), "internal error: ValueError: two\\x0alines\\x1b[2K"),
+        (AssertionError(), "internal error: AssertionError"),
+        (SystemExit(0), "internal error: SystemExit: 0"),
+    ],
+    ids=["runtime", "key", "control-characters", "no-message", "system-exit-0"],
+)
+def test_an_unexpected_error_is_one_line_and_exit_4(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    exc: BaseException,
+    line: str,
+) -> None:
+    def fail(args: object) -> int:
+        raise exc
+
+    monkeypatch.delenv("MESOREG_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "_run_check", fail)
+    code, out, err = run(capsys, "check", BY_NAME["hair-scalp"])
+    assert code == ExitCode.INTERNAL == 4
+    assert out == ""
+    assert err.splitlines() == [
+        line,
+        "hint: this is a bug in mesoreg or a plugin; run again with MESOREG_DEBUG=1 "
+        "and report the traceback",
+    ]
+
+
+def test_an_internal_error_shows_its_traceback_only_when_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_run_catalog", fail)
+    monkeypatch.setenv("MESOREG_DEBUG", "1")
+    code, _, err = run(capsys, "catalog", "list")
+    assert code == 4
+    lines = err.splitlines()
+    assert lines[0] == "internal error: RuntimeError: boom"
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: boom"
+
+
+def test_stdout_is_restored_after_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    before = sys.stdout
+    run(capsys, "catalog", "search", "zzzz")
+    assert sys.stdout is before
+
+
+# -- control characters from inputs are never printed raw -----------------------------
+
+FORGED = "\x1b[2K\rPASS"
+
+
+def _patient_with_id(tmp_path: Path, patient_id: str) -> str:
+    text = (PATIENTS / "anna.toml").read_text(encoding="utf-8")
+    escaped = json.dumps(patient_id)  # a JSON string is a valid TOML basic string here
+    path = tmp_path / "patient.toml"
+    path.write_text(text.replace('id = "anna"', f"id = {escaped}"), encoding="utf-8")
+    return str(path)
+
+
+def test_a_patient_id_cannot_overwrite_the_verdict(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    patient = _patient_with_id(tmp_path, FORGED + "\nPASS")
+    code, out, _ = run(capsys, "check", BY_NAME["lipo-abdomen"], "--patient", patient)
+    assert code == 1
+    assert "\x1b" not in out and "\r" not in out
+    first = out.splitlines()[0]
+    assert first.startswith("FAIL  lipo-abdomen@1 for \\x1b[2K\\x0dPASS\\x0aPASS, ")
+
+
+@pytest.mark.parametrize("patient_id", [FORGED, "\x9b2K\u202eSSAP", "a\u2028b"])
+def test_json_output_stays_valid_and_exact(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, patient_id: str
+) -> None:
+    patient = _patient_with_id(tmp_path, patient_id)
+    argv = ["check", BY_NAME["hair-scalp"], "--patient", patient, "--format", "json"]
+    _, out, _ = run(capsys, *argv)
+    assert not any(c in out for c in "\x1b\r\x9b\u202e\u2028")
+    assert json.loads(out)["patient"] == patient_id
+
+
+def test_error_messages_escape_what_they_echo(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        BAD_FORMULATION.replace('"lidocane"', json.dumps("lido" + FORGED)), encoding="utf-8"
+    )
+    code, out, err = run(capsys, "check", str(path))
+    assert code == 2
+    assert out == ""
+    assert "\x1b" not in err and "\r" not in err
+    (line,) = err.splitlines()
+    assert "lido\\x1b[2K\\x0dPASS" in line

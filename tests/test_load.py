@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from conftest import FORMULATIONS, PATIENTS
 
-from mesoreg import InputError, load_formulation, load_patient
+from mesoreg import InputError, Verdict, load_formulation, load_patient
+from mesoreg._load import (
+    MAX_ARRAY_ITEMS,
+    MAX_COMPONENTS,
+    MAX_FILE_BYTES,
+    MAX_NESTING_DEPTH,
+    check_shape,
+    read_bytes,
+)
+from mesoreg._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS, load_pack_document
 
 BASE = """\
 schema_version = 1
@@ -196,3 +206,203 @@ PATIENT_ERRORS = [
 def test_patient_errors(tmp_path: Path, text: str, lines: list[str]) -> None:
     path = write(tmp_path, text, "p.toml")
     assert load_error(path, load_patient).splitlines() == [f"{path}: {line}" for line in lines]
+
+
+# -- bounded work on hostile input ----------------------------------------------
+
+REGULAR_ONLY = "give the path of a regular TOML file"
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)  # nobody ever writes to it: opening it for reading would block
+    assert load_error(fifo) == f"{fifo}: cannot read a named pipe (FIFO); {REGULAR_ONLY}"
+
+
+def test_a_device_is_refused() -> None:
+    assert load_error(Path("/dev/zero")) == f"/dev/zero: cannot read a device; {REGULAR_ONLY}"
+
+
+def test_a_symlink_to_a_device_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "zero.toml"
+    link.symlink_to(os.devnull)
+    assert load_error(link) == f"{link}: cannot read a device; {REGULAR_ONLY}"
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    assert load_error(tmp_path) == f"{tmp_path}: cannot read a folder; {REGULAR_ONLY}"
+
+
+def test_an_oversized_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE + "#" * MAX_FILE_BYTES + "\n")
+    assert load_error(path) == (
+        f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes, the most mesoreg reads "
+        "(mesoreg._load.MAX_FILE_BYTES). Check that this is the file you meant, "
+        "or split it into smaller files."
+    )
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path) -> None:
+    padding = MAX_FILE_BYTES - len(BASE.encode()) - 1
+    path = write(tmp_path, BASE + "#" * padding + "\n")
+    assert path.stat().st_size == MAX_FILE_BYTES
+    assert load_formulation(path).id == "x"
+
+
+def test_read_bytes_never_reads_past_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * 100)
+    with pytest.raises(InputError, match="larger than 10 bytes"):
+        read_bytes(path, limit=10)
+    assert read_bytes(path, limit=100) == b"x" * 100
+
+
+TOO_DEEP = (
+    f"tables and arrays are nested more than {MAX_NESTING_DEPTH} levels deep, the most "
+    "mesoreg reads (mesoreg._load.MAX_NESTING_DEPTH). No mesoreg file needs more than 7; "
+    "flatten the data."
+)
+
+
+@pytest.mark.parametrize(
+    ("nesting", "key_path"),
+    [
+        ("notes = " + "[" * 400 + "]" * 400, "notes" + "[0]" * (MAX_NESTING_DEPTH - 2)),
+        ("notes = " + "[" * 5000 + "]" * 5000, ""),  # past tomli's own limit
+        ("notes = " + "{a = " * 400 + "1" + "}" * 400, "notes" + ".a" * (MAX_NESTING_DEPTH - 2)),
+        ("notes." + "a." * 2000 + "b = 1", None),
+        ("[" + ".".join(["t"] * 400) + "]\nx = 1", "t" * 1 + ".t" * (MAX_NESTING_DEPTH - 2)),
+    ],
+    ids=["arrays-400", "arrays-5000", "inline-tables-400", "dotted-keys-2000", "table-header"],
+)
+def test_deep_nesting_is_an_input_error(tmp_path: Path, nesting: str, key_path: str | None) -> None:
+    path = write(tmp_path, BASE.replace('title = "t"', f'title = "t"\n{nesting}'))
+    message = load_error(path)
+    if key_path is None:
+        assert message.startswith(f"{path}: ") and message.endswith(TOO_DEEP)
+    else:
+        where = f"{key_path}: " if key_path else ""
+        assert message == f"{path}: {where}{TOO_DEEP}"
+
+
+def test_nesting_at_the_limit_is_only_the_usual_error(tmp_path: Path) -> None:
+    depth = MAX_NESTING_DEPTH - 1  # the root table is one level
+    path = write(
+        tmp_path, BASE.replace('title = "t"', 'title = "t"\nnotes = ' + "[" * depth + "]" * depth)
+    )
+    assert "nested" not in load_error(path)
+
+
+def test_too_many_items_in_an_array(tmp_path: Path) -> None:
+    authors = ", ".join(['"a"'] * (MAX_ARRAY_ITEMS + 1))
+    path = write(tmp_path, BASE.replace('title = "t"', f'title = "t"\nauthors = [{authors}]'))
+    assert load_error(path) == (
+        f"{path}: authors: has {MAX_ARRAY_ITEMS + 1:,} items; at most {MAX_ARRAY_ITEMS:,} are read "
+        "(mesoreg._load.MAX_ARRAY_ITEMS). Check that this is the file you meant; no real "
+        "formulation or patient comes near."
+    )
+
+
+def test_too_many_components(tmp_path: Path) -> None:
+    component = BASE[BASE.index("[[preparations.components]]") :]
+    preparation = BASE[BASE.index("[[preparations]]") :]
+    count = MAX_COMPONENTS // 2 + 1
+    path = write(tmp_path, BASE + component * (count - 1) + preparation * count)
+    assert load_error(path) == (
+        f"{path}: preparations: has {count * 2:,} components in all; a formulation may have "
+        f"at most {MAX_COMPONENTS:,}, co-ingredients included (mesoreg._load.MAX_COMPONENTS). "
+        "Check that this is the file you meant; no real formulation comes near."
+    )
+
+
+def test_check_shape_reports_every_problem_once() -> None:
+    data = {"a": [1] * 5, "b": {"c": [[[[1]]]]}, "d": [2] * 3}
+    problems = check_shape(data, max_depth=3, max_items=4)
+    assert [(p.key_path, p.message.split(" ")[0]) for p in problems] == [
+        ("a", "has"),
+        ("b.c", "tables"),
+    ]
+
+
+# -- packs are read through the same bounded path, with their own limits ----------
+
+PACK_HEAD = """\
+schema_version = 1
+[pack]
+name = "hostile"
+version = "1"
+licence = "CC0-1.0"
+[[sources]]
+id = "hostile_source"
+title = "A test source"
+issuer = "Tests"
+date = "2026"
+kind = "expert_opinion"
+"""
+
+
+def test_a_deep_pack_is_a_named_pack_failure_not_a_broken_run(tmp_path: Path) -> None:
+    from mesoreg._config import Settings
+    from mesoreg._registry import Registry
+    from mesoreg.testing import check_with, formulation
+
+    path = write(tmp_path, PACK_HEAD + "note = " + "[" * 400 + "]" * 400 + "\n", "deep.toml")
+    registry = Registry.from_settings(Settings(packs=(str(path),)))
+    report = check_with(formulation([("pyridoxine", "100 mg/mL", "1 mL")]), registry=registry)
+    (gap,) = [u for u in report.unchecked if u.rule == "deep"]
+    assert "nested more than 20 levels deep" in gap.reason
+    assert str(path) in gap.reason
+    assert report.verdict is Verdict.NOT_VALIDATED
+    assert "interactions" in report.checks  # every other check still ran
+
+
+def test_an_oversized_pack_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, PACK_HEAD, "big.toml")
+    with path.open("a") as handle:
+        handle.write("#" * MAX_PACK_BYTES + "\n")
+    with pytest.raises(InputError) as info:
+        load_pack_document(path)
+    assert str(info.value) == (
+        f"{path}: file is larger than {MAX_PACK_BYTES:,} bytes, the most mesoreg reads "
+        "(mesoreg._pack.MAX_PACK_BYTES). Check that this is the file you meant, "
+        "or split it into smaller files."
+    )
+
+
+def test_a_pack_with_too_many_records_is_refused(tmp_path: Path) -> None:
+    count = MAX_PACK_RECORDS + 1
+    drugs = f"drugs = [{', '.join(['{}'] * count)}]\n"
+    path = write(tmp_path, PACK_HEAD.replace("[pack]", drugs + "[pack]"), "many.toml")
+    with pytest.raises(InputError) as info:
+        load_pack_document(path)
+    assert str(info.value) == (
+        f"{path}: pack has {count + 1:,} records; a pack may have at most "
+        f"{MAX_PACK_RECORDS:,} (mesoreg._pack.MAX_PACK_RECORDS). Split it into several "
+        "packs, or check that this is the file you meant."
+    )
+
+
+def test_a_pack_fifo_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pack.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        load_pack_document(fifo)
+    assert str(info.value) == f"{fifo}: cannot read a named pipe (FIFO); {REGULAR_ONLY}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "1" * 5000,
+            "not valid TOML: Exceeds the limit (4300 digits) for integer string "
+            "conversion. Shorten the number.",
+        ),
+        ("0x" + "f" * 5000, "version: integer does not fit in 64 bits, as TOML requires"),
+        ("9223372036854775808", "version: integer does not fit in 64 bits, as TOML requires"),
+    ],
+    ids=["5000-digits", "5000-hex-digits", "2**63"],
+)
+def test_huge_integers_are_input_errors(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, BASE.replace("\nversion = 1", f"\nversion = {value}"))
+    assert load_error(path) == f"{path}: {message}"

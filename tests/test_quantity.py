@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesoreg import UnitError, parse_quantity
-from mesoreg._quantity import Dimension, parse_unit
+from mesoreg._quantity import MAX_QUANTITY_LENGTH, Dimension, parse_unit
 
 # (text, value in the base unit, base unit)
 PARSED = [
@@ -199,3 +199,58 @@ def test_round_trip(value: float, unit: tuple[str, float]) -> None:
     again = parse_quantity(f"{quantity.value!r} {quantity.unit}")
     assert math.isclose(again.value, quantity.value, rel_tol=1e-12)
     assert again.dimension == quantity.dimension
+
+
+# -- bounded work on hostile input ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 40_000,
+        "1 mg" + " " * 40_000 + "x",  # made the old '(.*?)\\s*$' backtrack quadratically
+        "1:1" + " " * 40_000 + "x",
+        "2 %" + " " * (MAX_QUANTITY_LENGTH - 2),
+    ],
+    ids=["digits", "unit-then-spaces", "ratio-then-spaces", "one-over-the-limit"],
+)
+def test_a_quantity_longer_than_the_limit_is_refused(text: str) -> None:
+    with pytest.raises(UnitError) as info:
+        parse_quantity(text)
+    assert str(info.value) == (
+        f"{text[:20]!r}... is {len(text)} characters long; a quantity is at most "
+        f"{MAX_QUANTITY_LENGTH} characters: write only a number and its unit, like '20 mg/mL'"
+    )
+
+
+def test_a_quantity_at_the_limit_is_read() -> None:
+    text = "2 %" + " " * (MAX_QUANTITY_LENGTH - 3)
+    assert parse_quantity(text).value == 20.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1 mg" + " " * 40 + "x", f"unknown unit {'mg' + ' ' * 40 + 'x'!r} in "),
+        ("1:1" + " " * 40 + "x", f"unknown unit {':1' + ' ' * 40 + 'x'!r} in "),
+        ("1 mg\nx", "unknown unit 'mg\\nx' in '1 mg\\nx'"),
+        ("\x1b[2K1 mg", "'\\x1b[2K1 mg' has a unit but no number"),
+    ],
+    ids=["spaces-in-unit", "spaces-in-ratio", "newline", "escape"],
+)
+def test_shapes_that_used_to_backtrack_give_the_usual_errors(text: str, message: str) -> None:
+    with pytest.raises(UnitError) as info:
+        parse_quantity(text)
+    assert str(info.value).startswith(message)
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.text(max_size=MAX_QUANTITY_LENGTH + 8))
+def test_any_text_is_a_quantity_or_a_unit_error(text: str) -> None:
+    try:
+        quantity = parse_quantity(text)
+    except UnitError as exc:
+        assert "\n" not in str(exc)  # one line, whatever the input holds
+    else:
+        assert math.isfinite(quantity.value)
+        assert len(text) <= MAX_QUANTITY_LENGTH

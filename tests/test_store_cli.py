@@ -107,3 +107,16 @@ def test_share_a_store_through_git(work, capsys):
     git("clone", "-q", str(repo), str(clone), cwd=work)
     assert run("verify", "--store", str(clone / "formulations")) == 0
     assert "1 formulations, 1 versions verified" in capsys.readouterr().out
+
+
+def test_recheck_that_cannot_validate_exits_3(work, capsys):
+    shutil.copytree(ROOT / "formulations", work / "formulations")
+    deep = work / "deep.toml"
+    deep.write_text("schema_version = 1\nx = " + "[" * 400 + "]" * 400 + "\n")
+    # the broken pack leaves something unchecked: every verdict becomes not-validated
+    assert run("--pack", str(deep), "recheck", "--record") == 1
+    capsys.readouterr()
+    # recorded, so nothing changes now; still not a pass
+    assert run("--pack", str(deep), "recheck") == 3
+    assert "0 changed verdict" in capsys.readouterr().out
+    assert run("recheck", "--record") == 1  # without the broken pack they validate again

@@ -1,0 +1,40 @@
+"""Exit codes of the ``mesoreg`` command, defined once for every command and the docs.
+
+A script can trust them: ``0`` only when everything was checked and nothing
+reached ``--fail-on``; every other outcome has its own code.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What a ``mesoreg`` process's exit status means."""
+
+    #: pass, or findings below ``--fail-on``
+    OK = 0
+    #: findings at or above ``--fail-on`` (``recheck``: a verdict changed)
+    FINDINGS = 1
+    #: bad input, usage or a damaged store: no report was made
+    INPUT = 2
+    #: a report was printed, but something could not be checked: it is not a pass
+    NOT_VALIDATED = 3
+    #: an internal error (a bug in mesoreg or a plugin), printed as one line
+    INTERNAL = 4
+    #: interrupted (Ctrl-C)
+    INTERRUPTED = 130
+    #: the reader of the output went away (``| head``), as SIGPIPE would
+    BROKEN_PIPE = 141
+
+
+#: the exit codes as the ``--help`` epilog and the docs show them
+EPILOG = """\
+exit codes:
+  0    pass, or findings below --fail-on
+  1    findings at or above --fail-on (recheck: a verdict changed)
+  2    bad input, usage or a damaged store; no report
+  3    report printed but not validated: something could not be checked
+  4    internal error (one line; set MESOREG_DEBUG=1 for the traceback)
+  130  interrupted
+  141  output pipe closed"""
