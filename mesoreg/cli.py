@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="fail unless this plugin loads (repeatable)",
     )
+    plug.add_argument(
+        "--allow-weakening",
+        action="append",
+        metavar="PACK:KIND.ID",
+        help="let this pack override weaken another pack's record (repeatable; "
+        "the refusal message names it)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", help="check a formulation, optionally for a patient")
@@ -163,6 +170,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "allow": args.allow,
             "deny": args.deny,
             "require": args.require,
+            "allow_weakening": args.allow_weakening,
         }
     )
 

@@ -21,6 +21,7 @@ def test_configuration_file(tmp_path):
 
 
 def test_pyproject_tool_table_found_from_a_subfolder(tmp_path):
+    (tmp_path / ".git").mkdir()  # the project root
     (tmp_path / "pyproject.toml").write_text('[tool.mesoreg]\nrequire = ["region-us"]\n')
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
@@ -47,8 +48,8 @@ def test_bad_configuration_lists_every_problem(tmp_path):
     assert lines == [
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
-        f"{where}: colour: unknown setting 'colour'. Known settings: allow, deny, no_plugins, "
-        "packs, require, store.",
+        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, deny, "
+        "no_plugins, packs, require, store.",
     ]
 
 

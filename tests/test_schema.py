@@ -120,7 +120,7 @@ def test_validators_reject_bad_files_as_mesoreg_does(tmp_path, change):
 
 @pytest.mark.parametrize("path", FORMULATIONS, ids=lambda p: p.parent.name)
 def test_json_reports_match_the_report_schema(registry, path):
-    schema = json.loads((SCHEMA_DIR / "report-1.schema.json").read_text())
+    schema = json.loads((SCHEMA_DIR / "report-2.schema.json").read_text())
     report = mesoreg.check(
         path, PATIENTS / "marc.toml", registry=registry, region="FR", date=dt.date(2026, 11, 22)
     )
