@@ -265,19 +265,26 @@ def _judge(found: Override, overrides: list[Override], problems: list[Problem]) 
 
 
 def _displacements(
-    owned: Iterable[tuple[Limit, str]], allowed: frozenset[str], problems: list[Problem]
+    packs: Sequence[Pack],
+    owned: Iterable[tuple[Limit, str]],
+    allowed: frozenset[str],
+    problems: list[Problem],
 ) -> list[Override]:
     """Limits that push aside another pack's limits when they apply, held to the same policy.
 
     A limit that holds only with another ingredient replaces the ingredient's
     plain limits of its kind; an ingredient's own depth, interval or route limit
     replaces the general ones of its kind.  Adding either is an override in effect.
+    A pack's own limits displacing each other (lidocaine with epinephrine) are its
+    design, also when another pack overrides one of them (that override is judged
+    on its own).
     """
+    defined = {(pack.name, limit.id) for pack in packs for limit in pack.limits}
     owned = sorted(owned, key=lambda pair: pair[0].id)
     found: list[Override] = []
     for limit, pack in owned:
         for other, other_pack in owned:
-            if other_pack == pack or other.kind is not limit.kind:
+            if other_pack == pack or other.kind != limit.kind or (pack, other.id) in defined:
                 continue
             variant = (
                 limit.with_ingredient
@@ -484,7 +491,7 @@ def build_catalog(
     allowed = frozenset(allow_weakening)
     overrides: list[Override] = []
     owned = {kind: _collect(ordered, kind, problems, overrides, allowed) for kind in _RECORD_KINDS}
-    overrides += _displacements(owned["limits"].values(), allowed, problems)
+    overrides += _displacements(ordered, owned["limits"].values(), allowed, problems)
     records = {kind: {k: r for k, (r, _) in found.items()} for kind, found in owned.items()}
     limits: defaultdict[str, list[Limit]] = defaultdict(list)
     # sorted by kind, then id: checks group an ingredient's limits by kind without sorting

@@ -131,8 +131,17 @@ def _entry_points(project: Path) -> tuple[list[PluginInfo], str]:
     return infos, requires
 
 
-def _check_records(plugin: object, name: str) -> Iterator[str]:
-    """Register with the built-ins, call every hook, build the catalog: report problems."""
+def _check_records(
+    plugin: object,
+    name: str,
+    warnings: list[str] | None = None,
+    allow_weakening: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Register with the built-ins, call every hook, build the catalog: report problems.
+
+    An override that weakens a record is a problem (unless ``allow_weakening``
+    names it); every override applied goes to ``warnings``.
+    """
     from mesoreg._registry import Registry
 
     try:
@@ -140,8 +149,11 @@ def _check_records(plugin: object, name: str) -> Iterator[str]:
     except Exception as exc:  # signature mismatch and the like
         yield f"{name}: cannot register: {exc}"
         return
+    registry.allow_weakening = allow_weakening
     try:
-        registry.catalog  # noqa: B018 - builds and cross-checks every pack
+        for found in registry.catalog.overrides:
+            if warnings is not None:
+                warnings.append(f"{name}: override {found.describe()}")
         registry.checks  # noqa: B018
         registry.validators  # noqa: B018
         registry.formats  # noqa: B018
@@ -157,8 +169,12 @@ def _builtins() -> list[object]:
     return builtin_plugins()
 
 
-def check_plugin(target: str) -> list[str]:
-    """Problems with a plugin or pack: a pack file, a project folder or an installed name."""
+def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
+    """Problems with a plugin or pack: a pack file, a project folder or an installed name.
+
+    Every override of another pack's record is added to ``warnings``; one that
+    weakens the record is a problem.
+    """
     from mesoreg._pack import load_pack_document
     from mesoreg._plugins import PackPlugin, _pack_file
 
@@ -168,7 +184,7 @@ def check_plugin(target: str) -> list[str]:
         pack = load_pack_document(path)
         why = incompatibility(pack.requires_mesoreg)
         problems += [f"{pack.name}: {why}"] if why else []
-        return problems + list(_check_records(PackPlugin(pack), pack.name))
+        return problems + list(_check_records(PackPlugin(pack), pack.name, warnings))
     if path.is_dir() and (path / "pyproject.toml").is_file():
         infos, _ = _entry_points(path)
         if not infos:
@@ -198,7 +214,7 @@ def check_plugin(target: str) -> list[str]:
             except (MesoregError, OSError) as exc:
                 problems.append(f"{info.name}: {exc}")
                 continue
-            problems += list(_check_records(PackPlugin(pack), info.name))
+            problems += list(_check_records(PackPlugin(pack), info.name, warnings))
             continue
         try:
             plugin = import_target(info.target)
@@ -206,7 +222,7 @@ def check_plugin(target: str) -> list[str]:
             problems.append(f"{info.name}: cannot load {info.target}: {type(exc).__name__}: {exc}")
             continue
         problems += [f"{info.name}: {p}" for p in unknown_hooks(plugin)]
-        problems += list(_check_records(plugin, info.name))
+        problems += list(_check_records(plugin, info.name, warnings))
     return problems
 
 
@@ -220,7 +236,9 @@ def _main() -> None:
     rows = []
     for status, plugin in load_plugins(settings):
         if plugin is not None and status.status == "ok":
-            problems = list(_check_records(plugin, status.info.name))
+            problems = list(
+                _check_records(plugin, status.info.name, allow_weakening=settings.allow_weakening)
+            )
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))

@@ -290,11 +290,15 @@ def _run_plugins(args: argparse.Namespace) -> int:
         text = _plugin_admin.plugins_text(rows)
         print(json.dumps(rows, indent=2) if args.format == "json" else text)
         return EXIT_OK
-    problems = _plugin_admin.check_plugin(args.target)
+    warnings: list[str] = []
+    problems = _plugin_admin.check_plugin(args.target, warnings)
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
     for line in problems:
         print(f"error: {line}", file=sys.stderr)
     if not problems:
-        print(f"ok: {args.target}")
+        overrides = f" ({len(warnings)} override(s), see the warnings)" if warnings else ""
+        print(f"ok: {args.target}{overrides}")
     return EXIT_INVALID if problems else EXIT_OK
 
 
