@@ -234,7 +234,7 @@ def _collect(
                 seen[record.id] = winner
                 if winner[1] != loser[1]:
                     found_override = compare(kind, loser[0], winner[0], winner[1], allowed)
-                    _judge(found_override, overrides, problems)
+                    _judge(found_override, overrides, problems, winner[0].origin)
             else:
                 both = "both override it" if record.override else "also defined in"
                 problems.append(
@@ -248,7 +248,9 @@ def _collect(
     return seen
 
 
-def _judge(found: Override, overrides: list[Override], problems: list[Problem]) -> None:
+def _judge(
+    found: Override, overrides: list[Override], problems: list[Problem], origin: str = ""
+) -> None:
     """List an override, or refuse it when it weakens and the configuration does not allow it."""
     if found.is_weakening and not found.allowed:
         problems.append(
@@ -258,6 +260,7 @@ def _judge(found: Override, overrides: list[Override], problems: list[Problem]) 
                 f"Remove the override, make it only tighten, or allow it locally with "
                 f'allow_weakening = ["{found.key}"] in mesoreg.toml '
                 f"(or --allow-weakening {found.key}).",
+                path=origin,
             )
         )
     else:
@@ -295,7 +298,8 @@ def _displacements(
             if variant or own:
                 if not other.origin:
                     other = attrs.evolve(other, origin=other_pack)
-                _judge(compare_bounds(other, limit, pack, allowed), found, problems)
+                origin = limit.origin or pack
+                _judge(compare_bounds(other, limit, pack, allowed), found, problems, origin)
     return found
 
 

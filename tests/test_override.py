@@ -439,7 +439,10 @@ def test_plugins_check_warns_on_a_tightening_and_errors_on_a_weakening_override(
     bad = _write_pack(tmp_path / "bad.toml", "t-bad", "contraindications", weaker)
     assert cli.main(["plugins", "check", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "error: t-bad: contraindications.pregnancy: pack 't-bad' weakens mesoreg-core" in err
+    assert (
+        f"error: t-bad: t-bad 1.0 ({bad}): contraindications.pregnancy: pack 't-bad' weakens" in err
+    )
+    assert "weakens mesoreg-core" in err
     assert "lowers severity from contraindicated to info" in err
 
 
