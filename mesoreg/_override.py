@@ -72,7 +72,7 @@ class Override:
 
     def describe(self) -> str:
         """One line: what replaced what, and every change."""
-        what = "weakens (allowed by local configuration)" if self.allowed else "tightens"
+        what = "weakens (allowed by local configuration)" if self.allowed else "adds to or tightens"
         if not self.is_weakening and not self.changes:
             what = "restates"
         changes = "; ".join(self.changes) or "no change"
@@ -87,7 +87,8 @@ Rule = Callable[[Any, Any, Any, Any], str | None]
 def _show(value: Any) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(str(v) for v in value) + "]"
-    return "none" if value is None or value == "" else str(value)
+    text = "none" if value is None or value == "" else str(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _superset(field: str) -> Rule:

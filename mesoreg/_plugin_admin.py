@@ -169,6 +169,33 @@ def _builtins() -> list[object]:
     return builtin_plugins()
 
 
+def _name_taken(name: str, path: Path) -> list[str]:
+    """The pack's name, if an installed plugin other than this very file already has it.
+
+    An installed pack's name is read from its file (no code runs); a code
+    plugin's packs are known only by running it, so its entry-point name is used.
+    """
+    from mesoreg._pack import load_pack_document
+    from mesoreg._plugins import _pack_file
+
+    problems = []
+    for info in discover():
+        names, same = {info.name}, False
+        if info.kind == "pack":
+            try:
+                file = _pack_file(info)
+                same = file.resolve() == path.resolve()
+                names.add(load_pack_document(file).name)
+            except (MesoregError, OSError):
+                pass  # a broken installed pack is reported by 'plugins list'
+        if name in names and not same:
+            problems.append(
+                f"{name}: the name is taken by the installed {info.kind} plugin '{info.name}' "
+                f"({info.distribution or info.target}): both would be refused. Rename the pack."
+            )
+    return problems
+
+
 def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
     """Problems with a plugin or pack: a pack file, a project folder or an installed name.
 
@@ -184,6 +211,7 @@ def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
         pack = load_pack_document(path)
         why = incompatibility(pack.requires_mesoreg)
         problems += [f"{pack.name}: {why}"] if why else []
+        problems += _name_taken(pack.name, path)
         return problems + list(_check_records(PackPlugin(pack), pack.name, warnings))
     if path.is_dir() and (path / "pyproject.toml").is_file():
         infos, _ = _entry_points(path)

@@ -80,6 +80,6 @@ def test_every_override_is_a_valid_detected_issue():
     (override,) = [i for i in issues if i.code.coding[0].code == OVERRIDE_CODE]
     assert override.severity == "low"
     assert override.detail.startswith(
-        "Pack override t-pack:contraindications.pregnancy tightens mesoreg-core"
+        "Pack override t-pack:contraindications.pregnancy adds to or tightens mesoreg-core"
     )
     assert "sources:" in override.detail

@@ -262,7 +262,7 @@ def test_a_tightening_override_is_applied_and_listed(catalog: Catalog) -> None:
     assert report.verdict is Verdict.FAIL
     text, data, issue = _listed(report, "t-pack:limits.lidocaine_plain_per_kg", f, registry)
     assert "OVERRIDES (1)" in text
-    assert "t-pack:limits.lidocaine_plain_per_kg tightens mesoreg-core" in text
+    assert "t-pack:limits.lidocaine_plain_per_kg adds to or tightens mesoreg-core" in text
     assert data["weakening"] is False
     assert "maximum: 4.5 mg/kg -> 3 mg/kg" in data["changes"]
     assert issue["severity"] == "low"
@@ -433,7 +433,10 @@ def test_plugins_check_warns_on_a_tightening_and_errors_on_a_weakening_override(
     assert cli.main(["plugins", "check", str(good)]) == 0
     out = capsys.readouterr()
     assert "ok: " in out.out and "1 override(s)" in out.out
-    assert "warning: t-good: override t-good:contraindications.pregnancy tightens" in out.err
+    assert (
+        "warning: t-good: override t-good:contraindications.pregnancy adds to or tightens"
+        in out.err
+    )
 
     weaker = _override(catalog, "contraindications", "pregnancy", severity=Severity.INFO)
     bad = _write_pack(tmp_path / "bad.toml", "t-bad", "contraindications", weaker)
@@ -493,3 +496,34 @@ def test_cli_allows_a_named_weakening_from_mesoreg_toml_and_names_it_in_the_repo
     assert cli.main(args) == 2
     capsys.readouterr()
     assert cli.main(["--allow-weakening", "t-pack:contraindications.pregnancy", *args]) != 2
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("mesoreg-core", "calls its pack 'mesoreg-core', the name of mesoreg's built-in pack"),
+        ("mesoreg-pack-trichology", "the name is taken by the installed pack plugin 'trichology'"),
+    ],
+)
+def test_plugins_check_refuses_a_pack_that_takes_a_name(
+    catalog: Catalog,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    expected: str,
+) -> None:
+    from mesoreg import _plugin_admin, cli
+    from mesoreg._plugins import PluginInfo
+
+    installed = PluginInfo(
+        "trichology",  # the entry point's name; the pack file calls itself mesoreg-pack-trichology
+        "pack",
+        distribution="mesoreg-pack-trichology",
+        target="mesoreg_pack_trichology:pack.toml",
+    )
+    monkeypatch.setattr(_plugin_admin, "discover", lambda: [installed])
+    record = _override(catalog, "contraindications", "pregnancy", severity=Severity.CONTRAINDICATED)
+    path = _write_pack(tmp_path / "p.toml", name, "contraindications", record)
+    assert cli.main(["plugins", "check", str(path)]) == 2
+    assert expected in capsys.readouterr().err
