@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import jsonschema
 import pytest
 import tomli_w
 
@@ -216,6 +217,8 @@ def _listed(report: mesoreg.Report, key: str, subject_formulation: Any, registry
         and e["resource"]["code"]["coding"][0]["code"] == OVERRIDE_CODE
     ]
     assert key in text
+    schema = Path(__file__).parent.parent / "schemas" / "report-2.schema.json"
+    jsonschema.validate(data, json.loads(schema.read_text(encoding="utf-8")))
     assert [o["key"] for o in data["overrides"]] == [key]
     assert len(issues) == 1 and key in issues[0]["detail"]
     return text, data["overrides"][0], issues[0]
