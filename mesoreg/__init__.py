@@ -36,6 +36,7 @@ from mesoreg._knowledge import (
 )
 from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Component, Context, Formulation, Patient, Preparation
+from mesoreg._override import Override
 from mesoreg._quantity import Quantity, parse_quantity
 from mesoreg._region import RegionValidator
 from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
@@ -103,6 +104,7 @@ __all__ = [
     "MesoregError",
     "NotRun",
     "OutputFormat",
+    "Override",
     "Pack",
     "Patient",
     "PluginError",

@@ -26,11 +26,17 @@ from mesoreg._knowledge import (
     Ingredient,
     Interaction,
     Limit,
+    LimitKind,
     Pack,
     Regulation,
     Source,
 )
+from mesoreg._override import Override, compare, compare_bounds
+from mesoreg._pack import CORE_PACK
 from mesoreg._vocabulary import normalize
+
+#: the only plugin that may supply a pack named mesoreg-core
+CORE_PLUGIN = "mesoreg._core"
 
 _RECORD_KINDS = (
     "sources",
@@ -103,6 +109,8 @@ class Catalog:
     _ingredient_index: _Index
     _drug_index: _Index
     _condition_index: _Index
+    #: overrides applied: records of one pack replaced or displaced by another's
+    overrides: tuple[Override, ...] = ()
 
     # -- look-ups -----------------------------------------------------------
 
@@ -205,25 +213,41 @@ def matches(ingredient: Ingredient, ids: Sequence[str], classes: Sequence[str]) 
     return ingredient.id in ids or any(c in ingredient.classes for c in classes)
 
 
-def _collect(packs: Sequence[Pack], kind: str, problems: list[Problem]) -> dict[str, Any]:
-    """Records of one kind from every pack, by id.
+def _collect(
+    packs: Sequence[Pack],
+    kind: str,
+    problems: list[Problem],
+    overrides: list[Override],
+    allowed: frozenset[str],
+) -> dict[str, tuple[Any, str]]:
+    """Records of one kind from every pack, by id, each with the name of its pack.
 
     A duplicate id is an error naming both packs, unless exactly one of the two
     declares ``override = true`` (it then wins, whatever order packs come in), or
-    both are the same source restated word for word.
+    both are the same source restated word for word.  An override from another
+    pack is compared with the record it replaces (:mod:`mesoreg._override`): it
+    is listed, and refused when it weakens that record unless ``allowed`` names it.
     """
-    seen: dict[str, Any] = {}
+    seen: dict[str, tuple[Any, str]] = {}
     for pack in packs:
         for record in getattr(pack, kind):
             if not record.origin:
                 record = attrs.evolve(record, origin=f"{pack.name} {pack.version}")
-            previous = seen.get(record.id)
-            if previous is None:
-                seen[record.id] = record
-            elif kind == "sources" and previous == record:
+            found = seen.get(record.id)
+            if found is None:
+                seen[record.id] = (record, pack.name)
                 continue
-            elif record.override != previous.override:
-                seen[record.id] = record if record.override else previous
+            previous = found[0]
+            if kind == "sources" and previous == record:
+                continue
+            if record.override != previous.override:
+                winner, loser = (record, pack.name), found
+                if previous.override:
+                    winner, loser = found, (record, pack.name)
+                seen[record.id] = winner
+                if winner[1] != loser[1]:
+                    found_override = compare(kind, loser[0], winner[0], winner[1], allowed)
+                    _judge(found_override, overrides, problems, winner[0].origin)
             else:
                 both = "both override it" if record.override else "also defined in"
                 problems.append(
@@ -235,6 +259,96 @@ def _collect(packs: Sequence[Pack], kind: str, problems: list[Problem]) -> dict[
                     )
                 )
     return seen
+
+
+def _judge(
+    found: Override, overrides: list[Override], problems: list[Problem], origin: str = ""
+) -> None:
+    """List an override, or refuse it when it weakens and the configuration does not allow it."""
+    if found.is_weakening and not found.allowed:
+        problems.append(
+            Problem(
+                f"{found.kind}.{found.id}",
+                f"pack '{found.pack}' weakens {found.replaces}: {'; '.join(found.weakening)}.",
+                f"Remove the override, make it only tighten, or allow it locally with "
+                f'allow_weakening = ["{found.key}"] in mesoreg.toml '
+                f"(or --allow-weakening {found.key}).",
+                path=origin,
+            )
+        )
+    else:
+        overrides.append(found)
+
+
+def _displacements(
+    packs: Sequence[Pack],
+    owned: Iterable[tuple[Limit, str]],
+    allowed: frozenset[str],
+    problems: list[Problem],
+) -> list[Override]:
+    """Limits that push aside another pack's limits when they apply, held to the same policy.
+
+    A limit that holds only with another ingredient replaces the ingredient's
+    plain limits of its kind; an ingredient's own depth, interval or route limit
+    replaces the general ones of its kind.  Adding either is an override in effect.
+    A pack's own limits displacing each other (lidocaine with epinephrine) are its
+    design, also when another pack overrides one of them (that override is judged
+    on its own).
+    """
+    defined = {(pack.name, limit.id) for pack in packs for limit in pack.limits}
+    owned = sorted(owned, key=lambda pair: pair[0].id)
+    found: list[Override] = []
+    for limit, pack in owned:
+        for other, other_pack in owned:
+            if other_pack == pack or other.kind != limit.kind or (pack, other.id) in defined:
+                continue
+            variant = (
+                limit.with_ingredient
+                and other.ingredient == limit.ingredient
+                and not other.with_ingredient
+            )
+            own = limit.ingredient and not other.ingredient and limit.kind in _TECHNIQUE_KINDS
+            if variant or own:
+                if not other.origin:
+                    other = attrs.evolve(other, origin=other_pack)
+                origin = limit.origin or pack
+                _judge(compare_bounds(other, limit, pack, allowed), found, problems, origin)
+    return found
+
+
+_TECHNIQUE_KINDS = (LimitKind.DEPTH, LimitKind.INTERVAL, LimitKind.ROUTE)
+
+
+def _pack_names(packs: Sequence[Pack], providers: Sequence[str] | None) -> list[Problem]:
+    """Every pack has its own name; only mesoreg's built-in plugin may call a pack mesoreg-core."""
+    problems: list[Problem] = []
+    who = (
+        list(providers)
+        if providers is not None
+        else [f"pack #{i} {p.name} {p.version}" for i, p in enumerate(packs, 1)]
+    )
+    by_name: defaultdict[str, set[str]] = defaultdict(set)
+    for pack, provider in zip(packs, who, strict=True):
+        by_name[pack.name].add(provider)
+        if pack.name == CORE_PACK and providers is not None and provider != CORE_PLUGIN:
+            problems.append(
+                Problem(
+                    f"packs.{pack.name}",
+                    f"plugin '{provider}' calls its pack '{CORE_PACK}', the name of mesoreg's "
+                    "built-in pack: refused.",
+                    "Give the pack a name of its own.",
+                )
+            )
+    for name, owners in sorted(by_name.items()):
+        if len(owners) > 1:
+            problems.append(
+                Problem(
+                    f"packs.{name}",
+                    f"two packs are named '{name}' (from {', '.join(sorted(owners))}): refused.",
+                    "Every pack needs a name of its own: rename one, or --deny one of the plugins.",
+                )
+            )
+    return problems
 
 
 def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
@@ -375,11 +489,27 @@ def normalize_term(term: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
-def build_catalog(packs: Iterable[Pack]) -> Catalog:
-    """Merge packs into one catalog; :class:`InputError` lists every clash and dangling id."""
-    ordered = sorted(packs, key=lambda p: p.name)
-    problems: list[Problem] = []
-    records = {kind: _collect(ordered, kind, problems) for kind in _RECORD_KINDS}
+def build_catalog(
+    packs: Iterable[Pack],
+    *,
+    allow_weakening: Iterable[str] = (),
+    providers: Sequence[str] | None = None,
+) -> Catalog:
+    """Merge packs into one catalog; :class:`InputError` lists every clash and dangling id.
+
+    ``providers`` names the plugin each pack came from (same order as ``packs``),
+    so that a pack calling itself ``mesoreg-core`` or another pack's name is
+    refused.  ``allow_weakening`` lists overrides the local configuration allows
+    to weaken a record, as ``pack:kind.id`` (:mod:`mesoreg._override`).
+    """
+    given = list(packs)
+    problems = _pack_names(given, providers)
+    ordered = sorted(given, key=lambda p: p.name)
+    allowed = frozenset(allow_weakening)
+    overrides: list[Override] = []
+    owned = {kind: _collect(ordered, kind, problems, overrides, allowed) for kind in _RECORD_KINDS}
+    overrides += _displacements(ordered, owned["limits"].values(), allowed, problems)
+    records = {kind: {k: r for k, (r, _) in found.items()} for kind, found in owned.items()}
     limits: defaultdict[str, list[Limit]] = defaultdict(list)
     # sorted by kind, then id: checks group an ingredient's limits by kind without sorting
     for limit in sorted(records["limits"].values(), key=lambda x: (x.kind, x.id)):
@@ -411,6 +541,7 @@ def build_catalog(packs: Iterable[Pack]) -> Catalog:
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
         drug_index=_build_index("drug", records["drugs"].values(), problems),
         condition_index=_build_index("condition", records["conditions"].values(), problems),
+        overrides=tuple(sorted(overrides, key=lambda o: (o.key, o.replaces))),
     )
     _check_references(catalog, problems)
     for compat in records["compatibilities"].values():

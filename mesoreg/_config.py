@@ -2,7 +2,10 @@
 
 Precedence, highest first: command-line options, environment variables, then
 project configuration (``mesoreg.toml``, or ``[tool.mesoreg]`` in
-``pyproject.toml``, in the current directory or the nearest parent that has one).
+``pyproject.toml``, in the current directory or the nearest parent that has one,
+never above the project root: the nearest folder holding ``.git`` or ``.hg``, or
+the user's home folder, whichever comes first; outside any project only the
+current directory is read).
 
 ========================  ==========================  ===========================
 setting                   environment                 configuration key
@@ -13,7 +16,12 @@ setting                   environment                 configuration key
 ``--require NAME``        ``MESOREG_REQUIRE=a,b``     ``require = ["a"]``
 ``--pack PATH``           ``MESOREG_PACKS=p1:p2``     ``packs = ["packs/x.toml"]``
 ``--store DIR``           ``MESOREG_STORE=dir``       ``store = "formulations"``
+``--allow-weakening K``   (none, on purpose)          ``allow_weakening = ["p:k.id"]``
 ========================  ==========================  ===========================
+
+``allow_weakening`` names overrides that may weaken another pack's record, as
+``pack:kind.id`` (:mod:`mesoreg._override`); it has no environment variable, so
+that a weakening is only ever allowed where someone wrote it down.
 
 ``--no-plugins`` turns off third-party code plugins and installed packs; the
 built-in plugins and packs given with ``--pack`` still load.  Lists do not
@@ -32,7 +40,20 @@ import attrs
 from mesoreg._errors import InputError, Problem
 from mesoreg._load import read_toml
 
-_LISTS = ("allow", "deny", "require", "packs")
+_LISTS = ("allow", "deny", "require", "packs", "allow_weakening")
+#: folders whose presence marks a project's root: configuration is never read above it
+_VCS_MARKERS = (".git", ".hg")
+_KINDS = (
+    "sources",
+    "ingredients",
+    "drugs",
+    "conditions",
+    "contraindications",
+    "interactions",
+    "compatibilities",
+    "limits",
+    "regulations",
+)
 
 
 @attrs.frozen
@@ -45,6 +66,8 @@ class Settings:
     require: tuple[str, ...] = ()
     packs: tuple[str, ...] = ()
     store: str | None = None
+    #: overrides allowed to weaken another pack's record, as ``pack:kind.id``
+    allow_weakening: tuple[str, ...] = ()
     #: the configuration file read, if any, for messages
     config_file: str | None = None
 
@@ -53,9 +76,25 @@ class Settings:
         return name not in self.deny and (self.allow is None or name in self.allow)
 
 
-def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest ``mesoreg.toml`` or ``pyproject.toml`` with ``[tool.mesoreg]``."""
+def search_folders(start: Path, home: Path | None = None) -> list[Path]:
+    """The folders searched for configuration: ``start`` up to its project root, never above.
+
+    The root is the nearest folder (``start`` included) holding ``.git`` or
+    ``.hg``, or ``home``, whichever comes first.  Outside any project, only ``start``.
+    """
+    start = start.resolve()
+    home = home.resolve() if home is not None else None
+    folders: list[Path] = []
     for folder in (start, *start.parents):
+        folders.append(folder)
+        if folder == home or any((folder / m).exists() for m in _VCS_MARKERS):
+            return folders
+    return [start]
+
+
+def find_config(start: Path, home: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest ``mesoreg.toml`` or ``pyproject.toml`` with ``[tool.mesoreg]`` in the project."""
+    for folder in search_folders(start, home):
         own = folder / "mesoreg.toml"
         if own.is_file():
             return own, read_toml(own)
@@ -67,10 +106,31 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def weakening_problems(keys: Any, key: str = "allow_weakening") -> list[Problem]:
+    """Problems with ``allow_weakening`` entries: each must read ``pack:kind.id``."""
+    problems = []
+    for i, value in enumerate(keys):
+        if not isinstance(value, str):
+            continue  # reported as "must be a list of strings"
+        pack, _, rest = value.partition(":")
+        kind, _, record = rest.partition(".")
+        if not (pack and record and kind in _KINDS):
+            problems.append(
+                Problem(
+                    f"{key}[{i}]",
+                    f"must read 'pack:kind.id', e.g. 'my-pack:limits.x_max' (got {value!r})",
+                    f"kind is one of {', '.join(_KINDS)}; a refusal message gives the exact name.",
+                )
+            )
+    return problems
+
+
 def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     known = {"no_plugins", "store", *_LISTS}
+    if isinstance(data.get("allow_weakening"), list):
+        problems += weakening_problems(data["allow_weakening"])
     for key, value in data.items():
         if key not in known:
             problems.append(
@@ -119,13 +179,18 @@ def load_settings(
 ) -> Settings:
     """Settings from CLI values (None means not given), the environment and project files."""
     environ = os.environ if environ is None else environ
-    found = find_config(cwd or Path.cwd())
+    home = environ.get("HOME")
+    found = find_config(cwd or Path.cwd(), Path(home) if home else None)
     values: dict[str, Any] = {}
     if found:
         values.update(_from_config(*found))
         values["config_file"] = str(found[0])
     values.update(_from_environment(environ))
-    values.update({k: v for k, v in (cli or {}).items() if v is not None})
+    given = {k: v for k, v in (cli or {}).items() if v is not None}
+    problems = weakening_problems(given.get("allow_weakening", ()), "--allow-weakening")
+    if problems:
+        raise InputError(problems)
+    values.update(given)
     for key in _LISTS:
         if key in values:
             values[key] = tuple(values[key])

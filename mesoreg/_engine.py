@@ -140,4 +140,6 @@ def check(
         region=context.region,
         checks=[c.name for c in checks] + used,
         packs=[f"{name} {version}" for name, version in catalog.packs],
+        overrides=catalog.overrides,
+        config_file=registry.config_file,
     )

@@ -4,6 +4,9 @@ Writes a FHIR R5 ``Bundle`` (type ``collection``) as plain JSON-ready data: a
 ``Medication`` for the formulation (each ingredient with its strength in the
 final mixture as a UCUM ratio) and one ``DetectedIssue`` per finding, with its
 severity (high / moderate / low), detail, evidence and management advice.
+Every pack override applied to the rules is one more ``DetectedIssue`` coded
+``MR-PACK-OVERRIDE`` (severity low when it only tightens, high when it weakens
+a record by leave of the local configuration), so the export never hides it.
 No FHIR library is needed to write it; the tests validate it with
 ``fhir.resources``.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from mesoreg._override import Override
 from mesoreg._quantity import Quantity
 from mesoreg._report import Report
 from mesoreg._subject import Subject
@@ -105,10 +109,36 @@ def detected_issue(report: Report, index: int, medication_id: str) -> dict[str, 
     return issue
 
 
+#: finding code of the DetectedIssue that records a pack override
+OVERRIDE_CODE = "MR-PACK-OVERRIDE"
+
+
+def override_issue(report: Report, found: Override, medication_id: str) -> dict[str, Any]:
+    """One pack override as a DetectedIssue: what replaced what, and whether it weakens."""
+    what = "weakens" if found.is_weakening else "tightens"
+    detail = f"Pack override {found.describe()}"
+    if found.is_weakening:
+        detail += f". Weakens: {'; '.join(found.weakening)}"
+    return {
+        "resourceType": "DetectedIssue",
+        "id": _id(report.formulation, OVERRIDE_CODE, found.key, found.replaces),
+        "status": "final",
+        "severity": "high" if found.is_weakening else "low",
+        "code": {
+            "coding": [{"system": MESOREG_CODES, "code": OVERRIDE_CODE}],
+            "text": f"Pack '{found.pack}' overrides {found.kind}.{found.id} ({what})",
+        },
+        "identifiedDateTime": report.date.isoformat(),
+        "implicated": [{"reference": f"Medication/{medication_id}"}],
+        "detail": detail,
+    }
+
+
 def fhir_bundle(subject: Subject, report: Report) -> dict[str, Any]:
-    """A FHIR R5 collection Bundle: the Medication and one DetectedIssue per finding."""
+    """A FHIR R5 collection Bundle: the Medication, a DetectedIssue per finding and override."""
     med = medication(subject)
     issues = [detected_issue(report, i, med["id"]) for i in range(len(report.findings))]
+    issues += [override_issue(report, o, med["id"]) for o in report.overrides]
     return {
         "resourceType": "Bundle",
         "id": _id("bundle", report.formulation, report.date.isoformat()),

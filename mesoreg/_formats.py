@@ -9,8 +9,8 @@ from mesoreg.hookspecs import hookimpl
 
 @hookimpl
 def mesoreg_output_formats() -> list[OutputFormat]:
-    """Text for pharmacists, JSON (report schema 1) for other tools."""
+    """Text for pharmacists, JSON (report schema 2) for other tools."""
     return [
         OutputFormat("text", report_to_text, "verdict first, then findings with sources"),
-        OutputFormat("json", report_to_json, "the stable JSON report, report_schema_version 1"),
+        OutputFormat("json", report_to_json, "the stable JSON report, report_schema_version 2"),
     ]

@@ -131,8 +131,17 @@ def _entry_points(project: Path) -> tuple[list[PluginInfo], str]:
     return infos, requires
 
 
-def _check_records(plugin: object, name: str) -> Iterator[str]:
-    """Register with the built-ins, call every hook, build the catalog: report problems."""
+def _check_records(
+    plugin: object,
+    name: str,
+    warnings: list[str] | None = None,
+    allow_weakening: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Register with the built-ins, call every hook, build the catalog: report problems.
+
+    An override that weakens a record is a problem (unless ``allow_weakening``
+    names it); every override applied goes to ``warnings``.
+    """
     from mesoreg._registry import Registry
 
     try:
@@ -140,8 +149,11 @@ def _check_records(plugin: object, name: str) -> Iterator[str]:
     except Exception as exc:  # signature mismatch and the like
         yield f"{name}: cannot register: {exc}"
         return
+    registry.allow_weakening = allow_weakening
     try:
-        registry.catalog  # noqa: B018 - builds and cross-checks every pack
+        for found in registry.catalog.overrides:
+            if warnings is not None:
+                warnings.append(f"{name}: override {found.describe()}")
         registry.checks  # noqa: B018
         registry.validators  # noqa: B018
         registry.formats  # noqa: B018
@@ -157,8 +169,42 @@ def _builtins() -> list[object]:
     return builtin_plugins()
 
 
-def check_plugin(target: str) -> list[str]:
-    """Problems with a plugin or pack: a pack file, a project folder or an installed name."""
+def _name_taken(name: str, path: Path) -> list[str]:
+    """The pack's name, if an installed plugin other than this very file already has it.
+
+    An installed pack's name is read from its file (no code runs); a code
+    plugin's packs are known only by running it, so its entry-point name is used.
+    """
+    from mesoreg._pack import load_pack_document
+    from mesoreg._plugins import _pack_file
+
+    problems = []
+    for info in discover():
+        names, same = {info.name}, False
+        if info.kind == "pack":
+            try:
+                file = _pack_file(info)
+                # the same file, or an installed copy of it (a regular install copies it)
+                same = file.resolve() == path.resolve() or file.read_bytes() == path.read_bytes()
+                names.add(load_pack_document(file).name)
+            except (MesoregError, OSError):
+                pass  # a broken installed pack is reported by 'plugins list'
+        if name in names and not same:
+            problems.append(
+                f"{name}: the installed {info.kind} plugin '{info.name}' "
+                f"({info.distribution or info.target}) has this name and another file: if this "
+                "is a new version of it, reinstall; otherwise rename the pack (both together "
+                "would be refused)"
+            )
+    return problems
+
+
+def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
+    """Problems with a plugin or pack: a pack file, a project folder or an installed name.
+
+    Every override of another pack's record is added to ``warnings``; one that
+    weakens the record is a problem.
+    """
     from mesoreg._pack import load_pack_document
     from mesoreg._plugins import PackPlugin, _pack_file
 
@@ -168,7 +214,11 @@ def check_plugin(target: str) -> list[str]:
         pack = load_pack_document(path)
         why = incompatibility(pack.requires_mesoreg)
         problems += [f"{pack.name}: {why}"] if why else []
-        return problems + list(_check_records(PackPlugin(pack), pack.name))
+        if warnings is not None:
+            # a different file with an installed pack's name: a new version of that pack
+            # (reinstall it), or a clash that the registry would refuse (rename it)
+            warnings += _name_taken(pack.name, path)
+        return problems + list(_check_records(PackPlugin(pack), pack.name, warnings))
     if path.is_dir() and (path / "pyproject.toml").is_file():
         infos, _ = _entry_points(path)
         if not infos:
@@ -198,7 +248,7 @@ def check_plugin(target: str) -> list[str]:
             except (MesoregError, OSError) as exc:
                 problems.append(f"{info.name}: {exc}")
                 continue
-            problems += list(_check_records(PackPlugin(pack), info.name))
+            problems += list(_check_records(PackPlugin(pack), info.name, warnings))
             continue
         try:
             plugin = import_target(info.target)
@@ -206,7 +256,7 @@ def check_plugin(target: str) -> list[str]:
             problems.append(f"{info.name}: cannot load {info.target}: {type(exc).__name__}: {exc}")
             continue
         problems += [f"{info.name}: {p}" for p in unknown_hooks(plugin)]
-        problems += list(_check_records(plugin, info.name))
+        problems += list(_check_records(plugin, info.name, warnings))
     return problems
 
 
@@ -220,7 +270,9 @@ def _main() -> None:
     rows = []
     for status, plugin in load_plugins(settings):
         if plugin is not None and status.status == "ok":
-            problems = list(_check_records(plugin, status.info.name))
+            problems = list(
+                _check_records(plugin, status.info.name, allow_weakening=settings.allow_weakening)
+            )
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))

@@ -40,10 +40,21 @@ _PACK_HOOKS = ("mesoreg_ingredient_packs", "mesoreg_medication_vocabularies", "m
 class Registry:
     """Packs, checks, validators and formats from a plugin manager, each collected once."""
 
-    def __init__(self, pm: pluggy.PluginManager, statuses: Sequence[PluginStatus] = ()) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        statuses: Sequence[PluginStatus] = (),
+        *,
+        allow_weakening: Sequence[str] = (),
+        config_file: str | None = None,
+    ) -> None:
         self.pm = pm
         #: what became of every plugin and pack that was considered
         self.statuses = list(statuses)
+        #: weakening overrides the local configuration allows, as ``pack:kind.id``
+        self.allow_weakening = tuple(allow_weakening)
+        #: the configuration file the settings came from, for the report
+        self.config_file = config_file
         #: hook implementations that raised or returned malformed records
         self.failures: list[PluginFailure] = []
 
@@ -65,6 +76,8 @@ class Registry:
         that is not ok raises :class:`~mesoreg.PluginError`.
         """
         registry = cls.from_plugins()
+        registry.allow_weakening = settings.allow_weakening
+        registry.config_file = settings.config_file
         for status, plugin in load_plugins(settings):
             if plugin is not None:
                 try:
@@ -88,13 +101,21 @@ class Registry:
 
     @functools.cached_property
     def catalog(self) -> Catalog:
-        """Every pack merged; built on first use."""
-        packs: list[Pack] = []
+        """Every pack merged; built on first use.
+
+        A pack that weakens another's record without the local configuration's
+        leave, or that takes mesoreg-core's or another pack's name, is refused.
+        """
+        found: list[tuple[str, Pack]] = []
         for hook in _PACK_HOOKS:
-            found, failures = collect(self.pm, hook, Pack)
+            packs, failures = collect(self.pm, hook, Pack)
             self.failures.extend(failures)
-            packs.extend(pack for _, pack in found)
-        return build_catalog(packs)
+            found.extend(packs)
+        return build_catalog(
+            [pack for _, pack in found],
+            allow_weakening=self.allow_weakening,
+            providers=[plugin for plugin, _ in found],
+        )
 
     @functools.cached_property
     def checks(self) -> tuple[Check, ...]:

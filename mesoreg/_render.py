@@ -1,7 +1,9 @@
 """Reports as text for pharmacists and as JSON for other tools.
 
 The JSON shape is versioned by ``report_schema_version`` and described by
-``schemas/report-1.schema.json``; fields are only ever added within a version.
+``schemas/report-2.schema.json``.  Version 2 added ``config_file`` and
+``overrides`` (version 1's schema is closed and frozen, so new fields need a
+new version).
 
 Text from inputs (ids, names, titles, messages that echo a value) never reaches
 a terminal raw: every line of the text report goes through :func:`printable`,
@@ -16,11 +18,12 @@ from collections import Counter
 from typing import Any
 
 from mesoreg._knowledge import Severity
+from mesoreg._override import Override
 from mesoreg._report import Finding, Report, Unchecked, Verdict
 from mesoreg._version import __version__
 
 #: version of the JSON report format
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 
 _HEADLINE = {
     Verdict.PASS: "PASS",
@@ -64,8 +67,22 @@ def _gap_to_dict(gap: Unchecked) -> dict[str, str]:
     return {"check": gap.check, "rule": gap.rule, "reason": gap.reason}
 
 
+def _override_to_dict(found: Override) -> dict[str, Any]:
+    return {
+        "key": found.key,
+        "pack": found.pack,
+        "kind": found.kind,
+        "id": found.id,
+        "replaces": found.replaces,
+        "weakening": found.is_weakening,
+        "allowed_by_configuration": found.allowed,
+        "changes": list(found.changes),
+        "weakens": list(found.weakening),
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
-    """The report as plain JSON-ready data (report schema version 1)."""
+    """The report as plain JSON-ready data (report schema version 2)."""
     counts = Counter(f.severity.value for f in report.findings)
     return {
         "report_schema_version": REPORT_SCHEMA_VERSION,
@@ -81,6 +98,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "not_run": [_gap_to_dict(u) for u in report.not_run],
         "checks": list(report.checks),
         "packs": list(report.packs),
+        "config_file": report.config_file,
+        "overrides": [_override_to_dict(o) for o in report.overrides],
     }
 
 
@@ -125,6 +144,7 @@ def report_to_text(report: Report) -> str:
         ]
     if not report.findings and not report.unchecked:
         lines += ["", "No findings."]
+    lines += _provenance_lines(report)
     # each line is escaped on its own, so a newline inside an input cannot forge a line
     return "\n".join(printable(line) for line in lines)
 
@@ -150,3 +170,19 @@ def printable(text: str, *, newlines: bool = False) -> str:
     from an input can never move the cursor, clear a line or forge a new one.
     """
     return text.translate(_CONTROLS_KEEP_NEWLINES if newlines else _CONTROLS)
+
+
+def _provenance_lines(report: Report) -> list[str]:
+    """Where the rules came from: configuration file, packs, and every override applied."""
+    lines = ["", f"configuration: {report.config_file or 'none'}"]
+    lines.append(f"packs: {', '.join(report.packs) or 'none'}")
+    if report.overrides:
+        weakened = sum(o.is_weakening for o in report.overrides)
+        head = f"OVERRIDES ({len(report.overrides)}"
+        head += f", {weakened} weakening allowed by local configuration)" if weakened else ")"
+        lines += ["", head]
+        for found in report.overrides:
+            lines.append(f"  {found.describe()}")
+            if found.is_weakening:
+                lines.append(f"    WEAKENS: {'; '.join(found.weakening)}")
+    return lines

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from mesoreg._knowledge import Evidence, Severity, Source
+from mesoreg._override import Override
 
 
 class Verdict(enum.StrEnum):
@@ -115,6 +116,10 @@ def _sorted_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+def _sorted_overrides(overrides: Iterable[Override]) -> tuple[Override, ...]:
+    return tuple(sorted(overrides, key=lambda o: (o.key, o.replaces)))
+
+
 @attrs.frozen
 class Report:
     """The result of checking one formulation for one patient, region and date."""
@@ -129,6 +134,11 @@ class Report:
     region: str | None = None
     checks: tuple[str, ...] = attrs.field(default=(), converter=_sorted_names)
     packs: tuple[str, ...] = attrs.field(default=(), converter=_sorted_names)
+    #: records of one pack replaced or displaced by another's (tightening, or weakening the
+    #: local configuration allowed)
+    overrides: tuple[Override, ...] = attrs.field(default=(), converter=_sorted_overrides)
+    #: the configuration file the settings came from (mesoreg.toml or pyproject.toml), if any
+    config_file: str | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -155,8 +155,8 @@ def catalog_part_schema() -> dict[str, Any]:
     return {"$schema": DRAFT, "title": "mesoreg core catalog file", **records}
 
 
-def report_schema() -> dict[str, Any]:
-    """The JSON report of ``mesoreg check --format json``."""
+def report_schema(version: int = 1) -> dict[str, Any]:
+    """The JSON report of ``mesoreg check --format json``; version 2 adds overrides."""
     from mesoreg._knowledge import Evidence, Severity
     from mesoreg._report import Verdict
 
@@ -217,6 +217,30 @@ def report_schema() -> dict[str, Any]:
             "packs": {"type": "array", "items": string},
         }
     )
+    if version >= 2:
+        body["properties"]["report_schema_version"] = {"const": version}
+        body["properties"]["config_file"] = {
+            **nullable,
+            "description": "the configuration file (mesoreg.toml or pyproject.toml) used, if any",
+        }
+        body["properties"]["overrides"] = {
+            "type": "array",
+            "description": "records of one pack replaced or displaced by another pack's",
+            "items": obj(
+                {
+                    "key": {**string, "description": "pack:kind.id, as allow_weakening names it"},
+                    "pack": string,
+                    "kind": string,
+                    "id": string,
+                    "replaces": {**string, "description": "the record replaced, and its origin"},
+                    "weakening": {"type": "boolean"},
+                    "allowed_by_configuration": {"type": "boolean"},
+                    "changes": {"type": "array", "items": string},
+                    "weakens": {"type": "array", "items": string},
+                }
+            ),
+        }
+        body["required"] = list(body["properties"])
     return {"$schema": DRAFT, "title": "mesoreg check report", **body}
 
 
@@ -228,6 +252,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "catalog-part-1.schema.json": catalog_part_schema,
     f"ledger-{LEDGER_SCHEMA_VERSION}.schema.json": ledger_schema,
     "report-1.schema.json": report_schema,
+    "report-2.schema.json": lambda: report_schema(2),
 }
 
 

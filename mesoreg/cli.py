@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="fail unless this plugin loads (repeatable)",
     )
+    plug.add_argument(
+        "--allow-weakening",
+        action="append",
+        metavar="PACK:KIND.ID",
+        help="let this pack override weaken another pack's record (repeatable; "
+        "the refusal message names it)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", help="check a formulation, optionally for a patient")
@@ -176,6 +183,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "allow": args.allow,
             "deny": args.deny,
             "require": args.require,
+            "allow_weakening": args.allow_weakening,
         }
     )
 
@@ -310,11 +318,15 @@ def _run_plugins(args: argparse.Namespace) -> int:
         text = _plugin_admin.plugins_text(rows)
         print(json.dumps(rows, indent=2) if args.format == "json" else text)
         return ExitCode.OK
-    problems = _plugin_admin.check_plugin(args.target)
+    warnings: list[str] = []
+    problems = _plugin_admin.check_plugin(args.target, warnings)
+    for line in warnings:
+        print(f"warning: {printable(line)}", file=sys.stderr)
     for line in problems:
         print(f"error: {printable(line)}", file=sys.stderr)
     if not problems:
-        print(f"ok: {args.target}")
+        overrides = f" ({len(warnings)} override(s), see the warnings)" if warnings else ""
+        print(f"ok: {args.target}{overrides}")
     return ExitCode.INPUT if problems else ExitCode.OK
 
 

@@ -37,8 +37,11 @@ def mesoreg_ingredient_packs() -> list[Pack]:
 
     Called once, when the catalog is first needed.  Records from every pack are
     merged; an id defined by two packs is an error naming both, unless exactly
-    one of them sets ``override = true``.  The built-in core pack and data-only
-    packs come through this hook.
+    one of them sets ``override = true``: an override may add and tighten, and
+    one that weakens the record it replaces is refused unless the local
+    configuration allows it (``allow_weakening``).  Every pack needs a name of
+    its own; ``mesoreg-core`` is the built-in pack's.  The built-in core pack and
+    data-only packs come through this hook.
     """
     raise NotImplementedError
 

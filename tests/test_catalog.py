@@ -231,7 +231,7 @@ def test_same_id_in_two_packs_names_both() -> None:
 
 
 def test_override_wins_in_either_order() -> None:
-    replacement = ingredient(name="Better thing", override=True)
+    replacement = ingredient(name="Better thing", aliases=("Thing",), override=True)
     for packs in (
         [pack("pack-a", ingredient()), pack("pack-b", replacement)],
         [pack("pack-b", replacement), pack("pack-a", ingredient())],

@@ -80,7 +80,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str], path: Path) -> None:
     assert err == ""
     report = json.loads(out)
     assert {"report_schema_version", "verdict", "findings", "unchecked", "not_run"} <= set(report)
-    assert report["report_schema_version"] == 1
+    assert report["report_schema_version"] == 2
     assert report["date"] == DATE
     assert report["formulation"] == f"{path.parent.name}@1"
     for finding in report["findings"]:

@@ -21,6 +21,7 @@ def test_configuration_file(tmp_path):
 
 
 def test_pyproject_tool_table_found_from_a_subfolder(tmp_path):
+    (tmp_path / ".git").mkdir()  # the project root
     (tmp_path / "pyproject.toml").write_text('[tool.mesoreg]\nrequire = ["region-us"]\n')
     sub = tmp_path / "a" / "b"
     sub.mkdir(parents=True)
@@ -47,8 +48,8 @@ def test_bad_configuration_lists_every_problem(tmp_path):
     assert lines == [
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
-        f"{where}: colour: unknown setting 'colour'. Known settings: allow, deny, no_plugins, "
-        "packs, require, store.",
+        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, deny, "
+        "no_plugins, packs, require, store.",
     ]
 
 
@@ -57,3 +58,71 @@ def test_allow_and_deny():
     assert not Settings(deny=("x",)).is_allowed("x")
     assert not Settings(allow=("y",)).is_allowed("x")
     assert Settings(allow=("x",)).is_allowed("x")
+
+
+# -- discovery stops at the project root ---------------------------------------------------------
+
+
+def _above(tmp_path):
+    """A mesoreg.toml above the project, as a hostile or forgotten file would be."""
+    (tmp_path / "mesoreg.toml").write_text('packs = ["evil.toml"]\n')
+    project = tmp_path / "project"
+    sub = project / "a" / "b"
+    sub.mkdir(parents=True)
+    return project, sub
+
+
+@pytest.mark.parametrize("marker", [".git", ".hg"])
+def test_discovery_stops_at_the_vcs_root(tmp_path, marker):
+    project, sub = _above(tmp_path)
+    (project / marker).mkdir()
+    settings = load_settings({}, {}, sub)
+    assert settings.packs == ()
+    assert settings.config_file is None
+    (project / "mesoreg.toml").write_text('deny = ["x"]\n')
+    assert load_settings({}, {}, sub).config_file == str(project / "mesoreg.toml")
+
+
+def test_a_git_file_of_a_worktree_marks_the_root_too(tmp_path):
+    project, sub = _above(tmp_path)
+    (project / ".git").write_text("gitdir: /elsewhere\n")
+    assert load_settings({}, {}, sub).config_file is None
+
+
+def test_discovery_stops_at_home(tmp_path):
+    home, sub = _above(tmp_path)
+    assert load_settings({}, {"HOME": str(home)}, sub).config_file is None
+    (home / "mesoreg.toml").write_text('deny = ["x"]\n')
+    assert load_settings({}, {"HOME": str(home)}, sub).deny == ("x",)
+
+
+def test_outside_any_project_only_the_current_folder_is_read(tmp_path):
+    _, sub = _above(tmp_path)
+    assert load_settings({}, {}, sub).config_file is None
+    assert load_settings({}, {}, tmp_path).config_file == str(tmp_path / "mesoreg.toml")
+
+
+def test_allow_weakening_from_configuration_and_cli(tmp_path):
+    (tmp_path / "mesoreg.toml").write_text('allow_weakening = ["p:limits.x"]\n')
+    assert load_settings({}, {}, tmp_path).allow_weakening == ("p:limits.x",)
+    cli = load_settings({"allow_weakening": ["q:drugs.y"]}, {}, tmp_path)
+    assert cli.allow_weakening == ("q:drugs.y",)
+    # no environment variable can allow a weakening
+    env = {"MESOREG_ALLOW_WEAKENING": "r:drugs.z"}
+    assert load_settings({}, env, tmp_path).allow_weakening == ("p:limits.x",)
+
+
+def test_bad_allow_weakening_entries_are_named(tmp_path):
+    (tmp_path / "mesoreg.toml").write_text('allow_weakening = ["pregnancy", "p:rules.x"]\n')
+    with pytest.raises(InputError) as caught:
+        load_settings({}, {}, tmp_path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        f"{tmp_path / 'mesoreg.toml'}: allow_weakening[0]: must read 'pack:kind.id'"
+    )
+    assert "(got 'p:rules.x')" in lines[1]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(InputError, match=r"--allow-weakening\[0\]: must read"):
+        load_settings({"allow_weakening": ["x"]}, {}, elsewhere)

@@ -53,3 +53,33 @@ def pytest_approx(value: float):  # type: ignore[no-untyped-def]
     import pytest
 
     return pytest.approx(value, rel=1e-5)
+
+
+def test_every_override_is_a_valid_detected_issue():
+    import attrs
+
+    from mesoreg import Evidence, Pack, Source
+    from mesoreg._fhir import OVERRIDE_CODE, fhir_bundle
+    from mesoreg._model import Context
+    from mesoreg._plugins import PackPlugin
+    from mesoreg._subject import resolve
+    from mesoreg.testing import check_with, formulation, make_registry, patient
+
+    core = make_registry().catalog
+    pregnancy = next(r for r in core.contraindications if r.id == "pregnancy")
+    source = Source(id="t", title="T", issuer="Tests", date="2026", kind=Evidence.LABEL)
+    tighter = attrs.evolve(pregnancy, override=True, sources=(*pregnancy.sources, "t"))
+    pack = Pack(name="t-pack", version="1", sources=(source,), contraindications=(tighter,))
+    registry = make_registry([PackPlugin(pack)])
+    f = formulation([("hyaluronic_acid", "1 %", "2 mL")])
+    report = check_with(f, patient(pregnant=True), registry=registry)
+    subject = resolve(f, None, Context(report.date, None), registry.catalog)
+    data = fhir_bundle(subject, report)
+    Bundle.model_validate(data)
+    issues = [DetectedIssue.model_validate(e["resource"]) for e in data["entry"][1:]]
+    (override,) = [i for i in issues if i.code.coding[0].code == OVERRIDE_CODE]
+    assert override.severity == "low"
+    assert override.detail.startswith(
+        "Pack override t-pack:contraindications.pregnancy adds to or tightens mesoreg-core"
+    )
+    assert "sources:" in override.detail
