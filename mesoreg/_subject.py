@@ -183,8 +183,7 @@ def _resolve_preparation(
             problems.append(
                 Problem(
                     dose.key_path,
-                    f"the amount ({dose.amount}) or concentration cannot be computed: "
-                    "the numbers are too large",
+                    "its amount or concentration is too large to compute with",
                     "Check the strengths and volumes.",
                 )
             )
