@@ -252,3 +252,16 @@ def test_threshold_is_the_catalog_s_with_minimum(catalog):
     (limit,) = [r for r in catalog.limits_for("lidocaine") if r.with_ingredient]
     assert limit.with_minimum == parse_quantity("1:200000")
     assert "lowest labelled strength" in limit.note
+
+
+def test_a_co_ingredient_limit_without_a_threshold_never_applies(registry):
+    from mesoreg._check_dose import has_effective
+    from mesoreg._quantity import parse_quantity
+
+    f = formulation([_lido_epi("1:100000")])
+    subject = resolve(f, None, Context(dt.date(2026, 11, 22)), registry.catalog)
+    prep = subject.preparations[0]
+    assert has_effective(prep, "epinephrine", parse_quantity("1:200000"))
+    assert not has_effective(prep, "epinephrine", parse_quantity("1:50000"))
+    assert not has_effective(prep, "epinephrine", None)  # a pack built in code without one
+    assert not has_effective(prep, "procaine", parse_quantity("1 mg/mL"))

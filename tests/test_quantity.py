@@ -199,3 +199,13 @@ def test_round_trip(value: float, unit: tuple[str, float]) -> None:
     again = parse_quantity(f"{quantity.value!r} {quantity.unit}")
     assert math.isclose(again.value, quantity.value, rel_tol=1e-12)
     assert again.dimension == quantity.dimension
+
+
+def test_format_number_shows_non_finite_values_instead_of_crashing() -> None:
+    from mesoreg._quantity import format_number
+
+    assert [format_number(x) for x in (float("inf"), float("-inf"), float("nan"))] == [
+        "inf",
+        "-inf",
+        "nan",
+    ]

@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mesoreg import Formulation, InputError, Patient
 from mesoreg._convert import structure
@@ -635,3 +637,36 @@ def test_the_built_in_catalog_has_no_bad_numbers(catalog: Any) -> None:
 def test_contraindication_type_is_validated() -> None:
     rule = structure(CONTRAINDICATION, Contraindication)
     assert problems_in(attrs.evolve(rule, age_min=-1)) != []
+
+
+# -- property: any number either validates to something usable or is a clean input error ----
+
+NUMBERS = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**6), 10**6)
+UNITS = st.sampled_from(["mg/mL", "%", "mL", "mg", "kg", "g", "mm", "[iU]/mL", "mg/kg", "d"])
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    per_session=NUMBERS,
+    strength=st.tuples(NUMBERS, UNITS),
+    volume=st.tuples(NUMBERS, UNITS),
+    points=st.integers(-5, 10**4),
+)
+def test_any_number_is_usable_or_an_input_error(
+    per_session: float, strength: tuple[float, str], volume: tuple[float, str], points: int
+) -> None:
+    data = set_at(valid_formulation(), ("preparations", 0, "per_session"), per_session)
+    data = set_at(data, (*COMPONENT, "strength"), f"{strength[0]} {strength[1]}")
+    data = set_at(data, (*COMPONENT, "volume"), f"{volume[0]} {volume[1]}")
+    data = set_at(data, ("use", "points"), points)
+    try:
+        f = structure(data, Formulation)
+    except InputError as exc:
+        assert exc.problems and all(p.key_path and p.message for p in exc.problems)
+        return
+    prep = f.preparations[0]
+    comp = prep.components[0]
+    assert math.isfinite(prep.per_session) and prep.per_session > 0
+    assert comp.strength.dimension.denominator == "volume" and comp.strength.value > 0
+    assert comp.volume.dimension == Dimension("volume") and 0 < comp.volume.value < math.inf
+    assert f.use.points is not None and f.use.points >= 1
