@@ -68,6 +68,9 @@ def _age(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator
     if age is None:
         yield _unchecked(rule, "needs the patient's birth_date (or age)")
         return
+    if age < 0:  # a birth date after the session is refused as input (mesoreg._validate)
+        yield _unchecked(rule, f"birth_date {patient.birth_date} is after the session date")
+        return
     low = rule.age_min if rule.age_min is not None else -1
     high = rule.age_max if rule.age_max is not None else 10**3
     if not low <= age <= high:
@@ -110,7 +113,12 @@ def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> I
             evidence = f"{med.name} ({drug.name}) is {rule.value.replace('_', ' ')}"
         if rule.within_days is not None and med.last_dose is not None:
             days = (subject.context.date - med.last_dose).days
-            if days > rule.within_days or days < 0:
+            if days < 0:  # refused as input (mesoreg._validate); never silently skipped
+                yield _unchecked(
+                    rule, f"{med.name}: last_dose {med.last_dose} is after the session date"
+                )
+                continue
+            if days > rule.within_days:
                 continue
             evidence += f", last dose {med.last_dose}, {days} days before the session"
         elif rule.within_days is not None:

@@ -4,12 +4,19 @@ Session amounts are summed over every preparation and every repeat of it in
 the session.  A limit whose units the amount cannot be converted to (IU
 against mg) is reported as not checked.  Where an ingredient has limits that
 hold only with another ingredient (lidocaine with epinephrine), those apply
-when every preparation holding the ingredient also holds the other one;
-otherwise the plain limits apply.
+when every preparation holding the ingredient also holds the other one at
+the limit's ``with_minimum`` concentration or more, as injected (after
+dilution in the syringe); otherwise the plain limits apply.  A token amount
+of epinephrine (``0 mg/mL``, ``1:1000000000000``) thus unlocks nothing.
+
+A per-kg limit's absolute cap needs no weight: without a patient or a weight
+the cap is still checked, and only the per-kg part is reported as not run or
+not checked.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from itertools import groupby
 
@@ -17,7 +24,14 @@ from mesoreg._errors import UnitError
 from mesoreg._knowledge import Limit, LimitKind
 from mesoreg._quantity import Dimension, Quantity, format_number
 from mesoreg._report import NotRun, Unchecked
-from mesoreg._subject import Check, Outcome, Subject, doses_of, session_volume
+from mesoreg._subject import (
+    Check,
+    Outcome,
+    ResolvedPreparation,
+    Subject,
+    doses_of,
+    session_volume,
+)
 from mesoreg.hookspecs import hookimpl
 
 NAME = "doses"
@@ -30,6 +44,28 @@ _DOSE_KINDS = (
 )
 
 
+#: relative tolerance when comparing a concentration to a threshold (floating-point rounding)
+_TOLERANCE = 1e-9
+
+
+def has_effective(prep: ResolvedPreparation, ingredient_id: str, minimum: Quantity | None) -> bool:
+    """True when ``prep`` holds the ingredient at ``minimum`` or more, as injected.
+
+    Without a minimum, or in units that do not convert to it, nothing is effective:
+    a limit that depends on a co-ingredient never holds on an unknown strength.
+    """
+    if minimum is None or not prep.has(ingredient_id):
+        return False
+    total = 0.0
+    for dose in prep.doses:
+        if dose.ingredient.id == ingredient_id:
+            try:
+                total += dose.concentration.to(minimum.dimension).value
+            except UnitError:
+                return False
+    return math.isfinite(total) and total >= minimum.value * (1 - _TOLERANCE) > 0
+
+
 def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
     """The ingredient's limits that apply to this formulation (see the module docstring)."""
     limits = subject.catalog.limits_for(ingredient_id)  # sorted by kind, then id
@@ -39,7 +75,9 @@ def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
         variants = [
             r
             for r in rules
-            if r.with_ingredient and preps and all(p.has(r.with_ingredient) for p in preps)
+            if r.with_ingredient
+            and preps
+            and all(has_effective(p, r.with_ingredient, r.with_minimum) for p in preps)
         ]
         yield from variants or [r for r in rules if not r.with_ingredient]
 
@@ -96,13 +134,38 @@ def _amount(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
         )
 
 
+def _cap(subject: Subject, limit: Limit, name: str, why: str) -> Iterator[Outcome]:
+    """The absolute cap of a per-kg limit, checked without a weight."""
+    if limit.cap is None:
+        return
+    got = _session_amount(subject, limit, name)
+    if isinstance(got, Unchecked):
+        yield got
+        return
+    value, unit = got
+    if value > limit.cap.value:
+        yield subject.finding(
+            limit,
+            f"{name} {format_number(value)} {unit} this session > {limit.cap} cap ({why})",
+            [limit.ingredient],
+            message=f"{name} exceeds the maximum total dose of {limit.cap} per session.",
+        )
+
+
 def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     assert limit.maximum is not None
     patient = subject.patient
     if patient is None:
+        yield from _cap(subject, limit, name, "no patient given")
         yield NotRun(NAME, limit.id, "per-kg limit needs the patient's weight: no patient given")
         return
-    if patient.weight is None or patient.weight.dimension != Dimension("mass"):
+    weight = patient.weight
+    if (
+        weight is None
+        or weight.dimension != Dimension("mass")
+        or not (math.isfinite(weight.value) and weight.value > 0)
+    ):
+        yield from _cap(subject, limit, name, "no weight given")
         yield Unchecked(
             NAME,
             limit.id,
@@ -114,7 +177,7 @@ def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
         yield got
         return
     value, unit = got
-    kg = patient.weight.value / 1e6
+    kg = weight.value / 1e6
     allowed = limit.maximum.value * kg
     per_kg = value / kg
     capped = limit.cap is not None and limit.cap.value < allowed

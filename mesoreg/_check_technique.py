@@ -75,6 +75,9 @@ def _interval(subject: Subject, limit: Limit) -> Iterator[Outcome]:
         yield NotRun(NAME, limit.id, "no previous session date given: treated as a first session")
         return
     days = (subject.context.date - previous).days
+    if days < 0:  # refused as input (mesoreg._validate); never compared as a negative interval
+        yield Unchecked(NAME, limit.id, f"previous session {previous} is after the session date")
+        return
     low = limit.minimum.value if limit.minimum else None
     high = limit.maximum.value if limit.maximum else None
     if (low is not None and days < low) or (high is not None and days > high):

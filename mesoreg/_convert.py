@@ -3,6 +3,7 @@
 The converter is strict: ``"10"`` does not become ``10``, a bool is not an
 int, a date must be a TOML date, unknown keys are errors, and every problem is
 reported at once with its key path (``preparations[0].components[1].strength``).
+Once built, a model's numbers and facts are checked by :mod:`mesoreg._validate`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from mesoreg._errors import InputError, Problem, UnitError
 from mesoreg._quantity import Quantity, parse_quantity
+from mesoreg._validate import problems_in
 from mesoreg._vocabulary import Term, closest, normalize
 
 T = TypeVar("T")
@@ -186,10 +188,15 @@ def structure(data: Mapping[str, Any], kind: type[T], path: str | None = None) -
     if not isinstance(data, Mapping):
         raise InputError([Problem("", f"expected a table (got {data!r})")], path=path)
     try:
-        return converter.structure(data, kind)
+        value = converter.structure(data, kind)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         problems = [Problem(key, msg) for key, msg in _walk(exc, "")]
         raise InputError(problems, path=path) from exc
+    # numbers, dimensions and facts: mesoreg._validate
+    problems = problems_in(value)
+    if problems:
+        raise InputError(problems, path=path)
+    return value
 
 
 @functools.cache

@@ -11,13 +11,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mesoreg._errors import PluginError
+from mesoreg._errors import InputError, PluginError
 from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._plugins import is_strict
 from mesoreg._registry import Registry, get_registry
 from mesoreg._report import Finding, NotRun, Report, Unchecked
 from mesoreg._subject import Outcome, Subject, resolve
+from mesoreg._validate import problems_on
 
 
 def _run(
@@ -91,7 +92,8 @@ def check(
     """Check a formulation (optionally for a patient) in a region on a date.
 
     ``formulation`` and ``patient`` are models or paths to TOML files.  Raises
-    :class:`~mesoreg.InputError` for bad input (unknown ingredient, bad unit);
+    :class:`~mesoreg.InputError` for bad input (unknown ingredient, bad unit, a number,
+    date or fact that cannot be right), before any rule runs;
     everything else, including plugin failures, ends up in the report.
     """
     if not isinstance(formulation, Formulation):
@@ -101,10 +103,15 @@ def check(
     registry = registry or get_registry()
     catalog = registry.catalog
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
+    problems = problems_on(patient, context)  # every input problem at once, before any rule
     resolver = registry.pm.hook.mesoreg_resolve_ingredient.get_hookimpls()
-    subject = resolve(
-        formulation, patient, context, catalog, registry.resolve_ingredient if resolver else None
-    )
+    fallback = registry.resolve_ingredient if resolver else None
+    try:
+        subject = resolve(formulation, patient, context, catalog, fallback)
+    except InputError as exc:
+        raise InputError([*exc.problems, *problems], path=exc.path) from None
+    if problems:
+        raise InputError(problems)
     findings: list[Finding] = []
     unchecked: list[Unchecked] = []
     not_run: list[Unchecked] = []

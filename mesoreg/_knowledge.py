@@ -563,6 +563,13 @@ class Limit:
             "this ingredient id (e.g. epinephrine)."
         ),
     )
+    with_minimum: Quantity | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "The least concentration of with_ingredient, in each preparation as injected, for "
+            "the limit to hold (e.g. '1:200000'); below it the plain limit applies."
+        ),
+    )
     routes: tuple[Route, ...] = attrs.field(
         default=(),
         metadata=doc(

@@ -154,7 +154,10 @@ def table(rows: list[dict[str, Any]]) -> str:
 def _summary(rule: Rule) -> str:
     if isinstance(rule, Limit):
         bounds = [str(b) for b in (rule.minimum, rule.maximum, rule.cap) if b is not None]
-        return f"{rule.kind.value} {' / '.join(bounds) or rule.count or ', '.join(rule.routes)}"
+        text = f"{rule.kind.value} {' / '.join(bounds) or rule.count or ', '.join(rule.routes)}"
+        if rule.with_ingredient:
+            text += f" with {rule.with_ingredient} at {rule.with_minimum or '?'} or more"
+        return text
     return rule.message
 
 

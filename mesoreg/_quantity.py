@@ -177,6 +177,8 @@ def describe_mismatch(quantity: Quantity, dimension: Dimension) -> str:
 
 def format_number(value: float) -> str:
     """A number as a pharmacist writes it: no trailing zeros, up to 4 significant decimals."""
+    if not math.isfinite(value):  # never valid input, but messages must still show it
+        return str(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}" if abs(value) < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")

@@ -11,6 +11,7 @@ amount is then unknown and the limits that need it are reported as not checked.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import attrs
@@ -21,6 +22,7 @@ from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit,
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._report import Finding, Unchecked
+from mesoreg._validate import problems_in
 from mesoreg._vocabulary import did_you_mean
 
 _VOLUME = Dimension("volume")
@@ -144,27 +146,15 @@ def _resolve_preparation(
     problems: list[Problem],
     fallback: Fallback | None = None,
 ) -> ResolvedPreparation | None:
+    """One preparation's doses; its numbers have been validated (mesoreg._validate)."""
     prep = formulation.preparations[index]
     base = f"preparations[{index}]"
     if not prep.components:
         problems.append(Problem(f"{base}.components", "a preparation needs at least one component"))
         return None
-    if prep.per_session <= 0:
-        problems.append(
-            Problem(f"{base}.per_session", f"must be more than 0 (got {prep.per_session})")
-        )
-    total = Quantity(0.0, _VOLUME)
-    doses: list[tuple[Ingredient, Quantity, str]] = []
+    found: list[tuple[Ingredient, Quantity, Quantity, str]] = []
     for j, comp in enumerate(prep.components):
         key = f"{base}.components[{j}]"
-        if comp.volume.dimension != _VOLUME or comp.volume.value <= 0:
-            problems.append(
-                Problem(
-                    f"{key}.volume", f"must be a positive volume like '2 mL' (got '{comp.volume}')"
-                )
-            )
-            continue
-        total = total + comp.volume
         actives = [(comp.ingredient, comp.strength, key)] + [
             (co.ingredient, co.strength, f"{key}.co_ingredients[{k}]")
             for k, co in enumerate(comp.co_ingredients)
@@ -173,33 +163,35 @@ def _resolve_preparation(
             ingredient = _find(catalog, name, fallback)
             if ingredient is None:
                 problems.append(catalog.unknown_ingredient(name, f"{where}.ingredient"))
-            if strength.dimension.denominator != "volume":
-                problems.append(
-                    Problem(
-                        f"{where}.strength",
-                        "must be a concentration like "
-                        f"'20 mg/mL', '2 %' or '1:100000' (got '{strength}')",
-                    )
+            else:
+                found.append((ingredient, strength, comp.volume, where))
+    if problems:  # this preparation's, or an earlier one's, or a bad number: compute nothing
+        return None
+    total = Quantity(0.0, _VOLUME)
+    for comp in prep.components:
+        total = total + comp.volume
+    resolved = []
+    for ingredient, strength, volume, where in found:
+        amount = strength * volume
+        concentration = Quantity(
+            amount.value / total.value, Dimension(amount.dimension.numerator, "volume")
+        )
+        resolved.append(Dose(ingredient, amount, concentration, where))
+    for dose in resolved:
+        # finite inputs can still overflow (1e308 mL); a NaN or infinite amount compares false
+        values = (total.value, dose.amount.value, dose.concentration.value)
+        if not all(math.isfinite(x) for x in values):
+            problems.append(
+                Problem(
+                    dose.key_path,
+                    "its amount or concentration is too large to compute with",
+                    "Check the strengths and volumes.",
                 )
-            elif ingredient is not None:
-                doses.append((ingredient, strength * comp.volume, where))
+            )
     if problems:
         return None
     return ResolvedPreparation(
-        name=prep.name,
-        per_session=prep.per_session,
-        volume=total,
-        doses=tuple(
-            Dose(
-                ing,
-                amount,
-                Quantity(
-                    amount.value / total.value, Dimension(amount.dimension.numerator, "volume")
-                ),
-                key,
-            )
-            for ing, amount, key in doses
-        ),
+        name=prep.name, per_session=prep.per_session, volume=total, doses=tuple(resolved)
     )
 
 
@@ -226,8 +218,12 @@ def resolve(
     catalog: Catalog,
     fallback: Fallback | None = None,
 ) -> Subject:
-    """Resolve names and compute amounts; :class:`InputError` lists every problem at once."""
-    problems: list[Problem] = []
+    """Resolve names and compute amounts; :class:`InputError` lists every problem at once.
+
+    The formulation's numbers are validated first (:func:`mesoreg._validate.problems_in`),
+    as it may have been built in code rather than read from a file.
+    """
+    problems = problems_in(formulation)
     if not formulation.preparations:
         problems.append(Problem("preparations", "a formulation needs at least one preparation"))
     resolved = [

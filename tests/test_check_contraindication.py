@@ -224,3 +224,34 @@ def test_no_patient_lists_patient_checks_as_not_run(registry):
     report = check_with(VITAMINS, None, registry=registry)
     assert report.verdict is Verdict.PASS
     assert "contraindications" in {n.check for n in report.not_run}
+
+
+def test_a_last_dose_after_the_session_is_never_skipped(catalog):
+    # check() refuses it (tests/test_validate.py); a check given such a subject says so
+    from mesoreg import Context
+    from mesoreg._check_contraindication import check_contraindications
+    from mesoreg._report import Finding
+    from mesoreg._subject import resolve
+
+    later = DEFAULT_DATE + dt.timedelta(days=3)
+    p = patient(medications=[{"name": "Advil", "last_dose": later}])
+    f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
+    subject = resolve(f, p, Context(DEFAULT_DATE), catalog)
+    outcomes = list(check_contraindications(subject))
+    about = [o for o in outcomes if "Advil" in getattr(o, "reason", "")]
+    assert about, outcomes
+    assert all(not isinstance(o, Finding) for o in about)
+    assert {o.reason for o in about} == {"Advil: last_dose 2026-11-25 is after the session date"}
+
+
+def test_a_birth_date_after_the_session_gives_no_negative_age(catalog):
+    from mesoreg import Context
+    from mesoreg._check_contraindication import check_contraindications
+    from mesoreg._subject import resolve
+
+    p = patient(birth_date=dt.date(2030, 1, 1))
+    f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
+    subject = resolve(f, p, Context(DEFAULT_DATE), catalog)
+    ages = [o for o in check_contraindications(subject) if "birth_date" in getattr(o, "reason", "")]
+    assert ages
+    assert {o.reason for o in ages} == {"birth_date 2030-01-01 is after the session date"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+import pytest
 
 from mesoreg import Context, Verdict
 from mesoreg._subject import resolve
@@ -136,3 +137,131 @@ def test_injection_limit_without_points_is_not_checked(registry):
     f = attrs.evolve(f, use=attrs.evolve(f.use, points=None))
     report = check_with(f, None, registry=registry)
     assert "deoxycholic_acid_injections" in {u.rule for u in report.unchecked}
+
+
+# -- the absolute cap needs no weight -------------------------------------------------------
+
+TWO_GRAMS = [("lidocaine", "2 %", "100 mL")]  # 2,000 mg of lidocaine in one session
+
+
+def test_cap_is_checked_without_a_patient(registry):
+    report = check_with(formulation(TWO_GRAMS), None, registry=registry)
+    (finding,) = findings(report, LIDO)
+    assert finding.rule == "lidocaine_plain_per_kg"
+    assert finding.evidence == (
+        "Lidocaine hydrochloride 2000 mg this session > 300 mg cap (no patient given)"
+    )
+    assert finding.message == (
+        "Lidocaine hydrochloride exceeds the maximum total dose of 300 mg per session."
+    )
+    assert report.verdict is Verdict.FAIL
+    assert "lidocaine_plain_per_kg" in {n.rule for n in report.not_run}
+
+
+def test_cap_is_checked_without_a_weight(registry):
+    report = check_with(formulation(TWO_GRAMS), patient(weight=None), registry=registry)
+    (finding,) = findings(report, LIDO)
+    assert finding.evidence == (
+        "Lidocaine hydrochloride 2000 mg this session > 300 mg cap (no weight given)"
+    )
+    assert report.verdict is Verdict.FAIL
+    assert "lidocaine_plain_per_kg" in {u.rule for u in report.unchecked}
+
+
+@pytest.mark.parametrize("who", ["no patient", "no weight"])
+def test_under_the_cap_without_a_weight_no_finding(registry, who):
+    f = formulation([("lidocaine", "2 %", "15 mL")])  # 300 mg: at the cap
+    p = None if who == "no patient" else patient(weight=None)
+    assert findings(check_with(f, p, registry=registry), LIDO) == []
+
+
+def test_with_epinephrine_cap_without_a_weight(registry):
+    f = formulation([_lido_epi("1:100000", "30 mL")])  # 600 mg > 500 mg
+    (finding,) = findings(check_with(f, None, registry=registry), LIDO)
+    assert finding.rule == "lidocaine_epinephrine_per_kg"
+    assert finding.evidence == (
+        "Lidocaine hydrochloride 600 mg this session > 500 mg cap (no patient given)"
+    )
+
+
+# -- a co-ingredient counts only at an effective strength -----------------------------------
+
+
+def _lido_epi(epinephrine: str, volume: str = "15 mL") -> dict:
+    return {
+        "ingredient": "lidocaine",
+        "strength": "2 %",
+        "volume": volume,
+        "co_ingredients": [{"ingredient": "epinephrine", "strength": epinephrine}],
+    }
+
+
+HEAVY = {"weight": "80 kg"}  # plain: 4.5 x 80 = 360 -> cap 300; with epinephrine 560 -> 500
+
+
+@pytest.mark.parametrize(
+    ("epinephrine", "rule"),
+    [
+        ("1:1000000000000", "lidocaine_plain_per_kg"),  # a token amount unlocks nothing
+        ("1:400000", "lidocaine_plain_per_kg"),  # below the lowest labelled strength
+        ("0.004 mg/mL", "lidocaine_plain_per_kg"),
+        ("10 [iU]/mL", "lidocaine_plain_per_kg"),  # not a mass: cannot be compared, fails closed
+        ("1:200000", None),  # lowest labelled strength (5 mcg/mL)
+        ("5 mcg/mL", None),
+        ("1:100000", None),
+        ("1:50000", None),
+    ],
+)
+def test_epinephrine_must_be_at_an_effective_strength(registry, epinephrine, rule):
+    f = formulation([_lido_epi(epinephrine, "16 mL")])  # 320 mg: over 300, under 500
+    got = findings(check_with(f, patient(**HEAVY), registry=registry), LIDO)
+    assert [x.rule for x in got] == ([rule] if rule else [])
+
+
+def test_epinephrine_at_zero_is_an_input_error(registry):
+    import mesoreg
+
+    with pytest.raises(mesoreg.InputError) as info:
+        formulation([_lido_epi("0 mg/mL")])
+    assert str(info.value) == (
+        "<test formulation>: preparations[0].components[0].co_ingredients[0].strength: "
+        "must be more than 0 (got '0 mg/mL'). "
+        "Write a concentration like '20 mg/mL', '2 %' or '1:100000'."
+    )
+
+
+def test_epinephrine_diluted_in_the_syringe_below_the_threshold(registry):
+    # 1:200,000 drawn 1:1 with saline is 1:400,000 as injected: the plain limit applies
+    diluted = formulation([_lido_epi("1:200000", "16 mL"), ("saline", "0.9 %", "16 mL")])
+    (finding,) = findings(check_with(diluted, patient(**HEAVY), registry=registry), LIDO)
+    assert finding.rule == "lidocaine_plain_per_kg"
+    neat = formulation([_lido_epi("1:100000", "16 mL"), ("saline", "0.9 %", "16 mL")])
+    assert findings(check_with(neat, patient(**HEAVY), registry=registry), LIDO) == []
+
+
+def test_epinephrine_from_another_component_of_the_syringe_counts(registry):
+    f = formulation(
+        [("lidocaine", "2 %", "16 mL"), ("epinephrine", "0.01 mg/mL", "16 mL")]
+    )  # 5 mcg/mL as injected
+    assert findings(check_with(f, patient(**HEAVY), registry=registry), LIDO) == []
+
+
+def test_threshold_is_the_catalog_s_with_minimum(catalog):
+    from mesoreg._quantity import parse_quantity
+
+    (limit,) = [r for r in catalog.limits_for("lidocaine") if r.with_ingredient]
+    assert limit.with_minimum == parse_quantity("1:200000")
+    assert "lowest labelled strength" in limit.note
+
+
+def test_a_co_ingredient_limit_without_a_threshold_never_applies(registry):
+    from mesoreg._check_dose import has_effective
+    from mesoreg._quantity import parse_quantity
+
+    f = formulation([_lido_epi("1:100000")])
+    subject = resolve(f, None, Context(dt.date(2026, 11, 22)), registry.catalog)
+    prep = subject.preparations[0]
+    assert has_effective(prep, "epinephrine", parse_quantity("1:200000"))
+    assert not has_effective(prep, "epinephrine", parse_quantity("1:50000"))
+    assert not has_effective(prep, "epinephrine", None)  # a pack built in code without one
+    assert not has_effective(prep, "procaine", parse_quantity("1 mg/mL"))

@@ -74,3 +74,30 @@ def test_without_a_previous_session_the_interval_is_not_run(registry):
     report = check_with(formulation(VITAMINS), None, registry=registry)
     assert report.verdict is Verdict.PASS
     assert "session_interval_minimum" in {n.rule for n in report.not_run}
+
+
+def test_previous_session_after_the_session_date_is_an_input_error(registry):
+    import mesoreg
+
+    later = DEFAULT_DATE + dt.timedelta(days=4)
+    with pytest.raises(mesoreg.InputError) as info:
+        check_with(formulation(VITAMINS), None, registry=registry, previous_session=later)
+    assert str(info.value) == (
+        "--previous-session: 2026-11-26 is after the session date 2026-11-22. "
+        "Give the date of the last session before this one."
+    )
+
+
+def test_a_subject_with_a_later_previous_session_is_not_checked_never_negative(catalog):
+    # resolve() alone does not look at the dates; the check must still not compute "-4 days"
+    from mesoreg import Context
+    from mesoreg._check_technique import check_technique
+    from mesoreg._subject import resolve
+
+    later = DEFAULT_DATE + dt.timedelta(days=4)
+    subject = resolve(formulation(VITAMINS), None, Context(DEFAULT_DATE, None, later), catalog)
+    outcomes = [o for o in check_technique(subject) if "interval" in o.rule]
+    assert [(type(o).__name__, o.reason) for o in outcomes] == [
+        ("Unchecked", "previous session 2026-11-26 is after the session date")
+    ] * len(outcomes)
+    assert outcomes

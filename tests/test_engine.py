@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 import mesoreg
 from mesoreg import Check, Finding, RegionValidator, Severity, Unchecked, Verdict, hookimpl
+from mesoreg._quantity import parse_quantity
 from mesoreg.testing import check_with, formulation, make_registry, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
@@ -137,6 +139,15 @@ def test_unknown_ingredients_are_reported_together(registry):
 
 
 def test_strength_must_be_a_concentration(registry):
-    f = formulation([("lidocaine", "20 mg", "1 mL")])
     with pytest.raises(mesoreg.InputError, match="strength: must be a concentration"):
+        formulation([("lidocaine", "20 mg", "1 mL")])
+    # a model built in code is checked too, before any rule runs
+    f = formulation([("lidocaine", "20 mg/mL", "1 mL")])
+    comp = attrs.evolve(f.preparations[0].components[0], strength=parse_quantity("20 mg"))
+    f = attrs.evolve(f, preparations=(attrs.evolve(f.preparations[0], components=(comp,)),))
+    with pytest.raises(mesoreg.InputError) as info:
         check_with(f, None, registry=registry)
+    assert str(info.value) == (
+        "<test formulation>: preparations[0].components[0].strength: must be a concentration "
+        "like '20 mg/mL', '2 %' or '1:100000' (got '20 mg', a mass)"
+    )

@@ -108,6 +108,36 @@ FORMULATION_ERRORS = [
         ("schema_version = 1", "schema_version = true"),
         "schema_version: must be an integer (got True)",
     ),
+    (
+        ("per_session = 1", "per_session = nan"),
+        "preparations[0].per_session: must be a finite number (got nan). "
+        "Give how many of this preparation one session uses, e.g. 1 or 2.",
+    ),
+    (
+        ("per_session = 1", "per_session = inf"),
+        "preparations[0].per_session: must be a finite number (got inf). "
+        "Give how many of this preparation one session uses, e.g. 1 or 2.",
+    ),
+    (
+        ("per_session = 1", "per_session = 0"),
+        "preparations[0].per_session: must be more than 0 (got 0). "
+        "Give how many of this preparation one session uses, e.g. 1 or 2.",
+    ),
+    (
+        ('technique = "nappage"', 'technique = "nappage"\npoints = 0'),
+        "use.points: must be 1 or more (got 0). "
+        "Give the number of injection points in one session, or leave points out.",
+    ),
+    (
+        ('technique = "nappage"', 'technique = "nappage"\nvolume_per_point = "5 mg"'),
+        "use.volume_per_point: must be a volume like '2 mL' (got '5 mg', a mass)",
+    ),
+    (
+        ('strength = "1 %"', 'strength = "1000 %"'),
+        "preparations[0].components[0].strength: '1000 %' is 10000 mg/mL, more than 100 % w/v "
+        "(1000 mg/mL, a gram of substance in each millilitre). "
+        "Check the number and the unit ('%' means grams per 100 mL).",
+    ),
 ]
 
 
@@ -189,6 +219,23 @@ PATIENT_ERRORS = [
     (
         'schema_version = 1\nmedication = ["warfarin"]\n',
         ["medication: unknown key 'medication'. Did you mean 'medications'?"],
+    ),
+    (
+        'schema_version = 1\nweight = "0 kg"\nage = 200\n',
+        [
+            "age: must be from 0 to 130 years (got 200). "
+            "Give the age in whole years, or the birth_date instead.",
+            "weight: must be more than 0 (got '0 kg'). Write a weight like '70 kg'.",
+        ],
+    ),
+    (
+        'schema_version = 1\nweight = "400 kg"\nsex = "male"\npregnant = true\n',
+        [
+            "weight: '400 kg' is outside 1 to 300 kg, not a plausible patient weight. "
+            "Check the number and the unit; if it is right, leave weight out: "
+            "per-kg limits are then reported as not checked.",
+            "pregnant: is true but sex is 'male'. Correct one of them.",
+        ],
     ),
     (
         "schema_version = 3\n",

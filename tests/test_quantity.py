@@ -254,3 +254,13 @@ def test_any_text_is_a_quantity_or_a_unit_error(text: str) -> None:
     else:
         assert math.isfinite(quantity.value)
         assert len(text) <= MAX_QUANTITY_LENGTH
+
+
+def test_format_number_shows_non_finite_values_instead_of_crashing() -> None:
+    from mesoreg._quantity import format_number
+
+    assert [format_number(x) for x in (float("inf"), float("-inf"), float("nan"))] == [
+        "inf",
+        "-inf",
+        "nan",
+    ]
