@@ -60,11 +60,12 @@ def test_publish_assigns_versions_and_never_overwrites(store):
     assert (first.version, second.version, second.supersedes) == (1, 2, 1)
     path = store.version_path("demo", 1)
     before = path.read_bytes()
-    with pytest.raises(FileExistsError):
-        from mesoreg._store import write_new
+    from mesoreg._store import write_new
 
+    with pytest.raises(StoreError, match="exists; a stored file is never overwritten"):
         write_new(path, b"changed", lambda raw: None)
     assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["index.toml", "v1.toml", "v2.toml"]
     assert sha256(before) == first.sha256
 
 
@@ -91,8 +92,8 @@ def test_shipped_store_verifies(tmp_path):
     assert (problems, notes) == ([], [])
 
 
-def test_status_transitions_are_ledger_events(store):
-    store.publish(F, "alice")
+def test_status_transitions_are_ledger_events(store, registry):
+    publish(F, store, author="alice", registry=registry)
     file_before = store.version_path("demo", 1).read_bytes()
     set_status(store, "demo@1", Status.APPROVED, "carol")
     entry = set_status(store, "demo@1", Status.RETIRED, "dave")
