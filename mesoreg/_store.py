@@ -315,7 +315,8 @@ class Store:
         """
         formulation_id = validate_id(formulation.id)
         first = attrs.evolve(formulation, version=1, status=Status.DRAFT, origin=None)
-        self._check_round_trip(dump_formulation(first, with_status=False).encode(), first)
+        text = dump_formulation(first, with_status=False).encode()
+        self._check_round_trip(text, first, source=formulation.origin)
         with self._locked():
             self._clean_root()
             self._ensure_gitattributes()
@@ -332,7 +333,11 @@ class Store:
             stored = attrs.evolve(formulation, version=version, status=Status.DRAFT, origin=None)
             data = dump_formulation(stored, with_status=False).encode("utf-8")
             path = self.version_path(formulation_id, version)
-            write_new(path, data, lambda raw: self._check_round_trip(raw, stored, path))
+            write_new(
+                path,
+                data,
+                lambda raw: self._check_round_trip(raw, stored, path, formulation.origin),
+            )
             now = utc_now()
             entry = Entry(
                 version=version,
@@ -466,9 +471,13 @@ class Store:
         )
 
     def _check_round_trip(
-        self, raw: bytes, expected: Formulation, path: Path | None = None
+        self, raw: bytes, expected: Formulation, path: Path | None = None, source: str | None = None
     ) -> None:
-        """Refuse (InputError) a formulation whose canonical text reads back differently."""
+        """Refuse (InputError) a formulation whose canonical text reads back differently.
+
+        The problems name the keys of the formulation being published (``source``),
+        e.g. an empty ``title`` that the canonical text leaves out.
+        """
         where = path or self.version_path(expected.id, expected.version)
         try:
             loaded = self._build(raw, where)
@@ -476,23 +485,28 @@ class Store:
             raise InputError(
                 [
                     Problem(
-                        "",
-                        f"the formulation cannot be stored: its stored text would not read back "
-                        f"({str(exc).splitlines()[0]})",
-                        "Fix that value in the formulation; nothing was written.",
+                        p.key_path,
+                        f"cannot be stored: it would read back from the store as '{p.message}'",
+                        "Give it a value that is kept as written; nothing was written.",
                     )
-                ]
+                    for p in exc.problems
+                ],
+                path=source,
             ) from exc
-        if attrs.evolve(loaded, origin=None) != expected:
+        loaded = attrs.evolve(loaded, origin=None)
+        if loaded != expected:
             raise InputError(
                 [
                     Problem(
-                        "",
-                        f"the formulation cannot be stored: {where.name} would read back "
-                        "differently from what was checked",
-                        "Report this as a mesoreg bug; nothing was written.",
+                        key,
+                        f"cannot be stored: it would read back from the store as {new!r} "
+                        f"instead of {old!r}",
+                        "Give it a value that is kept as written (stored files leave out empty "
+                        "values); nothing was written.",
                     )
-                ]
+                    for key, old, new in _differences(expected, loaded) or [("", "", "")]
+                ],
+                path=source,
             )
 
     def _ensure_gitattributes(self) -> None:
@@ -532,6 +546,29 @@ class Store:
         from mesoreg._verify import verify
 
         return verify(self)
+
+
+def _differences(old: object, new: object, key: str = "") -> list[tuple[str, object, object]]:
+    """The key paths where two models differ, with both values (deepest first found)."""
+    if old == new:
+        return []
+    if attrs.has(type(old)) and type(old) is type(new):
+        found = [
+            d
+            for f in attrs.fields(type(old))  # type: ignore[arg-type]
+            if f.eq
+            for d in _differences(
+                getattr(old, f.name), getattr(new, f.name), f"{key}.{f.name}".lstrip(".")
+            )
+        ]
+        return found or [(key, old, new)]
+    if isinstance(old, tuple) and isinstance(new, tuple) and len(old) == len(new):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            for d in _differences(a, b, f"{key}[{i}]")
+        ]
+    return [(key, old, new)]
 
 
 def _temporaries(folder: Path) -> list[Path]:
