@@ -9,8 +9,11 @@ import shutil
 import attrs
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mesoreg._dump import dump_formulation
+from mesoreg._errors import MesoregError
 from mesoreg._ledger import dump_ledger
 from mesoreg._store import Store
 from mesoreg.testing import formulation
@@ -264,3 +267,55 @@ def test_shipped_store_verifies_read_only(read_only):
     problems, notes = Store(ROOT / "formulations").verify()
     assert problems == []
     assert len(notes) == 1 and "verified read-only" in notes[0]
+
+
+QUICK = settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+MUTATION = st.tuples(st.integers(0, 10_000), st.binary(min_size=0, max_size=3), st.integers(0, 3))
+
+
+def mutate(data: bytes, mutation: tuple[int, bytes, int]) -> bytes:
+    at, insert, cut = mutation
+    at %= len(data) + 1
+    return data[:at] + insert + data[at + cut :]
+
+
+@QUICK
+@given(mutation=MUTATION)
+def test_any_change_to_a_version_file_is_caught(tmp_path_factory, mutation):
+    store = Store(tmp_path_factory.mktemp("s"))
+    store.publish(F, "alice")
+    path = store.version_path("demo", 1)
+    original = path.read_bytes()
+    changed = mutate(original, mutation)
+    path.write_bytes(changed)
+    problems, _ = store.verify()
+    if changed == original:
+        assert problems == []
+        return
+    assert problems == [f"{path}: changed after publishing (sha256 does not match the ledger)"]
+    with pytest.raises(MesoregError, match="changed after publishing"):
+        store.read("demo", 1)
+
+
+@QUICK
+@given(mutation=MUTATION)
+def test_a_mutated_ledger_gives_problems_or_a_valid_ledger_never_a_crash(
+    tmp_path_factory, mutation
+):
+    store = Store(tmp_path_factory.mktemp("s"))
+    store.publish(F, "alice")
+    ledger = store.folder("demo") / "index.toml"
+    ledger.write_bytes(mutate(ledger.read_bytes(), mutation))
+    problems, _ = store.verify()  # never raises
+    try:
+        formulation, entry = store.read("demo", 1)
+    except MesoregError:
+        return
+    # what is used is exactly what was published, whatever the ledger says otherwise
+    assert problems == [] and entry.file == "v1.toml"
+    assert formulation == attrs.evolve(F, version=1)
