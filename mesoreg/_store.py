@@ -52,6 +52,7 @@ from mesoreg._ledger import (
 )
 from mesoreg._load import build, parse_toml
 from mesoreg._model import Formulation, Status
+from mesoreg._roundtrip import check_round_trip
 from mesoreg._store_io import (
     TEMPORARY,
     StoreError,
@@ -316,7 +317,7 @@ class Store:
         formulation_id = validate_id(formulation.id)
         first = attrs.evolve(formulation, version=1, status=Status.DRAFT, origin=None)
         text = dump_formulation(first, with_status=False).encode()
-        self._check_round_trip(text, first, source=formulation.origin)
+        check_round_trip(text, first, self.version_path(formulation_id, 1), formulation.origin)
         with self._locked():
             self._clean_root()
             self._ensure_gitattributes()
@@ -336,7 +337,7 @@ class Store:
             write_new(
                 path,
                 data,
-                lambda raw: self._check_round_trip(raw, stored, path, formulation.origin),
+                lambda raw: check_round_trip(raw, stored, path, formulation.origin),
             )
             now = utc_now()
             entry = Entry(
@@ -470,45 +471,6 @@ class Store:
             path, data, lambda raw: parse_ledger(decode(raw, path), str(path), formulation_id)
         )
 
-    def _check_round_trip(
-        self, raw: bytes, expected: Formulation, path: Path | None = None, source: str | None = None
-    ) -> None:
-        """Refuse (InputError) a formulation whose canonical text reads back differently.
-
-        The problems name the keys of the formulation being published (``source``),
-        e.g. an empty ``title`` that the canonical text leaves out.
-        """
-        where = path or self.version_path(expected.id, expected.version)
-        try:
-            loaded = self._build(raw, where)
-        except InputError as exc:
-            raise InputError(
-                [
-                    Problem(
-                        p.key_path,
-                        f"cannot be stored: it would read back from the store as '{p.message}'",
-                        "Give it a value that is kept as written; nothing was written.",
-                    )
-                    for p in exc.problems
-                ],
-                path=source,
-            ) from exc
-        loaded = attrs.evolve(loaded, origin=None)
-        if loaded != expected:
-            raise InputError(
-                [
-                    Problem(
-                        key,
-                        f"cannot be stored: it would read back from the store as {new!r} "
-                        f"instead of {old!r}",
-                        "Give it a value that is kept as written (stored files leave out empty "
-                        "values); nothing was written.",
-                    )
-                    for key, old, new in _differences(expected, loaded) or [("", "", "")]
-                ],
-                path=source,
-            )
-
     def _ensure_gitattributes(self) -> None:
         for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
             path = self.root / name
@@ -546,29 +508,6 @@ class Store:
         from mesoreg._verify import verify
 
         return verify(self)
-
-
-def _differences(old: object, new: object, key: str = "") -> list[tuple[str, object, object]]:
-    """The key paths where two models differ, with both values (deepest first found)."""
-    if old == new:
-        return []
-    if attrs.has(type(old)) and type(old) is type(new):
-        found = [
-            d
-            for f in attrs.fields(type(old))  # type: ignore[arg-type]
-            if f.eq
-            for d in _differences(
-                getattr(old, f.name), getattr(new, f.name), f"{key}.{f.name}".lstrip(".")
-            )
-        ]
-        return found or [(key, old, new)]
-    if isinstance(old, tuple) and isinstance(new, tuple) and len(old) == len(new):
-        return [
-            d
-            for i, (a, b) in enumerate(zip(old, new, strict=True))
-            for d in _differences(a, b, f"{key}[{i}]")
-        ]
-    return [(key, old, new)]
 
 
 def _temporaries(folder: Path) -> list[Path]:
