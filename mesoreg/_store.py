@@ -70,7 +70,7 @@ __all__ = ["Store", "StoreError", "parse_ref", "sha256", "validate_id", "write_n
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.toml")
-_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}")  # one more digit than a vN.toml counted
 _RESERVED = {"con", "prn", "aux", "nul", "index", "schemas", "formulations"} | {
     f"{d}{n}" for d in ("com", "lpt") for n in range(1, 10)
 }
