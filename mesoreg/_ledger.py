@@ -10,12 +10,14 @@ atomically.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import attrs
 import tomli_w
 
 from mesoreg._convert import structure, unstructure
 from mesoreg._dump import _clean
+from mesoreg._errors import InputError, Problem
 from mesoreg._field import doc
 from mesoreg._load import parse_toml
 from mesoreg._model import Status
@@ -141,11 +143,97 @@ def dump_ledger(ledger: Ledger) -> str:
     return LEDGER_SCHEMA_LINE + tomli_w.dumps(_clean(unstructure(ledger)))
 
 
-def parse_ledger(text: str, path: str) -> Ledger:
-    """Read a ledger; :class:`~mesoreg.InputError` for a damaged one."""
-    return structure(parse_toml(text, path), Ledger, path=path)
+def parse_ledger(text: str, path: str, formulation_id: str | None = None) -> Ledger:
+    """Read a ledger; :class:`~mesoreg.InputError` lists every problem of a damaged one.
+
+    With ``formulation_id`` (the ledger's folder) the ledger must also describe
+    that formulation (see :func:`ledger_problems`).
+    """
+    data = parse_toml(text, path)
+    version = data.get("schema_version")
+    if version != LEDGER_SCHEMA_VERSION or isinstance(version, bool):
+        raise InputError(
+            [
+                Problem(
+                    "schema_version",
+                    f"ledger schema version {version!r} is not supported "
+                    f"(supported: {LEDGER_SCHEMA_VERSION})",
+                    "Use the mesoreg version that wrote this store, or restore it from git.",
+                )
+            ],
+            path=path,
+        )
+    ledger = structure(data, Ledger, path=path)
+    problems = ledger_problems(ledger, ledger.id if formulation_id is None else formulation_id)
+    if problems:
+        raise InputError(problems, path=path)
+    return ledger
 
 
 def utc_now() -> dt.datetime:
     """The current time in UTC, to the second (TOML keeps the offset)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def ledger_problems(ledger: Ledger, formulation_id: str) -> list[Problem]:
+    """Everything that makes ``ledger`` unusable as the ledger of folder ``formulation_id``.
+
+    The id names the folder; each version is a positive whole number listed
+    once (a merge that kept two publishes of one version is caught here); its
+    ``file`` is exactly ``v<version>.toml``, so nothing outside the folder can be
+    named; its sha256 is a hex digest; what it supersedes is in the ledger.
+    """
+    problems: list[Problem] = []
+    if ledger.id != formulation_id:
+        problems.append(
+            Problem(
+                "id",
+                f"{ledger.id!r} does not match its folder {formulation_id!r}",
+                "A ledger describes the formulation of its own folder; restore it from git.",
+            )
+        )
+    numbers = {e.version for e in ledger.versions}
+    first: dict[int, int] = {}
+    for i, entry in enumerate(ledger.versions):
+        where = f"versions[{i}]"
+        number = entry.version
+        if type(number) is not int or number < 1:
+            problems.append(
+                Problem(f"{where}.version", f"must be a positive whole number (got {number!r})")
+            )
+            continue
+        if number in first:
+            problems.append(
+                Problem(
+                    f"{where}.version",
+                    f"version {number} is listed twice (also versions[{first[number]}])",
+                    "Two publishes of one version were merged: keep the entry whose sha256 "
+                    "matches the file, and publish the other formulation again.",
+                )
+            )
+        first.setdefault(number, i)
+        if entry.file != f"v{number}.toml":
+            problems.append(
+                Problem(
+                    f"{where}.file",
+                    f"must be 'v{number}.toml' (got {entry.file!r})",
+                    "A version's file is always vN.toml in its formulation's folder.",
+                )
+            )
+        if not isinstance(entry.sha256, str) or not _SHA256.match(entry.sha256):
+            problems.append(
+                Problem(f"{where}.sha256", f"must be 64 hex digits (got {entry.sha256!r})")
+            )
+        if entry.supersedes is not None and (
+            entry.supersedes not in numbers or entry.supersedes == number
+        ):
+            problems.append(
+                Problem(
+                    f"{where}.supersedes",
+                    f"version {entry.supersedes!r} is not another version in this ledger",
+                )
+            )
+    return problems

@@ -95,9 +95,22 @@ def publish(
     )
 
 
-def set_status(store: Store, ref: str, status: Status, by: str | None = None) -> Entry:
-    """Approve or retire ``ID@N`` (recorded in the ledger with who and when)."""
+def set_status(
+    store: Store,
+    ref: str,
+    status: Status,
+    by: str | None = None,
+    *,
+    override_reason: str | None = None,
+) -> Entry:
+    """Approve or retire ``ID@N`` (recorded in the ledger with who and when).
+
+    Approval needs a passing recorded check, or ``override_reason`` (recorded
+    with who approved); see :meth:`~mesoreg.Store.set_status`.
+    """
     formulation_id, version = parse_ref(ref)
     if version is None:
         version = store.ledger(formulation_id).latest
-    return store.set_status(formulation_id, version, status, by or who())
+    return store.set_status(
+        formulation_id, version, status, by or who(), override_reason=override_reason
+    )

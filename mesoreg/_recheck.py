@@ -15,15 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
-from mesoreg._convert import structure
 from mesoreg._engine import check
+from mesoreg._errors import MesoregError
 from mesoreg._knowledge import Severity
 from mesoreg._ledger import CheckRecord, utc_now
-from mesoreg._load import build, parse_toml
-from mesoreg._model import Formulation, Status
+from mesoreg._model import Status
 from mesoreg._registry import Registry
 from mesoreg._report import Report
-from mesoreg._store import LEDGER, Store
+from mesoreg._store import Store, StoreError
 from mesoreg._version import __version__
 
 #: below this many versions one process is faster than starting more
@@ -78,25 +77,25 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
 def _check_id(
     store: Store, registry: Registry, formulation_id: str, region: str | None, day: dt.date
 ) -> list[Recheck]:
-    """Every approved version of one formulation, re-checked."""
+    """Every approved version of one formulation, re-checked.
+
+    Each version is read through :meth:`Store.read`, which refuses a missing or
+    changed file; the error is a picklable :class:`StoreError` so that a worker's
+    failure reaches the caller as the same one-line error as a serial run's.
+    """
     results: list[Recheck] = []
-    ledger_path = store.folder(formulation_id) / LEDGER
-    if not ledger_path.is_file():
-        return results
-    # only approved entries matter: structure just their last checks, not whole ledgers
-    raw = parse_toml(ledger_path.read_text(encoding="utf-8"), str(ledger_path))
-    for entry in raw.get("versions", []):
-        if entry.get("status") != Status.APPROVED.value:
-            continue
-        version = entry["version"]
-        path = store.version_path(formulation_id, version)
-        formulation = build(
-            parse_toml(path.read_text(encoding="utf-8"), str(path)), Formulation, str(path)
-        )
-        after = check_record(check(formulation, region=region, date=day, registry=registry))
-        last = entry.get("last_check")
-        before = structure(last, CheckRecord, path=str(ledger_path)) if last else None
-        results.append(Recheck(formulation_id, version, before, after, explain(before, after)))
+    try:
+        for entry in store.ledger(formulation_id).versions:
+            if entry.status is not Status.APPROVED:
+                continue
+            formulation, _ = store.read(formulation_id, entry.version)
+            after = check_record(check(formulation, region=region, date=day, registry=registry))
+            before = entry.last_check
+            results.append(
+                Recheck(formulation_id, entry.version, before, after, explain(before, after))
+            )
+    except MesoregError as exc:
+        raise StoreError(str(exc)) from None
     return results
 
 

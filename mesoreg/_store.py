@@ -4,27 +4,39 @@ Layout: ``<root>/<id>/v<N>.toml`` (one canonical file per version, never
 changed) and ``<root>/<id>/index.toml`` (the ledger).  Writers take a file lock
 on the store (the filelock package), so concurrent publishers are serialised.
 
-A write goes to a temporary file in the same folder, is flushed to disk,
-re-read and validated, then linked into place without overwriting (a version
-file) or renamed over the old one (the ledger).  The version file is the commit
-point: a publisher killed after linking it but before updating the ledger
-leaves a valid next version that the ledger lacks; the next locked operation
-(publish, status change or verify) records it, from the file itself, and
-removes temporary files left by dead writers.  Nothing is ever lost or
-half-written.
+Every use of a stored version (:meth:`Store.read`, :meth:`Store.read_file`)
+first checks the file's sha256 against the ledger and refuses a missing or
+changed file; ledgers are validated against their folder (see
+:func:`~mesoreg._ledger.ledger_problems`); symbolic links and special files
+are refused (:mod:`mesoreg._store_io`).
+
+A publish first checks that the formulation reads back identically from its
+canonical text, so nothing that cannot round-trip is ever written.  A brand-new
+formulation gets an empty ledger before its first version, so a version file
+beside a *missing* ledger always means damage: mesoreg never rebuilds a ledger
+from files it cannot verify.  The version file is the commit point: a publisher
+killed after linking it but before updating the ledger leaves a canonical next
+version that the ledger lacks; the next locked operation (publish, status
+change or a writable verify) records it as ``recovered`` (with no check, so it
+cannot be approved without an override), and removes temporary files left by
+dead writers, in the store's root as in its folders.  A version file that is
+not in the ledger and is not such a canonical version (a foreign or damaged
+``vN.toml``) is never recorded: later publishes take the next free number, and
+``verify`` reports the file until someone moves it out of the store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-import secrets
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from mesoreg._dump import dump_formulation
 from mesoreg._errors import InputError, MesoregError, Problem
@@ -40,9 +52,25 @@ from mesoreg._ledger import (
 )
 from mesoreg._load import build, parse_toml
 from mesoreg._model import Formulation, Status
+from mesoreg._roundtrip import check_round_trip
+from mesoreg._store_io import (
+    TEMPORARY,
+    StoreError,
+    decode,
+    is_link,
+    names,
+    read_regular,
+    refuse_link,
+    why,
+    write_new,
+    write_replace,
+)
+
+__all__ = ["Store", "StoreError", "parse_ref", "sha256", "validate_id", "write_new"]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.toml$")
+_VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.toml")
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}")  # one more digit than a vN.toml counted
 _RESERVED = {"con", "prn", "aux", "nul", "index", "schemas", "formulations"} | {
     f"{d}{n}" for d in ("com", "lpt") for n in range(1, 10)
 }
@@ -52,15 +80,13 @@ GITATTRIBUTES = "# written by mesoreg: store files are text with LF endings\n*.t
 GITIGNORE = (
     f"# written by mesoreg: the writers' lock and dead writers' temporary files\n{LOCK}\n.*.tmp-*\n"
 )
-
-
-class StoreError(MesoregError, RuntimeError):
-    """A store operation that cannot be done (a missing version, a forbidden transition)."""
+#: verdicts of a recorded check that let a version be approved without an override
+PASSING = ("pass", "warn")
 
 
 def validate_id(value: str, where: str = "id") -> str:
     """A formulation id: a lowercase slug; path separators, '..' and reserved names refused."""
-    if not isinstance(value, str) or not _ID.match(value) or len(value) > 64:
+    if not isinstance(value, str) or not _ID.fullmatch(value) or len(value) > 64:
         raise InputError(
             [
                 Problem(
@@ -82,7 +108,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     validate_id(name, "reference")
     if not sep:
         return name, None
-    if not version.isdigit() or int(version) < 1:
+    if not _NUMBER.fullmatch(version):
         raise InputError(
             [
                 Problem(
@@ -100,44 +126,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _temporary(path: Path, data: bytes, check: Callable[[bytes], object]) -> Path:
-    """Write ``data`` beside ``path``, flush it to disk, re-read and validate it."""
-    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    with tmp.open("xb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    written = tmp.read_bytes()
-    if written != data:
-        tmp.unlink()
-        raise StoreError(f"{path}: the file read back differs from what was written")
-    check(written)
-    return tmp
-
-
-def write_new(path: Path, data: bytes, check: Callable[[bytes], object]) -> None:
-    """Create ``path`` with ``data`` atomically; never overwrite (FileExistsError)."""
-    tmp = _temporary(path, data, check)
-    try:
-        os.link(tmp, path)
-    finally:
-        tmp.unlink()
-    _fsync_dir(path.parent)
-
-
-def write_replace(path: Path, data: bytes, check: Callable[[bytes], object]) -> None:
-    """Replace ``path`` with ``data`` atomically: readers see the old file or the new one."""
-    tmp = _temporary(path, data, check)
-    tmp.replace(path)
-    _fsync_dir(path.parent)
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file" if not stat.S_ISREG(mode) else "a file"
 
 
 @attrs.frozen
@@ -156,27 +150,77 @@ class Store:
         """Where a version's file lives."""
         return self.folder(formulation_id) / f"v{version}.toml"
 
+    def _existing_folder(self, formulation_id: str) -> Path | None:
+        """The formulation's folder, None when absent; a link or a file is a StoreError."""
+        folder = self.folder(formulation_id)
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot be inspected ({why(exc)})") from exc
+        if stat.S_ISLNK(mode):
+            raise refuse_link(folder)
+        if not stat.S_ISDIR(mode):
+            raise StoreError(f"{folder}: is {_kind(mode)}, not a formulation's folder")
+        return folder
+
     def ledger(self, formulation_id: str) -> Ledger:
-        """The formulation's ledger (empty when nothing is published yet)."""
-        path = self.folder(formulation_id) / LEDGER
-        if not path.is_file():
-            return Ledger(LEDGER_SCHEMA_VERSION, formulation_id)
-        return parse_ledger(path.read_text(encoding="utf-8"), str(path))
+        """The formulation's validated ledger (empty when nothing is published yet).
+
+        A missing ledger beside version files is a :class:`StoreError`: a ledger is
+        never rebuilt from files whose hashes nothing records.
+        """
+        empty = Ledger(LEDGER_SCHEMA_VERSION, formulation_id)
+        folder = self._existing_folder(formulation_id)
+        if folder is None:
+            return empty
+        path = folder / LEDGER
+        data = read_regular(path)
+        if data is None:
+            files = self._version_files(folder)
+            if files:
+                names = ", ".join(f"v{n}.toml" for n in sorted(files))
+                raise StoreError(
+                    f"{path}: missing, but the folder holds version files ({names}); the "
+                    "ledger is never rebuilt from files it cannot verify. Restore it from git "
+                    f"(git checkout -- {path}) or a backup"
+                )
+            return empty
+        return parse_ledger(decode(data, path), str(path), formulation_id)
+
+    def _version_files(self, folder: Path) -> dict[int, Path]:
+        """Every ``vN.toml`` in a folder, by N (whatever the ledger says)."""
+        found: dict[int, Path] = {}
+        for name in names(folder):
+            match = _VERSION_FILE.fullmatch(name)
+            if match and len(match[1]) < 10:
+                found[int(match[1])] = folder / name
+        return found
 
     def ids(self) -> list[str]:
-        """Every formulation in the store, sorted."""
-        if not self.root.is_dir():
-            return []
+        """Every formulation in the store, sorted (links included: using one is an error)."""
+        try:
+            children = list(self.root.iterdir()) if self.root.is_dir() else []
+        except OSError as exc:
+            raise StoreError(f"{self.root}: cannot be listed ({why(exc)})") from exc
         return sorted(
             p.name
-            for p in self.root.iterdir()
-            if p.is_dir() and _ID.match(p.name) and p.name not in _RESERVED
+            for p in children
+            if _ID.fullmatch(p.name) and p.name not in _RESERVED and (p.is_symlink() or p.is_dir())
         )
 
-    def read(self, formulation_id: str, version: int | None = None) -> tuple[Formulation, Entry]:
-        """A version (the latest when None) and its ledger entry."""
+    def read_file(self, formulation_id: str, version: int | None = None) -> tuple[bytes, Entry]:
+        """A version's bytes (the latest when None), checked against the ledger's sha256.
+
+        A version the ledger lacks, a missing file or a file changed after
+        publishing is a :class:`StoreError`: nothing uses an unverified version.
+        """
         ledger = self.ledger(formulation_id)
-        version = version or ledger.latest
+        if version is None:
+            if not ledger.versions:
+                raise StoreError(f"'{formulation_id}' has no published version in {self.root}")
+            version = ledger.latest
         entry = ledger.entry(version)
         if entry is None:
             known = ", ".join(str(e.version) for e in ledger.versions) or "none"
@@ -184,16 +228,77 @@ class Store:
                 f"{formulation_id}@{version} is not in the store {self.root} (versions: {known})"
             )
         path = self.version_path(formulation_id, version)
-        return build(
-            parse_toml(path.read_text(encoding="utf-8"), str(path)), Formulation, str(path)
-        ), entry
+        data = read_regular(path)
+        if data is None:
+            raise StoreError(
+                f"{path}: missing; the ledger records {formulation_id}@{version}. Restore it "
+                "from git; 'mesoreg verify' lists every damaged file"
+            )
+        if sha256(data) != entry.sha256:
+            raise StoreError(
+                f"{path}: changed after publishing (sha256 does not match the ledger); "
+                f"{formulation_id}@{version} is not used. Restore it from git; "
+                "'mesoreg verify' lists every damaged file"
+            )
+        return data, entry
+
+    def read(self, formulation_id: str, version: int | None = None) -> tuple[Formulation, Entry]:
+        """A verified version (the latest when None) and its ledger entry."""
+        data, entry = self.read_file(formulation_id, version)
+        path = self.version_path(formulation_id, entry.version)
+        formulation = self._build(data, path)
+        if (formulation.id, formulation.version) != (formulation_id, entry.version):
+            raise StoreError(
+                f"{path}: holds {formulation.id}@{formulation.version}, "
+                f"not {formulation_id}@{entry.version}"
+            )
+        return formulation, entry
+
+    @staticmethod
+    def _build(data: bytes, path: Path) -> Formulation:
+        return build(parse_toml(decode(data, path), str(path)), Formulation, str(path))
 
     # -- writing (always under the store's lock) --------------------------------------
 
     def lock(self) -> FileLock:
-        """The store-wide lock that serialises writers."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / LOCK), timeout=120)
+        """The store-wide lock that serialises writers (creates the store's folder)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.root}: the store cannot be created ({why(exc)})") from exc
+        path = self.root / LOCK
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            mode = stat.S_IFREG
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot be inspected ({why(exc)})") from exc
+        if not stat.S_ISREG(mode):
+            raise StoreError(
+                f"{path}: the store's lock is {_kind(mode)}, not a file; remove it "
+                "(it holds no data) and try again"
+            )
+        return FileLock(str(path), timeout=120)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the store's lock; failures to take it are one-line StoreErrors."""
+        lock = self.lock()
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise StoreError(
+                f"{lock.lock_file}: another writer has held the store's lock for "
+                f"{lock.timeout:g} s; try again"
+            ) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"{lock.lock_file}: the store's lock cannot be taken ({why(exc)})"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
 
     def publish(
         self,
@@ -203,21 +308,37 @@ class Store:
         supersedes: int | None = None,
         check: CheckRecord | None = None,
     ) -> Entry:
-        """Store ``formulation`` as the next version of its id; returns its ledger entry."""
+        """Store ``formulation`` as the next version of its id; returns its ledger entry.
+
+        A formulation that would not read back identically from its canonical text
+        is an :class:`~mesoreg.InputError` before anything is written.  The next
+        version is one past both the ledger's latest and every ``vN.toml`` present.
+        """
         formulation_id = validate_id(formulation.id)
-        with self.lock():
-            self._remove_dead_temporaries(self.root)
+        first = attrs.evolve(formulation, version=1, status=Status.DRAFT, origin=None)
+        text = dump_formulation(first, with_status=False).encode()
+        check_round_trip(text, first, self.version_path(formulation_id, 1), formulation.origin)
+        with self._locked():
+            self._clean_root()
             self._ensure_gitattributes()
             folder = self.folder(formulation_id)
-            folder.mkdir(exist_ok=True)
+            if self._existing_folder(formulation_id) is None:
+                self._mkdir(folder)
             ledger = self.recover(formulation_id)
-            version = ledger.latest + 1
+            if read_regular(folder / LEDGER) is None:
+                # an empty ledger first: a version file beside no ledger is then always damage
+                self._write_ledger(formulation_id, ledger)
             if supersedes is not None and ledger.entry(supersedes) is None:
                 raise StoreError(f"{formulation_id}@{supersedes} does not exist to supersede")
+            version = max([ledger.latest, *self._version_files(folder)]) + 1
             stored = attrs.evolve(formulation, version=version, status=Status.DRAFT, origin=None)
             data = dump_formulation(stored, with_status=False).encode("utf-8")
             path = self.version_path(formulation_id, version)
-            write_new(path, data, lambda raw: self._check_version_file(raw, path, stored))
+            write_new(
+                path,
+                data,
+                lambda raw: check_round_trip(raw, stored, path, formulation.origin),
+            )
             now = utc_now()
             entry = Entry(
                 version=version,
@@ -229,12 +350,27 @@ class Store:
                 events=(Event("published", author, now),),
                 last_check=check,
             )
-            self._write_ledger(attrs.evolve(ledger, versions=(*ledger.versions, entry)))
+            self._write_ledger(
+                formulation_id, attrs.evolve(ledger, versions=(*ledger.versions, entry))
+            )
             return entry
 
-    def set_status(self, formulation_id: str, version: int, status: Status, by: str) -> Entry:
-        """Record a status change (approve, retire) in the ledger; the file is untouched."""
-        with self.lock():
+    def set_status(
+        self,
+        formulation_id: str,
+        version: int,
+        status: Status,
+        by: str,
+        *,
+        override_reason: str | None = None,
+    ) -> Entry:
+        """Record a status change (approve, retire) in the ledger; the file is untouched.
+
+        The version's file must match its sha256.  Approving needs a recorded check
+        whose verdict is in :data:`PASSING`, or an ``override_reason``, recorded in
+        the approval event with who gave it.
+        """
+        with self._locked():
             ledger = self.recover(formulation_id)
             entry = ledger.entry(version)
             if entry is None:
@@ -248,137 +384,164 @@ class Store:
                     f"{formulation_id}@{version} is {entry.status.value}; "
                     f"it cannot become {status.value}"
                 )
+            self.read(formulation_id, version)  # refuses a missing or changed file
             action = "approved" if status is Status.APPROVED else "retired"
+            if status is Status.APPROVED:
+                action = _approval(formulation_id, entry, override_reason)
+            elif override_reason is not None:
+                raise InputError(
+                    [Problem("--override-reason", "only an approval can override a check")]
+                )
             entry = attrs.evolve(
                 entry, status=status, events=(*entry.events, Event(action, by, utc_now()))
             )
-            self._write_ledger(ledger.replace(entry))
+            self._write_ledger(formulation_id, ledger.replace(entry))
             return entry
 
     def record_check(self, formulation_id: str, version: int, check: CheckRecord) -> None:
         """Record the result of a re-check in the ledger."""
-        with self.lock():
+        with self._locked():
             ledger = self.recover(formulation_id)
             entry = ledger.entry(version)
-            if entry is not None:
-                self._write_ledger(ledger.replace(attrs.evolve(entry, last_check=check)))
+            if entry is None:
+                raise StoreError(f"{formulation_id}@{version} is not in the store {self.root}")
+            entry = attrs.evolve(entry, last_check=check)
+            self._write_ledger(formulation_id, ledger.replace(entry))
 
     def recover(self, formulation_id: str) -> Ledger:
         """Under the lock: drop dead writers' temporary files, record interrupted publishes."""
-        self._remove_dead_temporaries(self.folder(formulation_id))
+        folder = self._existing_folder(formulation_id)
+        if folder is None:
+            return Ledger(LEDGER_SCHEMA_VERSION, formulation_id)
+        for path in _temporaries(folder):
+            self._remove(path)
         ledger = self.ledger(formulation_id)
-        for version, path in self._orphans(formulation_id, ledger):
-            data = path.read_bytes()
-            stored = build(parse_toml(data.decode("utf-8"), str(path)), Formulation, str(path))
+        for version, data in self._recoverable(formulation_id, ledger):
             when = utc_now()
-            author = stored.authors[0] if stored.authors else "unknown"
+            stored = self._build(data, self.version_path(formulation_id, version))
             entry = Entry(
                 version=version,
-                file=path.name,
+                file=f"v{version}.toml",
                 sha256=sha256(data),
-                author=author,
+                author=stored.authors[0] if stored.authors else "unknown",
                 published=when,
                 supersedes=ledger.latest or None,
                 events=(Event("recovered", "mesoreg", when),),
             )
             ledger = attrs.evolve(ledger, versions=(*ledger.versions, entry))
-            self._write_ledger(ledger)
+            self._write_ledger(formulation_id, ledger)
         return ledger
 
-    @staticmethod
-    def _remove_dead_temporaries(folder: Path) -> None:
-        """Under the lock: temporary files there belong to writers that died mid-write."""
-        for tmp in folder.glob(".*.tmp-*") if folder.is_dir() else []:
-            tmp.unlink()
+    def _recoverable(self, formulation_id: str, ledger: Ledger) -> Iterator[tuple[int, bytes]]:
+        """Version files past the ledger's last that a publisher wrote before being killed.
 
-    def _orphans(self, formulation_id: str, ledger: Ledger) -> Iterator[tuple[int, Path]]:
-        """Version files just past the ledger's last, each valid for its id and version."""
-        version = ledger.latest + 1
-        while True:
-            path = self.version_path(formulation_id, version)
-            if not path.is_file():
-                return
-            try:
-                stored = build(
-                    parse_toml(path.read_text(encoding="utf-8"), str(path)), Formulation, str(path)
-                )
-            except (InputError, UnicodeDecodeError):
-                return
-            if stored.id != formulation_id or stored.version != version:
-                return
-            yield version, path
-            version += 1
+        Only a canonical file for this id and version qualifies (exactly what
+        :meth:`publish` writes); anything else is left where it is, unrecorded.
+        """
+        folder = self.folder(formulation_id)
+        for version, path in sorted(self._version_files(folder).items()):
+            if version <= ledger.latest:
+                continue
+            if self.unrecorded_reason(path, formulation_id, version) is None:
+                data = read_regular(path)
+                assert data is not None
+                yield version, data
 
-    def _write_ledger(self, ledger: Ledger) -> None:
-        path = self.folder(ledger.id) / LEDGER
+    def unrecorded_reason(self, path: Path, formulation_id: str, version: int) -> str | None:
+        """Why a version file the ledger lacks is not an interrupted publish (None if it is)."""
+        try:
+            data = read_regular(path)
+            if data is None:
+                return "it is gone"
+            stored = self._build(data, path)
+        except MesoregError as exc:
+            return f"it is not a valid version file ({str(exc).splitlines()[0]})"
+        if (stored.id, stored.version) != (formulation_id, version):
+            return f"it holds {stored.id}@{stored.version}, not {formulation_id}@{version}"
+        if dump_formulation(stored, with_status=False).encode() != data:
+            return "it is not a file mesoreg wrote (not canonical)"
+        return None
+
+    def _write_ledger(self, formulation_id: str, ledger: Ledger) -> None:
+        if ledger.id != formulation_id:
+            raise StoreError(f"the ledger of {ledger.id!r} is not written into {formulation_id!r}")
+        path = self.folder(formulation_id) / LEDGER
         data = dump_ledger(ledger).encode("utf-8")
-        write_replace(path, data, lambda raw: parse_ledger(raw.decode("utf-8"), str(path)))
-
-    def _check_version_file(self, raw: bytes, path: Path, expected: Formulation) -> None:
-        loaded = build(parse_toml(raw.decode("utf-8"), str(path)), Formulation, str(path))
-        if attrs.evolve(loaded, origin=None) != expected:
-            raise StoreError(f"{path}: the file read back does not match the formulation")
+        write_replace(
+            path, data, lambda raw: parse_ledger(decode(raw, path), str(path), formulation_id)
+        )
 
     def _ensure_gitattributes(self) -> None:
         for name, text in ((".gitattributes", GITATTRIBUTES), (".gitignore", GITIGNORE)):
             path = self.root / name
-            if not path.exists():
+            if not os.path.lexists(path):
                 write_replace(path, text.encode(), lambda raw: None)
+
+    def _clean_root(self) -> None:
+        for path in _temporaries(self.root):
+            self._remove(path)
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot be removed ({why(exc)})") from exc
+
+    @staticmethod
+    def _mkdir(folder: Path) -> None:
+        try:
+            folder.mkdir()
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot be created ({why(exc)})") from exc
 
     # -- verifying -----------------------------------------------------------------
 
     def verify(self) -> tuple[list[str], list[str]]:
         """(problems, notes): every file matches its hash, every entry has its file.
 
-        Under the lock, interrupted publishes are recorded first and reported as
-        notes; tampered, missing or extra files are problems.
+        See :func:`mesoreg._verify.verify`: a writable store is repaired under the
+        lock (notes say what was recorded); a read-only one is only reported on.
         """
-        problems: list[str] = []
-        notes: list[str] = []
-        if not self.root.is_dir():
-            return [f"{self.root}: no such store"], notes
-        with self.lock():
-            self._remove_dead_temporaries(self.root)
-            for child in sorted(self.root.iterdir()):
-                if child.name == LOCK or child.name.startswith(".git"):
-                    continue
-                if not child.is_dir() or not _ID.match(child.name) or child.name in _RESERVED:
-                    problems.append(f"{child}: extra file, not part of the store")
-                    continue
-                problems += self._verify_one(child.name, notes)
-        return problems, notes
+        from mesoreg._verify import verify
 
-    def _verify_one(self, formulation_id: str, notes: list[str]) -> list[str]:
-        folder = self.folder(formulation_id)
-        problems: list[str] = []
-        before = self.ledger(formulation_id) if (folder / LEDGER).is_file() else None
-        try:
-            ledger = self.recover(formulation_id)
-        except InputError as exc:
-            return [str(exc)]
-        if before is not None and len(ledger.versions) > len(before.versions):
-            added = [e.version for e in ledger.versions[len(before.versions) :]]
-            notes.append(
-                f"{formulation_id}: recorded interrupted publish of version(s) "
-                f"{', '.join(map(str, added))}"
+        return verify(self)
+
+
+def _temporaries(folder: Path) -> list[Path]:
+    """Temporary files left by writers (regular files only; links are reported by verify)."""
+    return [
+        folder / name
+        for name in names(folder)
+        if TEMPORARY.fullmatch(name) and not is_link(folder / name)
+    ]
+
+
+def _approval(formulation_id: str, entry: Entry, reason: str | None) -> str:
+    """The approval event's action; refuses a version without a passing check or a reason."""
+    verdict = entry.last_check.verdict if entry.last_check else None
+    if reason is not None:
+        reason = " ".join(reason.split())
+        if not reason or not reason.isprintable() or len(reason) > 500:
+            raise InputError(
+                [
+                    Problem(
+                        "--override-reason",
+                        "must be printable text of 1 to 500 characters",
+                        "Say why this version may be approved despite its check.",
+                    )
+                ]
             )
-        if not (folder / LEDGER).is_file():
-            if not any(folder.iterdir()):
-                folder.rmdir()  # a first publish that died before writing anything
-                notes.append(f"{formulation_id}: removed the empty folder of a dead publish")
-                return []
-            return [f"{folder}: no ledger ({LEDGER}); files here are not recorded"]
-        listed = set()
-        for entry in ledger.versions:
-            path = folder / entry.file
-            listed.add(entry.file)
-            if not path.is_file():
-                problems.append(f"{path}: missing; the ledger records version {entry.version}")
-            elif sha256(path.read_bytes()) != entry.sha256:
-                problems.append(
-                    f"{path}: changed after publishing (sha256 does not match the ledger)"
-                )
-        for path in sorted(folder.iterdir()):
-            if path.name not in listed and path.name != LEDGER and not path.name.startswith("."):
-                problems.append(f"{path}: extra file, not recorded in the ledger")
-        return problems
+        return f"approved overriding check {verdict or 'none'}: {reason}"
+    if verdict in PASSING:
+        return "approved"
+    codes = entry.last_check.findings if entry.last_check else ()
+    found = f" ({', '.join(codes)})" if codes else ""
+    recorded = f"is {verdict}{found}" if verdict else "was never recorded"
+    raise StoreError(
+        f"{formulation_id}@{entry.version}: its check {recorded}; only a version whose recorded "
+        f"check is {' or '.join(PASSING)} can be approved. Fix and publish it again, or approve "
+        "it with --override-reason TEXT (recorded in the ledger with who approved it)"
+    )

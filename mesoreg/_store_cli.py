@@ -51,6 +51,12 @@ def add_commands(sub: Any) -> None:
         status = with_store(sub.add_parser(name, help=f"{name} a version (in the ledger)"))
         status.add_argument("ref", metavar="ID@N")
         status.add_argument("--by", help="default: $MESOREG_USER or the login name")
+        if name == "approve":
+            status.add_argument(
+                "--override-reason",
+                metavar="TEXT",
+                help="approve although the recorded check did not pass (recorded with --by)",
+            )
 
     with_store(sub.add_parser("verify", help="every file matches its ledger; exit 2 if not"))
 
@@ -77,7 +83,21 @@ def _entry_dict(entry: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | None) -> int:
-    """Run one store command; returns the exit code."""
+    """Run one store command; returns the exit code.
+
+    Operating-system errors (a full disk, a folder that cannot be written) end
+    as one-line :class:`~mesoreg.StoreError` messages, never tracebacks.
+    """
+    from mesoreg._store_io import StoreError, why
+
+    try:
+        return _run(args, registry_factory, store_setting)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise StoreError(f"{where}{why(exc)}") from exc
+
+
+def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | None) -> int:
     from mesoreg import _publish
     from mesoreg._model import Status
     from mesoreg._render import printable
@@ -97,6 +117,7 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
         from mesoreg._load import load_formulation
 
         formulation = load_formulation(args.file)
+        before = store.ledger(formulation.id).latest
         entry = _publish.publish(
             formulation,
             store,
@@ -109,10 +130,19 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
             f"published {formulation.id}@{entry.version} ({entry.sha256[:12]}) in "
             f"{store.root}, status draft, check: {verdict}"
         )
+        for skipped in range(before + 1, entry.version):
+            print(
+                f"warning: v{skipped} skipped: "
+                f"{store.version_path(formulation.id, skipped)} is not in the ledger; "
+                "'mesoreg verify' reports it until it is moved out of the store",
+                file=sys.stderr,
+            )
         return ExitCode.OK
     if command in ("approve", "retire"):
         status = Status.APPROVED if command == "approve" else Status.RETIRED
-        entry = _publish.set_status(store, args.ref, status, args.by)
+        entry = _publish.set_status(
+            store, args.ref, status, args.by, override_reason=getattr(args, "override_reason", None)
+        )
         print(f"{args.ref.split('@')[0]}@{entry.version} is {entry.status.value}")
         return ExitCode.OK
     if command == "history":
@@ -128,8 +158,9 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
         for problem in problems:
             print(f"error: {printable(str(problem))}", file=sys.stderr)
         if not problems:
-            count = sum(len(store.ledger(i).versions) for i in store.ids())
-            print(f"ok: {store.root}: {len(store.ids())} formulations, {count} versions verified")
+            ids = store.ids()
+            count = sum(len(store.ledger(i).versions) for i in ids)
+            print(f"ok: {store.root}: {len(ids)} formulations, {count} versions verified")
         return ExitCode.INPUT if problems else ExitCode.OK
     return _recheck(store, args, registry_factory)
 
@@ -158,7 +189,8 @@ def _show(store: Any, args: argparse.Namespace) -> int:
 
     formulation_id, version = parse_ref(args.ref)
     formulation, entry = store.read(formulation_id, version)
-    text = store.version_path(formulation_id, entry.version).read_text(encoding="utf-8")
+    data, _ = store.read_file(formulation_id, entry.version)  # verified, like read()
+    text = data.decode("utf-8")
     if args.format == "toml":
         print(text, end="")
     elif args.format == "json":

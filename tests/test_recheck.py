@@ -61,3 +61,23 @@ def test_explain_region_change():
     b = CheckRecord("fail", now, "0.1.0", (), "FR", ("MR-X",))
     assert explain(a, b) == ("new finding MR-X", "region none → FR")
     assert explain(None, b) == ("no check was recorded",)
+
+
+def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry):
+    import pytest
+
+    from mesoreg._store import StoreError
+
+    store = Store(tmp_path / "s")
+    for name in ("a", "b"):
+        f = formulation([("lidocaine", "1 %", "1 mL")], id=name)
+        publish(f, store, author="x", registry=registry)
+        set_status(store, f"{name}@1", Status.APPROVED, "y")
+    path = store.version_path("b", 1)
+    path.write_text(path.read_text().replace("1 %", "4 %"))
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(StoreError, match=r"b/v1\.toml: changed after publishing") as info:
+            recheck(store, registry, workers=workers)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

@@ -60,11 +60,12 @@ def test_publish_assigns_versions_and_never_overwrites(store):
     assert (first.version, second.version, second.supersedes) == (1, 2, 1)
     path = store.version_path("demo", 1)
     before = path.read_bytes()
-    with pytest.raises(FileExistsError):
-        from mesoreg._store import write_new
+    from mesoreg._store import write_new
 
+    with pytest.raises(StoreError, match="exists; a stored file is never overwritten"):
         write_new(path, b"changed", lambda raw: None)
     assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["index.toml", "v1.toml", "v2.toml"]
     assert sha256(before) == first.sha256
 
 
@@ -91,8 +92,8 @@ def test_shipped_store_verifies(tmp_path):
     assert (problems, notes) == ([], [])
 
 
-def test_status_transitions_are_ledger_events(store):
-    store.publish(F, "alice")
+def test_status_transitions_are_ledger_events(store, registry):
+    publish(F, store, author="alice", registry=registry)
     file_before = store.version_path("demo", 1).read_bytes()
     set_status(store, "demo@1", Status.APPROVED, "carol")
     entry = set_status(store, "demo@1", Status.RETIRED, "dave")
@@ -194,3 +195,141 @@ def test_newer_schema_version_is_refused(tmp_path):
         r"\(supported: 0, 1\)",
     ):
         mesoreg.load_formulation(new)
+
+
+# -- damaged stores: nothing uses an unverified version ---------------------------------
+
+
+def failing_formulation():  # type: ignore[no-untyped-def]
+    """The shipped lipo-abdomen (a deoxycholic acid admixture that fails its check) as 'demo'."""
+    import attrs
+
+    shipped = mesoreg.load_formulation(ROOT / "formulations/lipo-abdomen/v1.toml")
+    return attrs.evolve(shipped, id="demo", origin=None)
+
+
+@pytest.fixture
+def approved_ready(store, registry):
+    """demo@1 published with a passing check; its file then tampered with."""
+    publish(F, store, author="alice", registry=registry)
+    return store.version_path("demo", 1)
+
+
+def tamper(path) -> None:  # type: ignore[no-untyped-def]
+    path.write_text(path.read_text().replace("lidocaine", "bupivacaine"))
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda s: s.read("demo", 1),
+        lambda s: s.read("demo"),
+        lambda s: s.read_file("demo", 1),
+        lambda s: new_draft("copy", s, "demo@1"),
+        lambda s: set_status(s, "demo@1", Status.APPROVED, "carol"),
+        lambda s: set_status(s, "demo@1", Status.RETIRED, "carol"),
+    ],
+    ids=["read", "read-latest", "read-file", "new-from", "approve", "retire"],
+)
+def test_a_changed_or_missing_version_is_refused(approved_ready, store, use):
+    ledger_before = (store.folder("demo") / "index.toml").read_bytes()
+    tamper(approved_ready)
+    with pytest.raises(StoreError, match=r"v1.toml: changed after publishing \(sha256"):
+        use(store)
+    approved_ready.unlink()
+    with pytest.raises(StoreError, match=r"v1\.toml: missing; the ledger records demo@1"):
+        use(store)
+    assert (store.folder("demo") / "index.toml").read_bytes() == ledger_before
+
+
+def test_approve_needs_a_passing_check(store, registry):
+    failing = failing_formulation()
+    entry = publish(failing, store, author="alice", registry=registry)
+    assert entry.last_check is not None and entry.last_check.verdict == "fail"
+    with pytest.raises(StoreError, match=r"demo@1: its check is fail \(MR-") as info:
+        set_status(store, "demo@1", Status.APPROVED, "carol")
+    assert "--override-reason TEXT" in str(info.value)
+    assert store.ledger("demo").entry(1).status is Status.DRAFT
+    store.publish(F, "alice")  # no check recorded at all
+    with pytest.raises(StoreError, match="demo@2: its check was never recorded"):
+        set_status(store, "demo@2", Status.APPROVED, "carol")
+
+
+def test_an_override_is_recorded_with_who_and_why(store, registry):
+    failing = failing_formulation()
+    publish(failing, store, author="alice", registry=registry)
+    entry = set_status(
+        store, "demo@1", Status.APPROVED, "carol", override_reason="  reviewed:\tsplit dose  "
+    )
+    assert entry.status is Status.APPROVED
+    assert (entry.events[-1].action, entry.events[-1].by) == (
+        "approved overriding check fail: reviewed: split dose",
+        "carol",
+    )
+    assert store.ledger("demo").entry(1) == entry
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "a\x1b[2Kb", "x" * 501])
+def test_an_override_reason_must_be_printable_text(store, registry, reason):
+    publish(failing_formulation(), store, author="a", registry=registry)
+    with pytest.raises(mesoreg.InputError, match="--override-reason: must be printable text"):
+        set_status(store, "demo@1", Status.APPROVED, "carol", override_reason=reason)
+
+
+def test_a_ledger_naming_another_formulation_is_never_written_over_it(store, registry):
+    import attrs
+
+    publish(F, store, author="alice", registry=registry)
+    publish(attrs.evolve(F, id="other"), store, author="alice", registry=registry)
+    other = store.folder("other") / "index.toml"
+    before = other.read_bytes()
+    demo = store.folder("demo") / "index.toml"
+    demo.write_text(demo.read_text().replace('id = "demo"', 'id = "other"'))
+    with pytest.raises(mesoreg.InputError, match="id: 'other' does not match its folder 'demo'"):
+        set_status(store, "demo@1", Status.APPROVED, "carol")
+    assert other.read_bytes() == before
+
+
+def test_an_empty_title_is_refused_before_anything_is_written(tmp_path, registry):
+    import attrs
+
+    store = Store(tmp_path / "never-created")
+    with pytest.raises(
+        mesoreg.InputError,
+        match="title: cannot be stored: it would read back from the store as 'required key",
+    ):
+        publish(attrs.evolve(F, title=""), store, author="alice", registry=registry)
+    assert not store.root.exists()
+
+
+def test_an_empty_route_is_refused_before_writing(store, registry):
+    import attrs
+
+    publish(F, store, author="alice", registry=registry)
+    files = sorted(p.name for p in store.folder("demo").iterdir())
+    bad = attrs.evolve(F, use=attrs.evolve(F.use, route=""))
+    with pytest.raises(mesoreg.InputError, match=r"use.route: cannot be stored"):
+        publish(bad, store, author="alice", registry=registry)
+    assert sorted(p.name for p in store.folder("demo").iterdir()) == files
+    assert store.verify() == ([], [])
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])
+def test_a_full_disk_leaves_every_version_intact(store, registry, monkeypatch, call):
+    import errno
+    import os
+
+    publish(F, store, author="alice", registry=registry)
+    snapshot = {p: p.read_bytes() for p in store.root.rglob("*") if p.is_file()}
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, call, full)
+        with pytest.raises(StoreError, match=r"could not be written \(No space left on device\)"):
+            publish(F, store, author="alice", registry=registry)
+        with pytest.raises(StoreError, match=r"index.toml: could not be written \(No space"):
+            set_status(store, "demo@1", Status.APPROVED, "carol")
+    assert {p: p.read_bytes() for p in store.root.rglob("*") if p.is_file()} == snapshot
+    assert store.verify() == ([], [])

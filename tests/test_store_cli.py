@@ -120,3 +120,78 @@ def test_recheck_that_cannot_validate_exits_3(work, capsys):
     assert run("--pack", str(deep), "recheck") == 3
     assert "0 changed verdict" in capsys.readouterr().out
     assert run("recheck", "--record") == 1  # without the broken pack they validate again
+
+
+def published(work) -> None:  # type: ignore[no-untyped-def]
+    assert run("new", "demo") == 0
+    assert run("publish", "demo.toml") == 0
+
+
+def test_damage_ends_as_one_line_errors(work, capsys):
+    published(work)
+    v1 = work / "formulations/demo/v1.toml"
+    v1.write_text(v1.read_text().replace("saline", "lidocaine"))
+    capsys.readouterr()
+    for argv in (
+        ["show", "demo@1"],
+        ["approve", "demo@1"],
+        ["new", "copy", "--from", "demo@1"],
+        ["diff", "demo@1", "demo@1"],
+        ["export", "--fhir", "demo@1"],
+        ["verify"],
+    ):
+        assert run(*argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert captured.err.count("\n") == 1, captured.err
+        assert "v1.toml: changed after publishing" in captured.err
+    assert not (work / "copy.toml").exists()
+
+
+def test_approve_with_an_override_reason(work, capsys):
+    published(work)
+    ledger = work / "formulations/demo/index.toml"
+    ledger.write_text(ledger.read_text().replace('verdict = "pass"', 'verdict = "fail"'))
+    assert run("approve", "demo@1") == 2
+    assert "its check is fail" in capsys.readouterr().err
+    assert run("approve", "demo@1", "--by", "chief", "--override-reason", "reviewed") == 0
+    assert run("history", "demo") == 0
+    out = capsys.readouterr().out
+    assert "approved overriding check fail: reviewed by chief" in out
+
+
+def test_a_full_disk_is_one_line(work, capsys, monkeypatch):
+    import errno
+    import os
+
+    published(work)
+    capsys.readouterr()
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    assert run("publish", "demo.toml") == 2
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "could not be written (No space left on device); the store was not changed\n"
+    )
+    assert err.count("\n") == 1
+    monkeypatch.undo()
+    assert run("verify") == 0
+
+
+def test_verify_with_a_lock_folder_in_a_child_process(work):
+    import sys
+
+    published(work)
+    lock = work / "formulations/.mesoreg.lock"
+    lock.unlink()
+    lock.mkdir()
+    for argv in (["verify"], ["publish", "demo.toml"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "mesoreg", *argv], cwd=work, capture_output=True, text=True
+        )
+        assert done.returncode == 2
+        assert "Traceback" not in done.stderr
+        assert "the store's lock is a folder, not a file" in done.stderr

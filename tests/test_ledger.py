@@ -1,0 +1,77 @@
+"""Ledgers: every problem that makes one untrustworthy is reported, all at once."""
+
+from __future__ import annotations
+
+import pytest
+
+import mesoreg
+from mesoreg._ledger import parse_ledger
+
+SHA = "0" * 64
+HEAD = 'schema_version = 1\nid = "demo"\n'
+
+
+def version(number: str, file: str = "", sha: str = SHA, extra: str = "") -> str:
+    file = file or f"v{number}.toml"
+    return (
+        f'[[versions]]\nversion = {number}\nfile = "{file}"\nsha256 = "{sha}"\n'
+        f'author = "a"\npublished = 2026-11-22 00:00:00Z\n{extra}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"),
+    [
+        (
+            HEAD.replace("demo", "other") + version("1"),
+            [
+                "id: 'other' does not match its folder 'demo'. A ledger describes the formulation "
+                "of its own folder; restore it from git."
+            ],
+        ),
+        (
+            HEAD + version("1") + version("1"),
+            [
+                "versions[1].version: version 1 is listed twice (also versions[0]). Two publishes "
+                "of one version were merged: keep the entry whose sha256 matches the file, and "
+                "publish the other formulation again."
+            ],
+        ),
+        (
+            HEAD + version("1", file="../other/v1.toml"),
+            [
+                "versions[0].file: must be 'v1.toml' (got '../other/v1.toml'). A version's file is "
+                "always vN.toml in its formulation's folder."
+            ],
+        ),
+        (
+            HEAD + version("-3"),
+            ["versions[0].version: must be a positive whole number (got -3)"],
+        ),
+        (
+            HEAD + version("1", sha="abc") + version("2", extra="supersedes = 7\n"),
+            [
+                "versions[0].sha256: must be 64 hex digits (got 'abc')",
+                "versions[1].supersedes: version 7 is not another version in this ledger",
+            ],
+        ),
+        (
+            HEAD.replace("= 1", "= 2") + version("1"),
+            [
+                "schema_version: ledger schema version 2 is not supported (supported: 1). Use the "
+                "mesoreg version that wrote this store, or restore it from git."
+            ],
+        ),
+    ],
+    ids=["id", "duplicate", "file", "negative", "sha-and-supersedes", "schema"],
+)
+def test_damaged_ledgers_are_refused_with_every_problem(text, problems):
+    with pytest.raises(mesoreg.InputError) as info:
+        parse_ledger(text, "demo/index.toml", "demo")
+    assert [str(p) for p in info.value.problems] == [f"demo/index.toml: {p}" for p in problems]
+
+
+def test_a_good_ledger_parses():
+    ledger = parse_ledger(HEAD + version("1") + version("2", extra="supersedes = 1\n"), "x", "demo")
+    assert [e.version for e in ledger.versions] == [1, 2]
+    assert ledger.latest == 2
