@@ -13,7 +13,12 @@ setting                   environment                 configuration key
 ``--require NAME``        ``MESOREG_REQUIRE=a,b``     ``require = ["a"]``
 ``--pack PATH``           ``MESOREG_PACKS=p1:p2``     ``packs = ["packs/x.toml"]``
 ``--store DIR``           ``MESOREG_STORE=dir``       ``store = "formulations"``
+``--plugin-timeout S``    ``MESOREG_PLUGIN_TIMEOUT``  ``plugin_timeout = 30``
 ========================  ==========================  ===========================
+
+``plugin_timeout`` is the time limit, in seconds, of every call into plugin
+code (default 30; see :mod:`mesoreg._guard`): a call that overruns it makes
+the report not-validated, naming the plugin.
 
 ``--no-plugins`` turns off third-party code plugins and installed packs; the
 built-in plugins and packs given with ``--pack`` still load.  Lists do not
@@ -30,6 +35,7 @@ from typing import Any
 import attrs
 
 from mesoreg._errors import InputError, Problem
+from mesoreg._guard import DEFAULT_TIMEOUT, check_timeout
 from mesoreg._load import read_toml
 
 _LISTS = ("allow", "deny", "require", "packs")
@@ -47,6 +53,8 @@ class Settings:
     store: str | None = None
     #: the configuration file read, if any, for messages
     config_file: str | None = None
+    #: seconds any one call into plugin code may take
+    plugin_timeout: float = DEFAULT_TIMEOUT
 
     def is_allowed(self, name: str) -> bool:
         """True unless the plugin is denied or an allow-list leaves it out."""
@@ -70,7 +78,7 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
 def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    known = {"no_plugins", "store", *_LISTS}
+    known = {"no_plugins", "store", "plugin_timeout", *_LISTS}
     for key, value in data.items():
         if key not in known:
             problems.append(
@@ -82,6 +90,8 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
             problems.append(Problem(key, f"must be true or false (got {value!r})"))
         elif key == "store" and not isinstance(value, str):
             problems.append(Problem(key, f"must be a string (got {value!r})"))
+        elif key == "plugin_timeout" and (why := _timeout_problem(value)):
+            problems.append(Problem(key, why, "Give seconds, e.g. plugin_timeout = 30."))
         elif key in _LISTS and not (
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         ):
@@ -95,8 +105,27 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _timeout_problem(value: Any) -> str:
+    try:
+        check_timeout(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    raw_timeout = environ.get("MESOREG_PLUGIN_TIMEOUT")
+    if raw_timeout is not None:
+        try:
+            values["plugin_timeout"] = check_timeout(float(raw_timeout))
+        except ValueError:
+            problem = Problem(
+                "MESOREG_PLUGIN_TIMEOUT",
+                f"must be a finite number of seconds above 0 (got {raw_timeout!r})",
+                "Set it to e.g. 30, or unset it.",
+            )
+            raise InputError([problem]) from None
     flag = environ.get("MESOREG_NO_PLUGINS")
     if flag is not None:
         values["no_plugins"] = flag.strip().lower() not in ("", "0", "false", "no")
@@ -129,4 +158,6 @@ def load_settings(
     for key in _LISTS:
         if key in values:
             values[key] = tuple(values[key])
+    if "plugin_timeout" in values:
+        values["plugin_timeout"] = float(values["plugin_timeout"])
     return Settings(**values)

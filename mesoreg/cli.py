@@ -35,6 +35,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-22") from None
 
 
+def _seconds(text: str) -> float:
+    from mesoreg._guard import check_timeout
+
+    try:
+        return check_timeout(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of seconds above 0, e.g. 30"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mesoreg", description="Check mesotherapy formulations against sourced safety rules."
@@ -73,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="fail unless this plugin loads (repeatable)",
+    )
+    plug.add_argument(
+        "--plugin-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="time limit of each call into plugin code (default: 30)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -163,6 +180,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "allow": args.allow,
             "deny": args.deny,
             "require": args.require,
+            "plugin_timeout": args.plugin_timeout,
         }
     )
 

@@ -48,7 +48,7 @@ def test_bad_configuration_lists_every_problem(tmp_path):
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
         f"{where}: colour: unknown setting 'colour'. Known settings: allow, deny, no_plugins, "
-        "packs, require, store.",
+        "packs, plugin_timeout, require, store.",
     ]
 
 

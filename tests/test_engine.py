@@ -71,7 +71,10 @@ def test_failure_is_attributed_and_other_checks_still_run():
     report = check_with(
         formulation([("Kybella", "10 mg/mL", "2 mL")]), patient(), plugins=[CrashingCheck()]
     )
-    assert Unchecked("crashes", "*", "check failed: ZeroDivisionError: boom") in report.unchecked
+    assert (
+        Unchecked("crashes", "*", "check failed (plugin 'CrashingCheck'): ZeroDivisionError: boom")
+        in report.unchecked
+    )
     assert "MR-TECH-DEOXYCHOLIC-ROUTE" in {f.code for f in report.findings}
     assert report.verdict is Verdict.FAIL  # a definite failure still shows
 
