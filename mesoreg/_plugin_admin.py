@@ -1,9 +1,19 @@
 """``mesoreg plugins list`` and ``mesoreg plugins check``: inspect plugins safely.
 
 Listing imports no third-party code in this process: entry-point metadata
-names what is installed, and plugins are loaded in a child process
-(``python -m mesoreg._plugin_admin``) whose crash or hang cannot take the
-listing down.  With ``--no-plugins`` nothing is loaded at all.
+names what is installed, and plugins are loaded in a child process whose
+crash or hang cannot take the listing down.  The child gets exactly this
+process's settings and code: it runs in isolated mode (``python -I``, so
+neither the current folder nor ``PYTHON*`` variables change what it imports)
+with this process's ``sys.path``, this mesoreg's own folder first.  Whatever
+the plugins print in the child goes to its stderr (file descriptor 1 is
+pointed there); the statuses come back on a private copy of stdout.  With
+``--no-plugins`` nothing is loaded at all.
+
+``plugins check`` builds a registry of the built-ins and the plugin, builds
+the catalog, and runs a sample check in every region the plugin covers,
+rendering it in each of its formats: every failure, malformed record or
+refused format is a problem, so ``ok`` means the plugin's code ran cleanly.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -34,7 +44,28 @@ from mesoreg._plugins import (
 )
 from mesoreg._version import __version__
 
+if TYPE_CHECKING:
+    from mesoreg._registry import Registry
+
 _PROBE_TIMEOUT = 60
+#: what the child runs: this process's path, then the listing
+_CHILD = (
+    "import json, os, sys; sys.path[:] = json.loads(os.environ['MESOREG_PROBE_PATH']); "
+    "import mesoreg._plugin_admin as admin; admin._main()"
+)
+
+
+def child_path() -> list[str]:
+    """``sys.path`` for a child process: this mesoreg's folder first, then this one's, absolute.
+
+    An empty entry means the current folder to this process; made absolute it
+    means the same to the child, and can no longer hide this mesoreg.
+    """
+    import mesoreg
+
+    own = str(Path(mesoreg.__file__).resolve().parent.parent)
+    rest = [str(Path(p).resolve()) for p in sys.path]
+    return [own, *[p for p in dict.fromkeys(rest) if p != own]]
 
 
 def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
@@ -56,13 +87,14 @@ def _probe(settings: Settings) -> list[dict[str, Any]]:
     """Load plugins in a child process and return their statuses."""
     env = dict(os.environ)
     env["MESOREG_PROBE_SETTINGS"] = json.dumps(attrs.asdict(settings))
+    env["MESOREG_PROBE_PATH"] = json.dumps(child_path())
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "mesoreg._plugin_admin"],
+            [sys.executable, "-I", "-c", _CHILD],
             env=env,
             capture_output=True,
             text=True,
-            timeout=_PROBE_TIMEOUT,
+            timeout=max(_PROBE_TIMEOUT, 4 * settings.plugin_timeout),
             check=False,
         )
         rows: list[dict[str, Any]] = json.loads(out.stdout)
@@ -132,14 +164,14 @@ def _entry_points(project: Path) -> tuple[list[PluginInfo], str]:
 
 
 def _check_records(plugin: object, name: str) -> Iterator[str]:
-    """Register with the built-ins, call every hook, build the catalog: report problems."""
+    """Register with the built-ins, call every hook, run a sample check: report problems."""
     from mesoreg._registry import Registry
 
-    try:
-        registry = Registry.from_plugins([*_builtins(), plugin])
-    except Exception as exc:  # signature mismatch and the like
-        yield f"{name}: cannot register: {exc}"
-        return
+    registry = Registry.from_plugins([*_builtins(), plugin])
+    for status in registry.statuses:
+        if status.status != "ok":
+            yield f"{name}: cannot register: {status.error}"
+            return
     try:
         registry.catalog  # noqa: B018 - builds and cross-checks every pack
         registry.checks  # noqa: B018
@@ -147,8 +179,34 @@ def _check_records(plugin: object, name: str) -> Iterator[str]:
         registry.formats  # noqa: B018
     except MesoregError as exc:
         yield from (f"{name}: {line}" for line in str(exc).splitlines())
+        return
     for failure in registry.failures:
         yield f"{name}: {failure}"
+    yield from (f"{name}: {line}" for line in _sample_problems(registry))
+
+
+def _sample_problems(registry: Registry) -> Iterator[str]:
+    """Run each check, validator and format once on a sample formulation and patient."""
+    from mesoreg._engine import check
+    from mesoreg.testing import DEFAULT_DATE, formulation, patient
+
+    sample = formulation([("lidocaine", "1 %", "1 mL")])
+    regions = sorted({r for v in registry.validators for r in v.regions})
+    for region in [None, *regions]:
+        try:
+            report = check(sample, patient(), region=region, date=DEFAULT_DATE, registry=registry)
+        except MesoregError as exc:
+            yield f"sample check{f' in {region}' if region else ''}: {exc}"
+            continue
+        for gap in report.unchecked:
+            if gap.reason.startswith("check failed"):
+                yield f"{gap.check}: {gap.reason}"
+        for name in sorted(registry.providers):
+            if name.startswith("format:"):
+                try:
+                    registry.render(name.removeprefix("format:"), report)
+                except MesoregError as exc:
+                    yield str(exc)
 
 
 def _builtins() -> list[object]:
@@ -211,9 +269,16 @@ def check_plugin(target: str) -> list[str]:
 
 
 def _main() -> None:
-    """Child process of ``plugins list``: load plugins, print their statuses as JSON."""
+    """Child process of ``plugins list``: load plugins, print their statuses as JSON.
+
+    File descriptor 1 is pointed at stderr first, so nothing a plugin prints,
+    even with ``os.write(1, ...)``, can corrupt the JSON.
+    """
     from mesoreg._plugins import load_plugins
 
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(2, 1)
     raw = json.loads(os.environ.get("MESOREG_PROBE_SETTINGS", "{}"))
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     settings = Settings(**values)
@@ -224,7 +289,8 @@ def _main() -> None:
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))
-    print(json.dumps(rows))
+    out.write(json.dumps(rows))
+    out.close()
 
 
 if __name__ == "__main__":

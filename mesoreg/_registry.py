@@ -42,7 +42,7 @@ from mesoreg._plugins import (
     register,
 )
 from mesoreg._region import RegionValidator, regulation_validators
-from mesoreg._report import OutputFormat
+from mesoreg._report import OutputFormat, Report
 from mesoreg._subject import Check
 from mesoreg._version import __version__
 
@@ -209,6 +209,18 @@ class Registry:
             raise PluginError("; ".join(str(f) for f in sorted(failures)))
         self.failures.extend(sorted(failures))
         return MappingProxyType(formats)
+
+    def render(self, name: str, report: Report) -> str:
+        """``report`` in output format ``name``, guarded; :class:`PluginError` if that fails."""
+        output = self.formats[name]
+        plugin = self.providers.get(f"format:{name}", "mesoreg._formats")
+        try:
+            text = call(functools.partial(output.render, report), self.timeout)
+            if not isinstance(text, str):
+                raise PluginFault(f"must return text (got {text!r:.60})")
+        except PluginFault as exc:
+            raise PluginError(f"plugin '{plugin}' failed in output format '{name}': {exc}") from exc
+        return text
 
     def resolve_ingredient(self, name: str) -> Resolution | None:
         """What the ``mesoreg_resolve_ingredient`` plugins make of a name the catalog lacks.

@@ -233,7 +233,7 @@ def _run_check(args: argparse.Namespace) -> int:
         previous_session=args.previous_session,
         registry=registry,
     )
-    print(formats[args.format].render(report))
+    print(registry.render(args.format, report))
     return _exit_code(report, Severity(args.fail_on))
 
 
