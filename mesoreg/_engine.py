@@ -50,7 +50,7 @@ def _run(
     provider: str = "",
     *,
     plugin: str = "",
-    timeout: float,
+    timeout: float | None,
 ) -> None:
     try:
         outcomes = call(lambda: _outcomes(run, subject), timeout)
@@ -91,6 +91,8 @@ def _regional(
             )
         )
     for validator in mine:
+        # a pack's regulations come with a validator named after the pack
+        plugin = registry.providers.get(f"regulatory:{validator.name}", validator.name)
         _run(
             f"regulatory:{validator.name}",
             validator.run,
@@ -99,8 +101,8 @@ def _regional(
             unchecked,
             not_run,
             provider=validator.name,
-            plugin=registry.providers.get(f"regulatory:{validator.name}", validator.name),
-            timeout=registry.timeout,
+            plugin=plugin,
+            timeout=registry.limit(plugin),
         )
     return [f"regulatory:{v.name} {v.version}".strip() for v in mine]
 
@@ -212,7 +214,7 @@ def check(
             unchecked,
             not_run,
             plugin=registry.providers.get(item.name, ""),
-            timeout=registry.timeout,
+            timeout=registry.limit(registry.providers.get(item.name, "")),
         )
     used = _regional(subject, registry, findings, unchecked, not_run)
     if patient is None:

@@ -95,8 +95,17 @@ def check_timeout(value: float) -> float:
     return float(value)
 
 
-def call(fn: Callable[[], T], timeout: float = DEFAULT_TIMEOUT) -> T:
-    """``fn()`` run as plugin code: its result, or :class:`PluginFault` saying what went wrong."""
+def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
+    """``fn()`` run as plugin code: its result, or :class:`PluginFault` saying what went wrong.
+
+    ``timeout=None`` is for mesoreg's own built-in plugins: they run in the
+    calling thread, with no time limit, and only an ``Exception`` is caught.
+    """
+    if timeout is None:
+        try:
+            return fn()
+        except Exception as exc:
+            raise PluginFault(f"{type(exc).__name__}: {exc}") from exc
     box: dict[str, Any] = {}
 
     def run() -> None:

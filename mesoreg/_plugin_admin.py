@@ -18,6 +18,7 @@ refused format is a problem, so ``ok`` means the plugin's code ran cleanly.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -31,10 +32,12 @@ import attrs
 
 from mesoreg._config import Settings
 from mesoreg._errors import InputError, MesoregError, Problem
+from mesoreg._guard import PluginFault, call
 from mesoreg._plugins import (
     PluginInfo,
     PluginStatus,
     builtin_plugins,
+    child_path,
     discover,
     hooks_of,
     import_target,
@@ -53,19 +56,6 @@ _CHILD = (
     "import json, os, sys; sys.path[:] = json.loads(os.environ['MESOREG_PROBE_PATH']); "
     "import mesoreg._plugin_admin as admin; admin._main()"
 )
-
-
-def child_path() -> list[str]:
-    """``sys.path`` for a child process: this mesoreg's folder first, then this one's, absolute.
-
-    An empty entry means the current folder to this process; made absolute it
-    means the same to the child, and can no longer hide this mesoreg.
-    """
-    import mesoreg
-
-    own = str(Path(mesoreg.__file__).resolve().parent.parent)
-    rest = [str(Path(p).resolve()) for p in sys.path]
-    return [own, *[p for p in dict.fromkeys(rest) if p != own]]
 
 
 def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
@@ -259,11 +249,13 @@ def check_plugin(target: str) -> list[str]:
             problems += list(_check_records(PackPlugin(pack), info.name))
             continue
         try:
-            plugin = import_target(info.target)
-        except Exception as exc:
-            problems.append(f"{info.name}: cannot load {info.target}: {type(exc).__name__}: {exc}")
+            plugin = call(functools.partial(import_target, info.target))
+            problems += [
+                f"{info.name}: {p}" for p in call(functools.partial(unknown_hooks, plugin))
+            ]
+        except PluginFault as exc:
+            problems.append(f"{info.name}: cannot load {info.target}: {exc}")
             continue
-        problems += [f"{info.name}: {p}" for p in unknown_hooks(plugin)]
         problems += list(_check_records(plugin, info.name))
     return problems
 

@@ -293,6 +293,19 @@ def load_plugins(
     return results
 
 
+def child_path() -> list[str]:
+    """``sys.path`` for a child process: this mesoreg's folder first, then this one's, absolute.
+
+    An empty entry means the current folder to this process; made absolute it
+    means the same to the child, and can no longer hide this mesoreg.
+    """
+    import mesoreg
+
+    own = str(Path(mesoreg.__file__).resolve().parent.parent)
+    rest = [str(Path(p).resolve()) for p in sys.path]
+    return [own, *[p for p in dict.fromkeys(rest) if p != own]]
+
+
 def builtin_plugins() -> list[object]:
     """mesoreg's own plugin modules."""
     return [importlib.import_module(name) for name in BUILTIN_PLUGINS]
@@ -364,7 +377,7 @@ def collect(
     failures: list[PluginFailure] = []
     for impl in getattr(pm.hook, hook).get_hookimpls():
         try:
-            value = call(impl.function, timeout)
+            value = call(impl.function, None if is_builtin(impl.plugin) else timeout)
             problem = check_records(value, kind)
         except PluginFault as exc:
             problem = str(exc)

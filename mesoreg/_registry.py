@@ -210,12 +210,16 @@ class Registry:
         self.failures.extend(sorted(failures))
         return MappingProxyType(formats)
 
+    def limit(self, plugin: str) -> float | None:
+        """The time limit of calls into ``plugin``: None for mesoreg's own built-in plugins."""
+        return None if is_builtin(self.pm.get_plugin(plugin)) else self.timeout
+
     def render(self, name: str, report: Report) -> str:
         """``report`` in output format ``name``, guarded; :class:`PluginError` if that fails."""
         output = self.formats[name]
         plugin = self.providers.get(f"format:{name}", "mesoreg._formats")
         try:
-            text = call(functools.partial(output.render, report), self.timeout)
+            text = call(functools.partial(output.render, report), self.limit(plugin))
             if not isinstance(text, str):
                 raise PluginFault(f"must return text (got {text!r:.60})")
         except PluginFault as exc:

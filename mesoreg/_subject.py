@@ -11,7 +11,8 @@ amount is then unknown and the limits that need it are reported as not checked.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 
@@ -72,7 +73,8 @@ class Subject:
     context: Context
     catalog: Catalog
     preparations: tuple[ResolvedPreparation, ...]
-    session: dict[str, SessionAmount]
+    #: read-only: every check sees the same subject
+    session: Mapping[str, SessionAmount]
     #: every distinct ingredient, in id order
     ingredients: tuple[Ingredient, ...] = attrs.field(init=False)
 
@@ -236,7 +238,8 @@ def resolve(
     if problems:
         raise InputError(problems, path=formulation.origin)
     preps = tuple(p for p in resolved if p is not None)
-    return Subject(formulation, patient, context, catalog, preps, _session_amounts(preps))
+    session = MappingProxyType(_session_amounts(preps))
+    return Subject(formulation, patient, context, catalog, preps, session)
 
 
 def session_volume(subject: Subject, ingredient_id: str | None = None) -> Quantity:
