@@ -133,7 +133,7 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
             "(abandoned; raise it with --plugin-timeout)"
         )
     if "error" in box:
-        exc = box["error"]
-        raise PluginFault(f"{type(exc).__name__}: {exc}") from exc
+        error: BaseException = box["error"]
+        raise PluginFault(f"{type(error).__name__}: {error}") from error
     value: T = box["value"]
     return value
