@@ -86,6 +86,12 @@ def _uninstall() -> None:
         sys.stdout = sys.stdout.wrapped
 
 
+def describe(exc: BaseException) -> str:
+    """An exception as one line: its type, and its message if it has one."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def check_timeout(value: float) -> float:
     """``value`` if it is a usable time limit (a finite number of seconds above 0)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -105,7 +111,7 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
         try:
             return fn()
         except Exception as exc:
-            raise PluginFault(f"{type(exc).__name__}: {exc}") from exc
+            raise PluginFault(describe(exc)) from exc
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -134,6 +140,6 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
         )
     if "error" in box:
         error: BaseException = box["error"]
-        raise PluginFault(f"{type(error).__name__}: {error}") from error
+        raise PluginFault(describe(error)) from error
     value: T = box["value"]
     return value

@@ -192,7 +192,7 @@ LIDOCAINE_OVERDOSE = formulation([("lidocaine", "2 %", "20 mL")], per_session=2)
             InterruptsInValidator(),
             (
                 "regulatory:fr-interrupts",
-                "check failed (plugin 'InterruptsInValidator'): KeyboardInterrupt: ",
+                "check failed (plugin 'InterruptsInValidator'): KeyboardInterrupt",
             ),
         ),
     ],
