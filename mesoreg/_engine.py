@@ -107,7 +107,7 @@ def _regional(
     return [f"regulatory:{v.name} {v.version}".strip() for v in mine]
 
 
-def _resolve(
+def resolve_subject(
     formulation: Formulation, patient: Patient | None, context: Context, registry: Registry
 ) -> tuple[Subject, list[Resolution]]:
     """The subject, and the names plugins resolved; refused resolutions are input errors."""
@@ -191,7 +191,7 @@ def check(
     registry.validators  # noqa: B018
     registry.formats  # noqa: B018
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
-    subject, resolutions = _resolve(formulation, patient, context, registry)
+    subject, resolutions = resolve_subject(formulation, patient, context, registry)
     findings: list[Finding] = [_resolved(r) for r in resolutions]
     unchecked: list[Unchecked] = []
     not_run: list[Unchecked] = []

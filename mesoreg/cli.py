@@ -272,13 +272,12 @@ def _run_catalog(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from mesoreg._engine import check
+    from mesoreg._engine import check, resolve_subject
     from mesoreg._fhir import fhir_bundle
     from mesoreg._load import load_patient
     from mesoreg._model import Context
     from mesoreg._publish import DEFAULT_STORE
     from mesoreg._store import Store, parse_ref
-    from mesoreg._subject import resolve
 
     registry = _registry(args)
     store = Store(args.store or _settings(args).store or DEFAULT_STORE)
@@ -287,7 +286,8 @@ def _run_export(args: argparse.Namespace) -> int:
     patient = load_patient(args.patient) if args.patient else None
     day = args.date or dt.date.today()
     report = check(formulation, patient, region=args.region, date=day, registry=registry)
-    subject = resolve(formulation, patient, Context(day, args.region), registry.catalog)
+    # resolved as the check resolved it, names resolved by plugins included
+    subject, _ = resolve_subject(formulation, patient, Context(day, args.region), registry)
     print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
     return EXIT_OK
 
