@@ -33,7 +33,9 @@ RESOLVED = "MR-PLUGIN-RESOLVED"
 def _outcomes(run: Callable[[Subject], Iterable[Outcome]], subject: Subject) -> list[Outcome]:
     outcomes = list(run(subject))
     for outcome in outcomes:
-        kind = type(outcome) if isinstance(outcome, Unchecked) else Finding
+        kind: type[Outcome] = Finding
+        if isinstance(outcome, Unchecked):
+            kind = NotRun if isinstance(outcome, NotRun) else Unchecked
         problems = shape_problems(outcome, kind)
         if problems:
             raise TypeError("yielded a malformed record: " + "; ".join(problems))

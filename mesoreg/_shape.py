@@ -8,7 +8,9 @@ otherwise crash rendering or catalog building later, far from the plugin.
 
 Containers must be the immutable ones the annotations name (a tuple, not a
 list), so nothing a plugin hands over can be changed afterwards; floats must
-be finite; ``bool`` is not an ``int``.
+be finite; ``bool`` is not an ``int``.  Types must match exactly, never a
+subclass: a subclass could run the plugin's code later (a property, an
+``__eq__``), outside :func:`mesoreg._guard.call`.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _problems(value: object, expected: Any, path: str, out: list[str]) -> None:
             out.append(f"{path}: must be callable (got {_describe(value)})")
         return
     if origin is tuple:
-        if not isinstance(value, tuple):
+        if type(value) is not tuple:
             out.append(f"{path}: must be a tuple (got {_describe(value)})")
             return
         if len(args) == 2 and args[1] is Ellipsis:
@@ -80,7 +82,7 @@ def _problems(value: object, expected: Any, path: str, out: list[str]) -> None:
             _problems(item, arm, f"{path}[{i}]", out)
         return
     if origin is frozenset:
-        if not isinstance(value, frozenset):
+        if type(value) is not frozenset:
             out.append(f"{path}: must be a frozenset (got {_describe(value)})")
             return
         for item in value:
@@ -99,18 +101,17 @@ def _problems(value: object, expected: Any, path: str, out: list[str]) -> None:
     if not isinstance(expected, type):
         return
     if expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = type(value) in (int, float)
         if not ok or not math.isfinite(value):  # type: ignore[arg-type]
             out.append(f"{path}: must be a finite number (got {_describe(value)})")
         return
-    if expected is int and isinstance(value, bool):
-        out.append(f"{path}: must be an integer (got {_describe(value)})")
-        return
-    if not isinstance(value, expected):
+    # exactly the type, not a subclass: a subclass could run its own code (a property, __eq__)
+    # later, outside the guard; an enum member is exactly its enum
+    if type(value) is not expected:
         out.append(f"{path}: must be {_name(expected)} (got {_describe(value)})")
         return
     if attrs.has(expected):
-        cls: Any = type(value)
+        cls: Any = expected
         hints = _hints(cls)
         for field in attrs.fields(cls):
             _problems(getattr(value, field.name), hints[field.name], f"{path}.{field.name}", out)
