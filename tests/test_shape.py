@@ -39,7 +39,8 @@ def test_well_formed_records_pass(catalog):
             Pack(name="p", version="1", ingredients=[THING]),  # type: ignore[arg-type]
             Pack,
             [
-                "Pack.ingredients: must be a tuple (got list [Ingredient(id='thing', name='Thing', classes=('vi)"
+                "Pack.ingredients: must be a tuple "
+                "(got list [Ingredient(id='thing', name='Thing', classes=('vi)"
             ],
         ),
         (
@@ -54,7 +55,8 @@ def test_well_formed_records_pass(catalog):
             SubFinding(Severity.MINOR, "MR-X", "x", "m", "a", "e", Evidence.LABEL),
             Finding,
             [
-                "Finding: must be Finding (got SubFinding SubFinding(severity=<Severity.MINOR: 'minor'>, cod)"
+                "Finding: must be Finding "
+                "(got SubFinding SubFinding(severity=<Severity.MINOR: 'minor'>, cod)"
             ],
         ),
         (
