@@ -38,6 +38,7 @@ DEFAULT_TIMEOUT = 30.0
 
 _local = threading.local()
 _abandoned: list[threading.Thread] = []
+_running = 0
 _lock = threading.Lock()
 
 
@@ -73,17 +74,24 @@ class _Stdout:
 
 
 def _install() -> None:
-    if not isinstance(sys.stdout, _Stdout):
-        sys.stdout = _Stdout(sys.stdout)
-
-
-def _uninstall() -> None:
-    # an abandoned call may still print: keep the guard until every such thread has ended
+    global _running
     with _lock:
+        _running += 1
+        if not isinstance(sys.stdout, _Stdout):
+            sys.stdout = _Stdout(sys.stdout)
+
+
+def _uninstall(thread: threading.Thread, alive: bool) -> None:
+    # calls still running (here or in other threads), and abandoned calls, may still print:
+    # keep the guard until every one of them has ended
+    global _running
+    with _lock:
+        _running -= 1
+        if alive:
+            _abandoned.append(thread)
         _abandoned[:] = [t for t in _abandoned if t.is_alive()]
-        busy = bool(_abandoned)
-    if not busy and isinstance(sys.stdout, _Stdout):
-        sys.stdout = sys.stdout.wrapped
+        if not _running and not _abandoned and isinstance(sys.stdout, _Stdout):
+            sys.stdout = sys.stdout.wrapped
 
 
 def describe(exc: BaseException) -> str:
@@ -121,18 +129,16 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
         except BaseException as exc:  # a plugin may raise anything, even SystemExit
             box["error"] = exc
 
-    _install()
     thread = threading.Thread(target=run, name="mesoreg-plugin-call", daemon=True)
     alive = True
+    _install()
     try:
         thread.start()
         thread.join(timeout)
         alive = thread.is_alive()
     finally:
-        if alive:  # overran, or the user pressed Ctrl-C while it ran
-            with _lock:
-                _abandoned.append(thread)
-        _uninstall()
+        # alive: it overran, or the user pressed Ctrl-C while it ran
+        _uninstall(thread, alive)
     if alive:
         raise PluginFault(
             f"did not finish within the {timeout:g} s plugin time limit "
