@@ -5,6 +5,12 @@ Look-ups by id or alias are exact and case-insensitive; an unknown name gets
 (an error names both packs), that every rule points at known ingredients and
 sources, and that every alias means exactly one thing.  Results never depend
 on the order packs arrive in: packs are merged sorted by name.
+
+A catalog is read-only, all the way down: its mappings are
+:class:`types.MappingProxyType` views, its collections tuples and frozensets,
+its records frozen.  Every check sees the same catalog, so one that tried to
+change it would change the results of the checks after it; it gets an error
+instead (and is reported as a failed check).
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import difflib
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import attrs
@@ -60,7 +67,7 @@ class _Index:
     """Names (ids and aliases, case-folded) to records of one kind."""
 
     what: str
-    by_name: dict[str, Any]
+    by_name: Mapping[str, Any]
 
     def find(self, name: str) -> Any | None:
         return self.by_name.get(_key(name))
@@ -85,7 +92,7 @@ def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> 
                     )
                 )
             by_name.setdefault(key, record)
-    return _Index(what, by_name)
+    return _Index(what, MappingProxyType(by_name))
 
 
 @attrs.frozen(slots=False)  # slots off: cached_property needs a __dict__
@@ -93,19 +100,19 @@ class Catalog:
     """Ingredients, drugs, conditions and rules from every pack, indexed for look-up."""
 
     packs: tuple[tuple[str, str], ...]
-    sources: dict[str, Source]
-    ingredients: dict[str, Ingredient]
-    drugs: dict[str, Drug]
-    conditions: dict[str, Condition]
+    sources: Mapping[str, Source]
+    ingredients: Mapping[str, Ingredient]
+    drugs: Mapping[str, Drug]
+    conditions: Mapping[str, Condition]
     contraindications: tuple[Contraindication, ...]
     interactions: tuple[Interaction, ...]
     compatibilities: frozenset[frozenset[str]]
-    limits: dict[str, tuple[Limit, ...]]
+    limits: Mapping[str, tuple[Limit, ...]]
     regulations: tuple[Regulation, ...]
     #: normalised classes and allergenic components of every ingredient
     allergen_terms: frozenset[str]
-    _interaction_index: dict[str, tuple[Interaction, ...]]
-    _contraindication_index: dict[str, tuple[Contraindication, ...]]
+    _interaction_index: Mapping[str, tuple[Interaction, ...]]
+    _contraindication_index: Mapping[str, tuple[Contraindication, ...]]
     _ingredient_index: _Index
     _drug_index: _Index
     _condition_index: _Index
@@ -137,6 +144,13 @@ class Catalog:
             f"unknown ingredient '{name}'.{guess}",
             f"Run 'mesoreg catalog search {word}'.",
         )
+
+    def similar_ingredients(self, name: str, cutoff: float = 0.8) -> list[Ingredient]:
+        """Ingredients with an id or alias close to ``name`` (a likely typo of it), by id."""
+        index = self._ingredient_index
+        close = difflib.get_close_matches(_key(name), list(index.by_name), n=10, cutoff=cutoff)
+        found = {index.by_name[c].id: index.by_name[c] for c in close}
+        return [found[k] for k in sorted(found)]
 
     def find_drug(self, name: str) -> Drug | None:
         """The drug with this generic or brand name, or None."""
@@ -516,22 +530,24 @@ def build_catalog(
         limits[limit.ingredient].append(limit)
     catalog = Catalog(
         packs=tuple((p.name, p.version) for p in ordered),
-        sources=records["sources"],
-        ingredients=dict(sorted(records["ingredients"].items())),
-        drugs=dict(sorted(records["drugs"].items())),
-        conditions=dict(sorted(records["conditions"].items())),
+        sources=MappingProxyType(records["sources"]),
+        ingredients=MappingProxyType(dict(sorted(records["ingredients"].items()))),
+        drugs=MappingProxyType(dict(sorted(records["drugs"].items()))),
+        conditions=MappingProxyType(dict(sorted(records["conditions"].items()))),
         contraindications=tuple(sorted(records["contraindications"].values(), key=lambda x: x.id)),
         interactions=tuple(sorted(records["interactions"].values(), key=lambda x: x.id)),
         compatibilities=frozenset(
             frozenset(c.ingredients) for c in records["compatibilities"].values()
         ),
-        limits={k: tuple(v) for k, v in limits.items()},
+        limits=MappingProxyType({k: tuple(v) for k, v in limits.items()}),
         regulations=tuple(sorted(records["regulations"].values(), key=lambda x: x.id)),
-        interaction_index=_index_by_ingredient(
-            records["ingredients"].values(), records["interactions"].values()
+        interaction_index=MappingProxyType(
+            _index_by_ingredient(records["ingredients"].values(), records["interactions"].values())
         ),
-        contraindication_index=_index_by_ingredient(
-            records["ingredients"].values(), records["contraindications"].values()
+        contraindication_index=MappingProxyType(
+            _index_by_ingredient(
+                records["ingredients"].values(), records["contraindications"].values()
+            )
         ),
         allergen_terms=frozenset(
             normalize_term(t)

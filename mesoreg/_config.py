@@ -17,11 +17,16 @@ setting                   environment                 configuration key
 ``--pack PATH``           ``MESOREG_PACKS=p1:p2``     ``packs = ["packs/x.toml"]``
 ``--store DIR``           ``MESOREG_STORE=dir``       ``store = "formulations"``
 ``--allow-weakening K``   (none, on purpose)          ``allow_weakening = ["p:k.id"]``
+``--plugin-timeout S``    ``MESOREG_PLUGIN_TIMEOUT``  ``plugin_timeout = 30``
 ========================  ==========================  ===========================
 
 ``allow_weakening`` names overrides that may weaken another pack's record, as
 ``pack:kind.id`` (:mod:`mesoreg._override`); it has no environment variable, so
 that a weakening is only ever allowed where someone wrote it down.
+
+``plugin_timeout`` is the time limit, in seconds, of every call into plugin
+code (default 30; see :mod:`mesoreg._guard`): a call that overruns it makes
+the report not-validated, naming the plugin.
 
 ``--no-plugins`` turns off third-party code plugins and installed packs; the
 built-in plugins and packs given with ``--pack`` still load.  Lists do not
@@ -38,6 +43,7 @@ from typing import Any
 import attrs
 
 from mesoreg._errors import InputError, Problem
+from mesoreg._guard import DEFAULT_TIMEOUT, check_timeout
 from mesoreg._load import read_toml
 
 _LISTS = ("allow", "deny", "require", "packs", "allow_weakening")
@@ -70,6 +76,8 @@ class Settings:
     allow_weakening: tuple[str, ...] = ()
     #: the configuration file read, if any, for messages
     config_file: str | None = None
+    #: seconds any one call into plugin code may take
+    plugin_timeout: float = DEFAULT_TIMEOUT
 
     def is_allowed(self, name: str) -> bool:
         """True unless the plugin is denied or an allow-list leaves it out."""
@@ -128,7 +136,7 @@ def weakening_problems(keys: Any, key: str = "allow_weakening") -> list[Problem]
 def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    known = {"no_plugins", "store", *_LISTS}
+    known = {"no_plugins", "store", "plugin_timeout", *_LISTS}
     if isinstance(data.get("allow_weakening"), list):
         problems += weakening_problems(data["allow_weakening"])
     for key, value in data.items():
@@ -142,6 +150,8 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
             problems.append(Problem(key, f"must be true or false (got {value!r})"))
         elif key == "store" and not isinstance(value, str):
             problems.append(Problem(key, f"must be a string (got {value!r})"))
+        elif key == "plugin_timeout" and (why := _timeout_problem(value)):
+            problems.append(Problem(key, why, "Give seconds, e.g. plugin_timeout = 30."))
         elif key in _LISTS and not (
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         ):
@@ -155,8 +165,27 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _timeout_problem(value: Any) -> str:
+    try:
+        check_timeout(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    raw_timeout = environ.get("MESOREG_PLUGIN_TIMEOUT")
+    if raw_timeout is not None:
+        try:
+            values["plugin_timeout"] = check_timeout(float(raw_timeout))
+        except ValueError:
+            problem = Problem(
+                "MESOREG_PLUGIN_TIMEOUT",
+                f"must be a finite number of seconds above 0 (got {raw_timeout!r})",
+                "Set it to e.g. 30, or unset it.",
+            )
+            raise InputError([problem]) from None
     flag = environ.get("MESOREG_NO_PLUGINS")
     if flag is not None:
         values["no_plugins"] = flag.strip().lower() not in ("", "0", "false", "no")
@@ -194,4 +223,6 @@ def load_settings(
     for key in _LISTS:
         if key in values:
             values[key] = tuple(values[key])
+    if "plugin_timeout" in values:
+        values["plugin_timeout"] = float(values["plugin_timeout"])
     return Settings(**values)

@@ -1,8 +1,12 @@
 """Running a check: resolve the formulation, run every check and validator, build the report.
 
-Each check runs on its own: one that raises is reported as not checked (the
-report is then not-validated), and the others still run.  Plugins that failed
-while the catalog or the checks were collected are reported the same way.
+Each check runs on its own, guarded (:mod:`mesoreg._guard`): one that raises
+(anything, ``SystemExit`` included), overruns the plugin time limit or yields
+a malformed record is reported as not checked, naming the plugin that
+provides it (the report is then not-validated), and the others still run.
+Plugins that failed while the catalog, checks, validators or formats were
+collected are reported the same way.  Names a plugin resolved are reported as
+``MR-PLUGIN-RESOLVED`` info findings; refused resolutions are input errors.
 """
 
 from __future__ import annotations
@@ -11,14 +15,32 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from mesoreg._errors import InputError, PluginError
+from mesoreg._errors import InputError, PluginError, Problem
+from mesoreg._guard import PluginFault, call
+from mesoreg._knowledge import Evidence, Ingredient, Severity
 from mesoreg._load import load_formulation, load_patient
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._plugins import is_strict
-from mesoreg._registry import Registry, get_registry
+from mesoreg._registry import Registry, Resolution, get_registry
 from mesoreg._report import Finding, NotRun, Report, Unchecked
+from mesoreg._shape import shape_problems
 from mesoreg._subject import Outcome, Subject, resolve
 from mesoreg._validate import problems_on
+
+#: code of the info finding that reports a name resolved by a plugin
+RESOLVED = "MR-PLUGIN-RESOLVED"
+
+
+def _outcomes(run: Callable[[Subject], Iterable[Outcome]], subject: Subject) -> list[Outcome]:
+    outcomes = list(run(subject))
+    for outcome in outcomes:
+        kind: type[Outcome] = Finding
+        if isinstance(outcome, Unchecked):
+            kind = NotRun if isinstance(outcome, NotRun) else Unchecked
+        problems = shape_problems(outcome, kind)
+        if problems:
+            raise TypeError("yielded a malformed record: " + "; ".join(problems))
+    return outcomes
 
 
 def _run(
@@ -29,21 +51,25 @@ def _run(
     unchecked: list[Unchecked],
     not_run: list[Unchecked],
     provider: str = "",
+    *,
+    plugin: str = "",
+    timeout: float | None,
 ) -> None:
     try:
-        for outcome in run(subject):
-            if isinstance(outcome, Finding):
-                findings.append(outcome if outcome.check else outcome.stamped(name, provider))
-            elif isinstance(outcome, NotRun):
-                not_run.append(outcome)
-            elif isinstance(outcome, Unchecked):
-                unchecked.append(outcome)
-            else:
-                raise TypeError(f"returned {outcome!r:.60}, not a Finding or Unchecked")
-    except Exception as exc:
+        outcomes = call(lambda: _outcomes(run, subject), timeout)
+    except PluginFault as exc:
+        who = f" (plugin '{plugin}')" if plugin else ""
         if is_strict():
-            raise PluginError(f"check '{name}' failed: {exc}") from exc
-        unchecked.append(Unchecked(name, "*", f"check failed: {type(exc).__name__}: {exc}"))
+            raise PluginError(f"check '{name}'{who} failed: {exc}") from exc
+        unchecked.append(Unchecked(name, "*", f"check failed{who}: {exc}"))
+        return
+    for outcome in outcomes:
+        if isinstance(outcome, Finding):
+            findings.append(outcome if outcome.check else outcome.stamped(name, provider))
+        elif isinstance(outcome, NotRun):
+            not_run.append(outcome)
+        else:
+            unchecked.append(outcome)
 
 
 def _regional(
@@ -68,6 +94,8 @@ def _regional(
             )
         )
     for validator in mine:
+        # a pack's regulations come with a validator named after the pack
+        plugin = registry.providers.get(f"regulatory:{validator.name}", validator.name)
         _run(
             f"regulatory:{validator.name}",
             validator.run,
@@ -76,8 +104,68 @@ def _regional(
             unchecked,
             not_run,
             provider=validator.name,
+            plugin=plugin,
+            timeout=registry.limit(plugin),
         )
     return [f"regulatory:{v.name} {v.version}".strip() for v in mine]
+
+
+def resolve_subject(
+    formulation: Formulation, patient: Patient | None, context: Context, registry: Registry
+) -> tuple[Subject, list[Resolution]]:
+    """The subject, and the names plugins resolved; refused resolutions are input errors."""
+    catalog = registry.catalog
+    used: dict[str, Resolution] = {}
+    refused: dict[str, Resolution] = {}
+
+    def fallback(name: str) -> Ingredient | None:
+        found = registry.resolve_ingredient(name)
+        if found is None:
+            return None
+        if found.refused:
+            refused[name] = found
+            return None
+        used[name] = found
+        return catalog.ingredients[found.ingredient]
+
+    hooked = registry.pm.hook.mesoreg_resolve_ingredient.get_hookimpls()
+    try:
+        subject = resolve(formulation, patient, context, catalog, fallback if hooked else None)
+    except InputError as exc:
+        if not refused:
+            raise
+        extra = [
+            Problem(
+                "",
+                f"plugin '{r.plugin}' resolved '{r.name}'"
+                + (f" to '{r.ingredient}'" if r.ingredient else "")
+                + f", refused: {r.refused}",
+                "Write the catalog id or an alias instead.",
+                path=formulation.origin,
+            )
+            for _, r in sorted(refused.items())
+        ]
+        raise InputError([*exc.problems, *extra]) from exc
+    return subject, [used[k] for k in sorted(used)]
+
+
+def _resolved(resolution: Resolution) -> Finding:
+    return Finding(
+        severity=Severity.INFO,
+        code=RESOLVED,
+        rule="mesoreg_resolve_ingredient",
+        message=(
+            f"'{resolution.name}' is not a catalog name; plugin '{resolution.plugin}' "
+            f"resolved it to '{resolution.ingredient}'"
+        ),
+        advice="Check that this is the substance meant, or write the catalog id.",
+        evidence=f"written name '{resolution.name}', resolved id '{resolution.ingredient}'",
+        evidence_level=Evidence.EXPERT_OPINION,
+        components=(resolution.ingredient,),
+        note="a name resolution by a plugin, not a clinical rule",
+        provider=resolution.plugin,
+        check="resolve",
+    )
 
 
 def check(
@@ -102,20 +190,21 @@ def check(
         patient = load_patient(patient)
     registry = registry or get_registry()
     catalog = registry.catalog
+    checks = registry.checks
+    # collected up front, so that every plugin failure is in every report whatever was used
+    registry.validators  # noqa: B018
+    registry.formats  # noqa: B018
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
     problems = problems_on(patient, context)  # every input problem at once, before any rule
-    resolver = registry.pm.hook.mesoreg_resolve_ingredient.get_hookimpls()
-    fallback = registry.resolve_ingredient if resolver else None
     try:
-        subject = resolve(formulation, patient, context, catalog, fallback)
+        subject, resolutions = resolve_subject(formulation, patient, context, registry)
     except InputError as exc:
         raise InputError([*exc.problems, *problems], path=exc.path) from None
     if problems:
         raise InputError(problems)
-    findings: list[Finding] = []
+    findings: list[Finding] = [_resolved(r) for r in resolutions]
     unchecked: list[Unchecked] = []
     not_run: list[Unchecked] = []
-    checks = registry.checks
     for failure in registry.failures:
         if failure.hook != "mesoreg_region_validators":
             unchecked.append(Unchecked("plugins", failure.plugin, str(failure)))
@@ -127,7 +216,16 @@ def check(
         if item.needs_patient and patient is None:
             not_run.append(NotRun(item.name, "*", "no patient given (use --patient FILE)"))
             continue
-        _run(item.name, item.run, subject, findings, unchecked, not_run)
+        _run(
+            item.name,
+            item.run,
+            subject,
+            findings,
+            unchecked,
+            not_run,
+            plugin=registry.providers.get(item.name, ""),
+            timeout=registry.limit(registry.providers.get(item.name, "")),
+        )
     used = _regional(subject, registry, findings, unchecked, not_run)
     if patient is None:
         not_run.append(

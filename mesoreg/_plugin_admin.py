@@ -1,13 +1,24 @@
 """``mesoreg plugins list`` and ``mesoreg plugins check``: inspect plugins safely.
 
 Listing imports no third-party code in this process: entry-point metadata
-names what is installed, and plugins are loaded in a child process
-(``python -m mesoreg._plugin_admin``) whose crash or hang cannot take the
-listing down.  With ``--no-plugins`` nothing is loaded at all.
+names what is installed, and plugins are loaded in a child process whose
+crash or hang cannot take the listing down.  The child gets exactly this
+process's settings and code: it runs in isolated mode (``python -I``, so
+neither the current folder nor ``PYTHON*`` variables change what it imports)
+with this process's ``sys.path``, this mesoreg's own folder first.  Whatever
+the plugins print in the child goes to its stderr (file descriptor 1 is
+pointed there); the statuses come back on a private copy of stdout.  With
+``--no-plugins`` nothing is loaded at all.
+
+``plugins check`` builds a registry of the built-ins and the plugin, builds
+the catalog, and runs a sample check in every region the plugin covers,
+rendering it in each of its formats: every failure, malformed record or
+refused format is a problem, so ``ok`` means the plugin's code ran cleanly.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -15,16 +26,18 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from mesoreg._config import Settings
 from mesoreg._errors import InputError, MesoregError, Problem
+from mesoreg._guard import PluginFault, call
 from mesoreg._plugins import (
     PluginInfo,
     PluginStatus,
     builtin_plugins,
+    child_path,
     discover,
     hooks_of,
     import_target,
@@ -34,7 +47,15 @@ from mesoreg._plugins import (
 )
 from mesoreg._version import __version__
 
+if TYPE_CHECKING:
+    from mesoreg._registry import Registry
+
 _PROBE_TIMEOUT = 60
+#: what the child runs: this process's path, then the listing
+_CHILD = (
+    "import json, os, sys; sys.path[:] = json.loads(os.environ['MESOREG_PROBE_PATH']); "
+    "import mesoreg._plugin_admin as admin; admin._main()"
+)
 
 
 def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
@@ -56,13 +77,14 @@ def _probe(settings: Settings) -> list[dict[str, Any]]:
     """Load plugins in a child process and return their statuses."""
     env = dict(os.environ)
     env["MESOREG_PROBE_SETTINGS"] = json.dumps(attrs.asdict(settings))
+    env["MESOREG_PROBE_PATH"] = json.dumps(child_path())
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "mesoreg._plugin_admin"],
+            [sys.executable, "-I", "-c", _CHILD],
             env=env,
             capture_output=True,
             text=True,
-            timeout=_PROBE_TIMEOUT,
+            timeout=max(_PROBE_TIMEOUT, 4 * settings.plugin_timeout),
             check=False,
         )
         rows: list[dict[str, Any]] = json.loads(out.stdout)
@@ -137,18 +159,18 @@ def _check_records(
     warnings: list[str] | None = None,
     allow_weakening: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """Register with the built-ins, call every hook, build the catalog: report problems.
+    """Register with the built-ins, call every hook, run a sample check: report problems.
 
     An override that weakens a record is a problem (unless ``allow_weakening``
     names it); every override applied goes to ``warnings``.
     """
     from mesoreg._registry import Registry
 
-    try:
-        registry = Registry.from_plugins([*_builtins(), plugin])
-    except Exception as exc:  # signature mismatch and the like
-        yield f"{name}: cannot register: {exc}"
-        return
+    registry = Registry.from_plugins([*_builtins(), plugin])
+    for status in registry.statuses:
+        if status.status != "ok":
+            yield f"{name}: cannot register: {status.error}"
+            return
     registry.allow_weakening = allow_weakening
     try:
         for found in registry.catalog.overrides:
@@ -159,8 +181,34 @@ def _check_records(
         registry.formats  # noqa: B018
     except MesoregError as exc:
         yield from (f"{name}: {line}" for line in str(exc).splitlines())
+        return
     for failure in registry.failures:
         yield f"{name}: {failure}"
+    yield from (f"{name}: {line}" for line in _sample_problems(registry))
+
+
+def _sample_problems(registry: Registry) -> Iterator[str]:
+    """Run each check, validator and format once on a sample formulation and patient."""
+    from mesoreg._engine import check
+    from mesoreg.testing import DEFAULT_DATE, formulation, patient
+
+    sample = formulation([("lidocaine", "1 %", "1 mL")])
+    regions = sorted({r for v in registry.validators for r in v.regions})
+    for region in [None, *regions]:
+        try:
+            report = check(sample, patient(), region=region, date=DEFAULT_DATE, registry=registry)
+        except MesoregError as exc:
+            yield f"sample check{f' in {region}' if region else ''}: {exc}"
+            continue
+        for gap in report.unchecked:
+            if gap.reason.startswith("check failed"):
+                yield f"{gap.check}: {gap.reason}"
+        for name in sorted(registry.providers):
+            if name.startswith("format:"):
+                try:
+                    registry.render(name.removeprefix("format:"), report)
+                except MesoregError as exc:
+                    yield str(exc)
 
 
 def _builtins() -> list[object]:
@@ -251,19 +299,28 @@ def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
             problems += list(_check_records(PackPlugin(pack), info.name, warnings))
             continue
         try:
-            plugin = import_target(info.target)
-        except Exception as exc:
-            problems.append(f"{info.name}: cannot load {info.target}: {type(exc).__name__}: {exc}")
+            plugin = call(functools.partial(import_target, info.target))
+            problems += [
+                f"{info.name}: {p}" for p in call(functools.partial(unknown_hooks, plugin))
+            ]
+        except PluginFault as exc:
+            problems.append(f"{info.name}: cannot load {info.target}: {exc}")
             continue
-        problems += [f"{info.name}: {p}" for p in unknown_hooks(plugin)]
         problems += list(_check_records(plugin, info.name, warnings))
     return problems
 
 
 def _main() -> None:
-    """Child process of ``plugins list``: load plugins, print their statuses as JSON."""
+    """Child process of ``plugins list``: load plugins, print their statuses as JSON.
+
+    File descriptor 1 is pointed at stderr first, so nothing a plugin prints,
+    even with ``os.write(1, ...)``, can corrupt the JSON.
+    """
     from mesoreg._plugins import load_plugins
 
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(2, 1)
     raw = json.loads(os.environ.get("MESOREG_PROBE_SETTINGS", "{}"))
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     settings = Settings(**values)
@@ -276,7 +333,8 @@ def _main() -> None:
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))
-    print(json.dumps(rows))
+    out.write(json.dumps(rows))
+    out.close()
 
 
 if __name__ == "__main__":

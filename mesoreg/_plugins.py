@@ -15,6 +15,12 @@ others keep working.  :func:`collect` calls each hook implementation on its
 own, so a plugin that raises or returns malformed records is named, and what
 it should have provided is reported as not checked.  ``MESOREG_STRICT_PLUGINS=1``
 raises :class:`~mesoreg.PluginError` instead, for plugin authors and CI.
+
+Plugin code (import, registration, every hook call) runs through
+:func:`mesoreg._guard.call`: with a time limit, its output sent to stderr, and
+any exception it raises, ``SystemExit`` included, turned into a failure.
+Every record a hook returns is checked against its declared types
+(:mod:`mesoreg._shape`) before it is used.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import difflib
 import importlib
 import importlib.util
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +40,9 @@ import pluggy
 from mesoreg import hookspecs
 from mesoreg._config import Settings
 from mesoreg._errors import MesoregError, PluginError
+from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call
 from mesoreg._knowledge import Pack
+from mesoreg._shape import shape_problems
 from mesoreg._version import __version__
 
 #: the modules that make up mesoreg's own features, registered as plugins
@@ -235,24 +244,26 @@ def import_target(target: str) -> object:
     return plugin
 
 
-def _load_code(info: PluginInfo) -> tuple[PluginStatus, object | None]:
+def _load_code(info: PluginInfo, timeout: float) -> tuple[PluginStatus, object | None]:
     why = incompatibility(info.requires_mesoreg)
     if why:
         return PluginStatus(info, "incompatible", why), None
-    try:
+
+    def load() -> tuple[object, list[str], tuple[str, ...]]:
         plugin = import_target(info.target)
-    except Exception as exc:
+        return plugin, unknown_hooks(plugin), hooks_of(plugin)
+
+    try:
+        plugin, bad, provides = call(load, timeout)
+    except PluginFault as exc:
         if is_strict():
             raise PluginError(f"plugin '{info.name}' failed to load: {exc}") from exc
-        return PluginStatus(
-            info, "failed", f"cannot load {info.target}: {type(exc).__name__}: {exc}"
-        ), None
-    bad = unknown_hooks(plugin)
+        return PluginStatus(info, "failed", f"cannot load {info.target}: {exc}"), None
     if bad:
         if is_strict():
             raise PluginError(f"plugin '{info.name}' {'; '.join(bad)}")
         return PluginStatus(info, "failed", "; ".join(bad)), None
-    return PluginStatus(info, "ok", provides=hooks_of(plugin)), plugin
+    return PluginStatus(info, "ok", provides=provides), plugin
 
 
 def load_plugins(
@@ -271,7 +282,7 @@ def load_plugins(
         elif info.kind == "pack":
             results.append(_load_pack(info))
         else:
-            results.append(_load_code(info))
+            results.append(_load_code(info, settings.plugin_timeout))
     for path in settings.packs:
         local = PluginInfo(name=Path(path).stem, kind="pack", target=path)
         status, plugin = _load_pack(local, Path(path))
@@ -282,9 +293,28 @@ def load_plugins(
     return results
 
 
+def child_path() -> list[str]:
+    """``sys.path`` for a child process: this mesoreg's folder first, then this one's, absolute.
+
+    An empty entry means the current folder to this process; made absolute it
+    means the same to the child, and can no longer hide this mesoreg.
+    """
+    import mesoreg
+
+    own = str(Path(mesoreg.__file__).resolve().parent.parent)
+    rest = [str(Path(p).resolve()) for p in sys.path]
+    return [own, *[p for p in dict.fromkeys(rest) if p != own]]
+
+
 def builtin_plugins() -> list[object]:
     """mesoreg's own plugin modules."""
     return [importlib.import_module(name) for name in BUILTIN_PLUGINS]
+
+
+def is_builtin(plugin: object) -> bool:
+    """True for one of mesoreg's own plugin modules (by identity, never by a name it claims)."""
+    name = getattr(plugin, "__name__", None)
+    return name in BUILTIN_PLUGINS and sys.modules.get(str(name)) is plugin
 
 
 def make_plugin_manager(plugins: Sequence[object] | None = None) -> pluggy.PluginManager:
@@ -305,27 +335,56 @@ def plugin_name(plugin: object) -> str:
     return str(name)
 
 
+def register(pm: pluggy.PluginManager, plugin: object, name: str, timeout: float) -> None:
+    """Register a plugin and check its hooks; :class:`PluginFault` when that fails or overruns.
+
+    Registration reads the plugin's attributes, which may run its code.
+    """
+
+    def run() -> None:
+        try:
+            pm.register(plugin, name=name)
+            pm.check_pending()
+        except BaseException:
+            if pm.is_registered(plugin):
+                pm.unregister(plugin)
+            raise
+
+    call(run, timeout)
+
+
+def check_records(value: object, kind: type[Any]) -> str:
+    """Why a hook's return value is not a list of well-formed ``kind`` records ('' when it is)."""
+    if not isinstance(value, list | tuple):
+        return f"must return a list of {kind.__name__} (got {value!r:.60})"
+    for i, item in enumerate(value):
+        problems = shape_problems(item, kind, f"{kind.__name__} #{i + 1}")
+        if problems:
+            return "returned a malformed record: " + "; ".join(problems)
+    return ""
+
+
 def collect(
-    pm: pluggy.PluginManager, hook: str, kind: type[Any]
+    pm: pluggy.PluginManager, hook: str, kind: type[Any], timeout: float = DEFAULT_TIMEOUT
 ) -> tuple[list[tuple[str, Any]], list[PluginFailure]]:
     """Call every implementation of ``hook`` on its own; records of ``kind`` and failures.
 
-    Results come back sorted by plugin name, so they never depend on load order.
+    Each call is guarded (:func:`mesoreg._guard.call`) and what it returns is
+    checked record by record; a plugin that fails contributes nothing.  Results
+    come back sorted by plugin name, so they never depend on load order.
     """
     results: list[tuple[str, Any]] = []
     failures: list[PluginFailure] = []
     for impl in getattr(pm.hook, hook).get_hookimpls():
         try:
-            value = impl.function()
-            if not isinstance(value, list | tuple):
-                raise TypeError(f"must return a list of {kind.__name__} (got {value!r:.60})")
-            bad = [v for v in value if not isinstance(v, kind)]
-            if bad:
-                raise TypeError(f"returned {bad[0]!r:.60}, not a {kind.__name__}")
-        except Exception as exc:
+            value = call(impl.function, None if is_builtin(impl.plugin) else timeout)
+            problem = check_records(value, kind)
+        except PluginFault as exc:
+            problem = str(exc)
+        if problem:
             if is_strict():
-                raise PluginError(f"plugin '{impl.plugin_name}' failed in {hook}: {exc}") from exc
-            failures.append(PluginFailure(impl.plugin_name, hook, f"{type(exc).__name__}: {exc}"))
+                raise PluginError(f"plugin '{impl.plugin_name}' failed in {hook}: {problem}")
+            failures.append(PluginFailure(impl.plugin_name, hook, problem))
             continue
         results.extend((impl.plugin_name, v) for v in value)
     results.sort(key=lambda pair: pair[0])

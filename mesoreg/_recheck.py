@@ -3,7 +3,12 @@
 A verdict that differs from the one recorded in the ledger is reported with
 why: the finding codes that appeared or went away, and the packs whose
 versions changed since the recorded check.  Large stores are checked in
-several processes.
+several processes, each with a registry built from exactly the parent's
+settings (``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
+``--plugin-timeout``) and importing from the parent's ``sys.path``, so the
+result never depends on the store's size.  A registry made from plugin
+objects (``Registry.from_plugins``) cannot be rebuilt in another process; it
+is always used in this one.
 """
 
 from __future__ import annotations
@@ -11,15 +16,18 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from mesoreg._config import Settings
 from mesoreg._engine import check
 from mesoreg._errors import MesoregError
 from mesoreg._knowledge import Severity
 from mesoreg._ledger import CheckRecord, utc_now
 from mesoreg._model import Status
+from mesoreg._plugins import child_path
 from mesoreg._registry import Registry
 from mesoreg._report import Report
 from mesoreg._store import Store, StoreError
@@ -102,11 +110,10 @@ def _check_id(
 _worker: tuple[Store, Registry] | None = None
 
 
-def _init_worker(root: str) -> None:
+def _init_worker(root: str, settings: Settings, path: list[str]) -> None:
     global _worker
-    from mesoreg._registry import get_registry
-
-    _worker = (Store(root), get_registry())
+    sys.path[:] = path
+    _worker = (Store(root), Registry.from_settings(settings))
 
 
 def _work(batch: Sequence[str], region: str | None, day: dt.date) -> list[Recheck]:
@@ -127,20 +134,26 @@ def recheck(
     date: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    parallel_from: int | None = None,
 ) -> list[Recheck]:
     """Re-check every approved version; results in id and version order.
 
     ``workers`` processes share the work for large stores (default: every core
-    from :data:`PARALLEL_FROM` formulations up); each reads its own ledgers and
-    builds its registry from the same settings, so results do not depend on how
-    the work was split.  ``progress(done, total)`` counts formulations.
+    from ``parallel_from`` formulations up, :data:`PARALLEL_FROM` unless
+    given); each reads its own ledgers and builds its registry from
+    ``registry.settings``, so results do not depend on how the work was split.
+    ``progress(done, total)`` counts formulations.
     """
     ids = store.ids()
     day = date or dt.date.today()
+    threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if workers is None:
-        workers = (os.cpu_count() or 1) if len(ids) >= PARALLEL_FROM else 1
+        workers = (os.cpu_count() or 1) if len(ids) >= threshold else 1
+    settings = registry.settings
+    if settings is None:  # made from plugin objects: only this process has them
+        workers = 1
     results: list[Recheck] = []
-    if workers <= 1:
+    if workers <= 1 or settings is None:
         for done, formulation_id in enumerate(ids, 1):
             results.extend(_check_id(store, registry, formulation_id, region, day))
             if progress:
@@ -150,7 +163,9 @@ def recheck(
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     done = 0
     with concurrent.futures.ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(str(store.root),)
+        workers,
+        initializer=_init_worker,
+        initargs=(str(store.root), settings, child_path()),
     ) as pool:
         for batch, batch_result in zip(
             batches,

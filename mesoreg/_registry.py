@@ -4,12 +4,20 @@
 builds nothing): the built-in plugins plus the plugins and packs the settings
 allow (:mod:`mesoreg._config`).  ``Registry.from_plugins`` makes one from exactly
 the given plugins, with no discovery, for tests and plugin authors.
+
+What the registry hands out is read-only (tuples, mapping views, a read-only
+catalog).  Built-in output formats cannot be replaced by a plugin, and a
+format name two plugins claim is used by neither.  Names resolved by
+``mesoreg_resolve_ingredient`` come back as :class:`Resolution` records, so
+the report can show which plugin turned which written name into which id;
+a resolution that looks like a typo of another ingredient is refused.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 import pluggy
@@ -17,24 +25,43 @@ import pluggy
 from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._config import Settings, load_settings
 from mesoreg._errors import InputError, PluginError, Problem
-from mesoreg._knowledge import Ingredient, Pack
+from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call
+from mesoreg._knowledge import Pack
 from mesoreg._plugins import (
+    BUILTIN_PLUGINS,
     PluginFailure,
     PluginInfo,
     PluginStatus,
     builtin_plugins,
     collect,
+    is_builtin,
     is_strict,
     load_plugins,
     make_plugin_manager,
     plugin_name,
+    register,
 )
 from mesoreg._region import RegionValidator, regulation_validators
-from mesoreg._report import OutputFormat
+from mesoreg._report import OutputFormat, Report
 from mesoreg._subject import Check
 from mesoreg._version import __version__
 
 _PACK_HOOKS = ("mesoreg_ingredient_packs", "mesoreg_medication_vocabularies", "mesoreg_rule_packs")
+_RESOLVE = "mesoreg_resolve_ingredient"
+
+
+@attrs.frozen
+class Resolution:
+    """A written ingredient name a plugin resolved (``refused`` says why it was not used)."""
+
+    #: the name as written in the formulation
+    name: str
+    #: the plugin(s) that answered, comma-separated
+    plugin: str
+    #: the catalog id it was resolved to ("" when no usable answer came back)
+    ingredient: str
+    #: why the answer was not used ("" when it was)
+    refused: str = ""
 
 
 class Registry:
@@ -47,6 +74,8 @@ class Registry:
         *,
         allow_weakening: Sequence[str] = (),
         config_file: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        settings: Settings | None = None,
     ) -> None:
         self.pm = pm
         #: what became of every plugin and pack that was considered
@@ -57,15 +86,35 @@ class Registry:
         self.config_file = config_file
         #: hook implementations that raised or returned malformed records
         self.failures: list[PluginFailure] = []
+        #: seconds any one call into plugin code may take
+        self.timeout = timeout
+        #: the settings this registry was built from (None: from explicit plugins)
+        self.settings = settings
+        #: which plugin provides each check, validator and format, by name
+        self.providers: dict[str, str] = {}
 
     @classmethod
-    def from_plugins(cls, plugins: Sequence[object] | None = None) -> Registry:
+    def from_plugins(
+        cls, plugins: Sequence[object] | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Registry:
         """A registry of the built-in plugins, or of exactly ``plugins``; nothing discovered."""
         plugins = builtin_plugins() if plugins is None else list(plugins)
         statuses = [
             PluginStatus(PluginInfo(plugin_name(p), "built-in", __version__), "ok") for p in plugins
         ]
-        return cls(make_plugin_manager(plugins), statuses)
+        pm = make_plugin_manager([p for p in plugins if is_builtin(p)])
+        registry = cls(pm, statuses, timeout=timeout)
+        for i, plugin in enumerate(plugins):
+            name = plugin_name(plugin)
+            if is_builtin(plugin):
+                continue
+            try:
+                register(pm, plugin, name, timeout)
+            except PluginFault as exc:
+                if is_strict():
+                    raise PluginError(f"plugin '{name}': {exc}") from exc
+                registry.statuses[i] = attrs.evolve(statuses[i], status="failed", error=str(exc))
+        return registry
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
@@ -75,19 +124,17 @@ class Registry:
         as failed or incompatible; the others are used.  A required plugin
         that is not ok raises :class:`~mesoreg.PluginError`.
         """
-        registry = cls.from_plugins()
+        registry = cls.from_plugins(timeout=settings.plugin_timeout)
+        registry.settings = settings
         registry.allow_weakening = settings.allow_weakening
         registry.config_file = settings.config_file
         for status, plugin in load_plugins(settings):
             if plugin is not None:
                 try:
-                    registry.pm.register(plugin, name=status.info.name)
-                    registry.pm.check_pending()
-                except Exception as exc:
+                    register(registry.pm, plugin, status.info.name, registry.timeout)
+                except PluginFault as exc:
                     if is_strict():
                         raise PluginError(f"plugin '{status.info.name}': {exc}") from exc
-                    if registry.pm.is_registered(plugin):
-                        registry.pm.unregister(plugin)
                     status = attrs.evolve(status, status="failed", error=str(exc))
             registry.statuses.append(status)
         missing = [
@@ -108,7 +155,7 @@ class Registry:
         """
         found: list[tuple[str, Pack]] = []
         for hook in _PACK_HOOKS:
-            packs, failures = collect(self.pm, hook, Pack)
+            packs, failures = collect(self.pm, hook, Pack, self.timeout)
             self.failures.extend(failures)
             found.extend(packs)
         return build_catalog(
@@ -120,8 +167,9 @@ class Registry:
     @functools.cached_property
     def checks(self) -> tuple[Check, ...]:
         """Every check, sorted by name; two checks with one name are an error."""
-        found, failures = collect(self.pm, "mesoreg_checks", Check)
+        found, failures = collect(self.pm, "mesoreg_checks", Check, self.timeout)
         self.failures.extend(failures)
+        self.providers.update((c.name, plugin) for plugin, c in found)
         checks = sorted((c for _, c in found), key=lambda c: c.name)
         names = [c.name for c in checks]
         clashes = sorted({n for n in names if names.count(n) > 1})
@@ -136,8 +184,11 @@ class Registry:
     @functools.cached_property
     def validators(self) -> tuple[RegionValidator, ...]:
         """Every regional validator, from the hook and from packs' regulations, by name."""
-        found, failures = collect(self.pm, "mesoreg_region_validators", RegionValidator)
+        found, failures = collect(
+            self.pm, "mesoreg_region_validators", RegionValidator, self.timeout
+        )
         self.failures.extend(failures)
+        self.providers.update((f"regulatory:{v.name}", plugin) for plugin, v in found)
         versions = {s.info.name: s.info.version for s in self.statuses}
         from_hook = [
             v if v.version else attrs.evolve(v, version=versions.get(plugin, ""))
@@ -147,23 +198,88 @@ class Registry:
         return tuple(sorted(validators, key=lambda v: v.name))
 
     @functools.cached_property
-    def formats(self) -> dict[str, OutputFormat]:
-        """Output formats by name."""
-        found, failures = collect(self.pm, "mesoreg_output_formats", OutputFormat)
-        self.failures.extend(failures)
-        return {f.name: f for _, f in sorted(found, key=lambda pair: pair[1].name)}
+    def formats(self) -> Mapping[str, OutputFormat]:
+        """Output formats by name; a plugin can neither replace a built-in one nor share a name."""
+        hook = "mesoreg_output_formats"
+        found, failures = collect(self.pm, hook, OutputFormat, self.timeout)
+        ours = {n for n in BUILTIN_PLUGINS if is_builtin(self.pm.get_plugin(n))}
+        builtin = {f.name for plugin, f in found if plugin in ours}
+        claims: dict[str, list[str]] = {}
+        for plugin, f in found:
+            claims.setdefault(f.name, []).append(plugin)
+        formats: dict[str, OutputFormat] = {}
+        for plugin, f in sorted(found, key=lambda pair: (pair[1].name, pair[0])):
+            others = sorted(set(claims[f.name]) - {plugin})
+            if plugin in ours:
+                formats[f.name] = f
+            elif f.name in builtin:
+                why = f"format '{f.name}' is built in and cannot be replaced; rename yours"
+                failures.append(PluginFailure(plugin, hook, why))
+            elif others:
+                why = f"format '{f.name}' is also provided by {', '.join(others)}; neither is used"
+                failures.append(PluginFailure(plugin, hook, why))
+            else:
+                formats[f.name] = f
+                self.providers[f"format:{f.name}"] = plugin
+        if is_strict() and failures:
+            raise PluginError("; ".join(str(f) for f in sorted(failures)))
+        self.failures.extend(sorted(failures))
+        return MappingProxyType(formats)
 
-    def resolve_ingredient(self, name: str) -> Ingredient | None:
-        """The ingredient a plugin's ``mesoreg_resolve_ingredient`` maps an unknown name to."""
-        catalog = self.catalog
+    def limit(self, plugin: str) -> float | None:
+        """The time limit of calls into ``plugin``: None for mesoreg's own built-in plugins."""
+        return None if is_builtin(self.pm.get_plugin(plugin)) else self.timeout
+
+    def render(self, name: str, report: Report) -> str:
+        """``report`` in output format ``name``, guarded; :class:`PluginError` if that fails."""
+        output = self.formats[name]
+        plugin = self.providers.get(f"format:{name}", "mesoreg._formats")
         try:
-            found = self.pm.hook.mesoreg_resolve_ingredient(name=name, catalog=catalog)
-        except Exception as exc:
-            if is_strict():
-                raise PluginError(f"mesoreg_resolve_ingredient failed: {exc}") from exc
-            self.failures.append(PluginFailure("?", "mesoreg_resolve_ingredient", str(exc)))
+            text = call(functools.partial(output.render, report), self.limit(plugin))
+            if not isinstance(text, str):
+                raise PluginFault(f"must return text (got {text!r:.60})")
+        except PluginFault as exc:
+            raise PluginError(f"plugin '{plugin}' failed in output format '{name}': {exc}") from exc
+        return text
+
+    def resolve_ingredient(self, name: str) -> Resolution | None:
+        """What the ``mesoreg_resolve_ingredient`` plugins make of a name the catalog lacks.
+
+        Every plugin is asked (each guarded, in name order), so the answer does
+        not depend on which was loaded first; None when none answers.  The
+        answer is refused (``refused`` says why) when plugins disagree, name no
+        catalog ingredient, fail, or when the written name looks like a typo of
+        a different ingredient: ``pyridoxin`` can never become sodium chloride.
+        """
+        catalog = self.catalog
+        impls = sorted(getattr(self.pm.hook, _RESOLVE).get_hookimpls(), key=lambda i: i.plugin_name)
+        answers: dict[str, str] = {}
+        for impl in impls:
+            ask = functools.partial(impl.function, name=name, catalog=catalog)
+            try:
+                found = call(ask, self.timeout)
+                if found is not None and not isinstance(found, str):
+                    raise PluginFault(f"must return a catalog id or None (got {found!r:.60})")
+            except PluginFault as exc:
+                if is_strict():
+                    raise PluginError(f"plugin '{impl.plugin_name}' failed in {_RESOLVE}") from exc
+                return Resolution(name, impl.plugin_name, "", f"the plugin failed: {exc}")
+            if found is not None:
+                answers[impl.plugin_name] = found
+        if not answers:
             return None
-        return catalog.ingredients.get(found) if isinstance(found, str) else None
+        plugins = ", ".join(sorted(answers))
+        ids = sorted(set(answers.values()))
+        if len(ids) > 1:
+            return Resolution(name, plugins, "", f"the plugins disagree ({', '.join(ids)})")
+        (target,) = ids
+        if target not in catalog.ingredients:
+            return Resolution(name, plugins, target, "no ingredient has that id")
+        typo_of = [i.id for i in catalog.similar_ingredients(name) if i.id != target]
+        if typo_of:
+            why = f"'{name}' looks like a misspelling of '{typo_of[0]}'"
+            return Resolution(name, plugins, target, why)
+        return Resolution(name, plugins, target)
 
     def failures_in(self, hook: str) -> list[PluginFailure]:
         """Plugin failures recorded for one hook."""

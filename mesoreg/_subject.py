@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 
 import attrs
 
@@ -75,7 +76,8 @@ class Subject:
     context: Context
     catalog: Catalog
     preparations: tuple[ResolvedPreparation, ...]
-    session: dict[str, SessionAmount]
+    #: read-only: every check sees the same subject
+    session: Mapping[str, SessionAmount]
     #: every distinct ingredient, in id order
     ingredients: tuple[Ingredient, ...] = attrs.field(init=False)
 
@@ -235,7 +237,8 @@ def resolve(
     if problems:
         raise InputError(problems, path=formulation.origin)
     preps = tuple(p for p in resolved if p is not None)
-    return Subject(formulation, patient, context, catalog, preps, _session_amounts(preps))
+    session = MappingProxyType(_session_amounts(preps))
+    return Subject(formulation, patient, context, catalog, preps, session)
 
 
 def _patient_vocabulary_problems(patient: Patient, catalog: Catalog) -> list[Problem]:

@@ -42,6 +42,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-22") from None
 
 
+def _seconds(text: str) -> float:
+    from mesoreg._guard import check_timeout
+
+    try:
+        return check_timeout(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of seconds above 0, e.g. 30"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mesoreg",
@@ -90,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PACK:KIND.ID",
         help="let this pack override weaken another pack's record (repeatable; "
         "the refusal message names it)",
+    )
+    plug.add_argument(
+        "--plugin-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="time limit of each call into plugin code (default: 30)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -184,6 +201,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "deny": args.deny,
             "require": args.require,
             "allow_weakening": args.allow_weakening,
+            "plugin_timeout": args.plugin_timeout,
         }
     )
 
@@ -236,7 +254,7 @@ def _run_check(args: argparse.Namespace) -> int:
         previous_session=args.previous_session,
         registry=registry,
     )
-    print(formats[args.format].render(report))
+    print(registry.render(args.format, report))
     return _exit_code(report, Severity(args.fail_on))
 
 
@@ -290,13 +308,12 @@ def _run_catalog(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from mesoreg._engine import check
+    from mesoreg._engine import check, resolve_subject
     from mesoreg._fhir import fhir_bundle
     from mesoreg._load import load_patient
     from mesoreg._model import Context
     from mesoreg._publish import DEFAULT_STORE
     from mesoreg._store import Store, parse_ref
-    from mesoreg._subject import resolve
 
     registry = _registry(args)
     store = Store(args.store or _settings(args).store or DEFAULT_STORE)
@@ -305,7 +322,8 @@ def _run_export(args: argparse.Namespace) -> int:
     patient = load_patient(args.patient) if args.patient else None
     day = args.date or dt.date.today()
     report = check(formulation, patient, region=args.region, date=day, registry=registry)
-    subject = resolve(formulation, patient, Context(day, args.region), registry.catalog)
+    # resolved as the check resolved it, names resolved by plugins included
+    subject, _ = resolve_subject(formulation, patient, Context(day, args.region), registry)
     print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
     return ExitCode.OK
 

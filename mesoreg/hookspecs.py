@@ -68,7 +68,10 @@ def mesoreg_checks() -> list[Check]:
 
     Each :class:`~mesoreg.Check` has a unique ``name`` and a ``run(subject)``
     callable yielding :class:`~mesoreg.Finding` and :class:`~mesoreg.Unchecked`
-    records.  A check that raises makes the report not-validated.  The built-in
+    records (checked against their types: ``severity`` must be a
+    :class:`~mesoreg.Severity`).  A check that raises anything, overruns the
+    plugin time limit or yields a malformed record makes the report
+    not-validated, naming the plugin.  The built-in
     contraindication, interaction, dose and technique checks use this hook.
     """
     raise NotImplementedError
@@ -87,7 +90,11 @@ def mesoreg_region_validators() -> list[RegionValidator]:
 
 @hookspec
 def mesoreg_output_formats() -> list[OutputFormat]:
-    """Return output formats for ``--format NAME`` (built-in: ``text``, ``json``)."""
+    """Return output formats for ``--format NAME`` (built-in: ``text``, ``json``).
+
+    A plugin format cannot replace a built-in one, and a name two plugins
+    provide is used by neither; both are reported as plugin failures.
+    """
     raise NotImplementedError
 
 
@@ -95,7 +102,9 @@ def mesoreg_output_formats() -> list[OutputFormat]:
 def mesoreg_resolve_ingredient(name: str, catalog: Catalog) -> str | None:
     """Return the catalog id for an ingredient name the catalog does not know, or None.
 
-    Called only for names that are neither an id nor an alias; the first
-    plugin to answer wins, so use it for unambiguous local names only.
+    Called only for names that are neither an id nor an alias, for unambiguous
+    local names only.  Every implementation is asked (answers that disagree
+    are refused); each resolution used is shown in the report, and one that
+    looks like a typo of a different ingredient is refused.
     """
     raise NotImplementedError

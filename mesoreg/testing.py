@@ -20,6 +20,7 @@ import attrs
 
 from mesoreg._convert import structure
 from mesoreg._engine import check
+from mesoreg._guard import DEFAULT_TIMEOUT
 from mesoreg._model import Formulation, Patient
 from mesoreg._plugins import BUILTIN_PLUGINS
 from mesoreg._registry import Registry
@@ -98,16 +99,21 @@ def patient(**fields: Any) -> Patient:
 
 
 def make_registry(
-    plugins: Iterable[ModuleType | object] = (), *, builtins: bool = True
+    plugins: Iterable[ModuleType | object] = (),
+    *,
+    builtins: bool = True,
+    plugin_timeout: float = DEFAULT_TIMEOUT,
 ) -> Registry:
     """A registry of the built-in plugins (unless ``builtins=False``) plus ``plugins``.
 
-    Nothing installed in the environment is discovered.
+    Nothing installed in the environment is discovered.  ``plugin_timeout`` is
+    the time limit of each plugin call, in seconds: give a tiny one to test
+    what happens to a plugin that never returns.
     """
     import importlib
 
     base = [importlib.import_module(name) for name in BUILTIN_PLUGINS] if builtins else []
-    return Registry.from_plugins([*base, *plugins])
+    return Registry.from_plugins([*base, *plugins], timeout=plugin_timeout)
 
 
 def check_with(

@@ -332,3 +332,14 @@ def test_core_pack_in_any_order_with_a_plugin_pack(catalog: Catalog) -> None:
     assert one == two
     assert one.find_ingredient("zz_new") is not None
     assert set(one.ingredients) - set(catalog.ingredients) == {"zz_new"}
+
+
+def test_the_catalog_is_read_only(catalog: Catalog) -> None:
+    lidocaine = catalog.ingredients["lidocaine"]
+    for mapping in (catalog.ingredients, catalog.drugs, catalog.sources, catalog.limits):
+        with pytest.raises(TypeError):
+            mapping["lidocaine"] = lidocaine  # type: ignore[index]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        catalog.contraindications = ()  # type: ignore[misc]
+    assert isinstance(catalog.contraindications, tuple)
+    assert isinstance(catalog.compatibilities, frozenset)

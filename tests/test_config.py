@@ -49,7 +49,7 @@ def test_bad_configuration_lists_every_problem(tmp_path):
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
         f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, deny, "
-        "no_plugins, packs, require, store.",
+        "no_plugins, packs, plugin_timeout, require, store.",
     ]
 
 
@@ -126,3 +126,50 @@ def test_bad_allow_weakening_entries_are_named(tmp_path):
     elsewhere.mkdir()
     with pytest.raises(InputError, match=r"--allow-weakening\[0\]: must read"):
         load_settings({"allow_weakening": ["x"]}, {}, elsewhere)
+
+
+def test_plugin_timeout_from_each_level(tmp_path):
+    assert Settings().plugin_timeout == 30.0
+    (tmp_path / "mesoreg.toml").write_text("plugin_timeout = 5\n")
+    assert load_settings({}, {}, tmp_path).plugin_timeout == 5.0
+    environ = {"MESOREG_PLUGIN_TIMEOUT": "2.5"}
+    assert load_settings({}, environ, tmp_path).plugin_timeout == 2.5
+    assert load_settings({"plugin_timeout": 0.5}, environ, tmp_path).plugin_timeout == 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("plugin_timeout = 0", "must be a finite number of seconds above 0 (got 0)"),
+        ("plugin_timeout = nan", "must be a finite number of seconds above 0 (got nan)"),
+        ('plugin_timeout = "5"', "must be a number of seconds (got '5')"),
+    ],
+    ids=["zero", "nan", "string"],
+)
+def test_bad_plugin_timeout_in_configuration(tmp_path, text, message):
+    (tmp_path / "mesoreg.toml").write_text(text + "\n")
+    with pytest.raises(InputError) as caught:
+        load_settings({}, {}, tmp_path)
+    where = tmp_path / "mesoreg.toml"
+    assert (
+        str(caught.value)
+        == f"{where}: plugin_timeout: {message}. Give seconds, e.g. plugin_timeout = 30."
+    )
+
+
+def test_bad_plugin_timeout_in_the_environment(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load_settings({}, {"MESOREG_PLUGIN_TIMEOUT": "forever"}, tmp_path)
+    assert str(caught.value) == (
+        "MESOREG_PLUGIN_TIMEOUT: must be a finite number of seconds above 0 (got 'forever'). "
+        "Set it to e.g. 30, or unset it."
+    )
+
+
+def test_bad_plugin_timeout_on_the_command_line(capsys):
+    from mesoreg import cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--plugin-timeout", "0", "plugins", "list"])
+    assert stop.value.code == 2
+    assert "'0' is not a number of seconds above 0, e.g. 30" in capsys.readouterr().err

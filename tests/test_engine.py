@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import attrs
 import pytest
 
 import mesoreg
 from mesoreg import Check, Finding, RegionValidator, Severity, Unchecked, Verdict, hookimpl
 from mesoreg._quantity import parse_quantity
+from mesoreg._render import report_to_text
 from mesoreg.testing import check_with, formulation, make_registry, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
@@ -73,7 +77,10 @@ def test_failure_is_attributed_and_other_checks_still_run():
     report = check_with(
         formulation([("Kybella", "10 mg/mL", "2 mL")]), patient(), plugins=[CrashingCheck()]
     )
-    assert Unchecked("crashes", "*", "check failed: ZeroDivisionError: boom") in report.unchecked
+    assert (
+        Unchecked("crashes", "*", "check failed (plugin 'CrashingCheck'): ZeroDivisionError: boom")
+        in report.unchecked
+    )
     assert "MR-TECH-DEOXYCHOLIC-ROUTE" in {f.code for f in report.findings}
     assert report.verdict is Verdict.FAIL  # a definite failure still shows
 
@@ -151,3 +158,154 @@ def test_strength_must_be_a_concentration(registry):
         "<test formulation>: preparations[0].components[0].strength: must be a concentration "
         "like '20 mg/mL', '2 %' or '1:100000' (got '20 mg', a mass)"
     )
+
+
+# -- plugin faults (issue 10, section 4) -------------------------------------------------
+
+
+class ExitsInCheck:
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            sys.exit(0)
+
+        return [Check("exits", "calls sys.exit", run)]
+
+
+class ExitsInHook:
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        sys.exit(0)
+
+
+class InterruptsInValidator:
+    @hookimpl
+    def mesoreg_region_validators(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            raise KeyboardInterrupt
+
+        return [RegionValidator("fr-interrupts", ("FR",), run)]
+
+
+LIDOCAINE_OVERDOSE = formulation([("lidocaine", "2 %", "20 mL")], per_session=2)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "gap"),
+    [
+        (ExitsInCheck(), ("exits", "check failed (plugin 'ExitsInCheck'): SystemExit: 0")),
+        (
+            ExitsInHook(),
+            ("plugins", "plugin 'ExitsInHook' failed in mesoreg_checks: SystemExit: 0"),
+        ),
+        (
+            InterruptsInValidator(),
+            (
+                "regulatory:fr-interrupts",
+                "check failed (plugin 'InterruptsInValidator'): KeyboardInterrupt",
+            ),
+        ),
+    ],
+    ids=["sys-exit-in-check", "sys-exit-in-hook", "keyboard-interrupt-in-validator"],
+)
+def test_a_plugin_cannot_end_the_run(plugin, gap):
+    report = check_with(LIDOCAINE_OVERDOSE, patient(), plugins=[plugin], region="FR")
+    assert gap in {(u.check, u.reason) for u in report.unchecked}
+    # the failing built-in finding is still there, and the plugin is named
+    assert report.verdict is Verdict.FAIL
+    safe = check_with(VITAMINS, patient(), plugins=[plugin], region="FR")
+    assert safe.verdict is Verdict.NOT_VALIDATED
+
+
+class Blocks:
+    """A check that waits for an event nobody sets while the check runs."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            self.release.wait()
+            return []
+
+        return [Check("blocks", "never returns while the check runs", run)]
+
+
+def test_a_plugin_that_never_returns_is_abandoned():
+    plugin = Blocks()
+    try:
+        registry = make_registry([plugin], plugin_timeout=0.01)
+        report = check_with(VITAMINS, patient(), registry=registry)
+        # only plugin calls have a time limit (the built-ins have none), so whichever of the
+        # plugin's calls was cut short, the report names it; the blocked one always is
+        assert report.unchecked
+        for gap in report.unchecked:
+            assert "'Blocks'" in gap.reason
+            assert gap.reason.endswith(
+                "did not finish within the 0.01 s plugin time limit "
+                "(abandoned; raise it with --plugin-timeout)"
+            )
+        assert report.verdict is Verdict.NOT_VALIDATED
+        assert "doses" in report.checks  # the built-in checks ran
+    finally:
+        plugin.release.set()
+
+
+class StringSeverity:
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            yield attrs.evolve(_rule_finding("MR-STRING"), severity="major")
+
+        return [Check("string-severity", "a malformed finding", run)]
+
+
+def test_a_malformed_finding_is_a_named_plugin_failure():
+    report = check_with(VITAMINS, patient(), plugins=[StringSeverity()])
+    (gap,) = report.unchecked
+    assert gap.reason == (
+        "check failed (plugin 'StringSeverity'): TypeError: yielded a malformed record: "
+        "Finding.severity: must be Severity (got str 'major')"
+    )
+    assert report.verdict is Verdict.NOT_VALIDATED
+    assert "MR-STRING" not in {f.code for f in report.findings}
+    assert report_to_text(report).startswith("NOT VALIDATED")
+
+
+class MutatesCatalog:
+    """A check that tries to drop every contraindication and interaction from the catalog."""
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            catalog = subject.catalog
+            for attempt in (
+                lambda: catalog.ingredients.clear(),
+                lambda: catalog.limits.pop("lidocaine"),
+                lambda: setattr(catalog, "contraindications", ()),
+                lambda: subject.session.clear(),
+            ):
+                try:
+                    attempt()
+                except (TypeError, AttributeError, attrs.exceptions.FrozenInstanceError):
+                    continue
+            raise RuntimeError("could not change the catalog")
+
+        # "a-..." sorts before every built-in check, so it runs first
+        return [Check("a-mutates", "tries to change the catalog", run)]
+
+
+def test_the_catalog_checks_see_is_read_only():
+    f = formulation([("lidocaine", "2 %", "20 mL")], per_session=2)
+    registry = make_registry([MutatesCatalog()])
+    report = check_with(f, patient(), registry=registry)
+    (gap,) = report.unchecked
+    assert gap.reason == (
+        "check failed (plugin 'MutatesCatalog'): RuntimeError: could not change the catalog"
+    )
+    clean = check_with(f, patient())
+    assert report.findings == clean.findings
+    assert "lidocaine" in registry.catalog.ingredients
+    with pytest.raises(TypeError):
+        registry.catalog.ingredients["x"] = registry.catalog.ingredients["lidocaine"]  # type: ignore[index]

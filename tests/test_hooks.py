@@ -7,6 +7,7 @@ import pytest
 import mesoreg
 from mesoreg import Evidence, Pack, Severity, Source, hookimpl
 from mesoreg._knowledge import Contraindication, Drug, Fact, Ingredient
+from mesoreg._render import report_to_json
 from mesoreg.testing import check_with, formulation, make_registry, patient
 
 SOURCE = Source(id="hook_test_source", title="t", issuer="i", date="2026", kind=Evidence.LABEL)
@@ -101,3 +102,87 @@ def test_resolve_hook_is_a_last_resort():
     assert "doses" in report.checks
     with pytest.raises(mesoreg.InputError, match="unknown ingredient 'something else'"):
         check_with(formulation([("something else", "1 %", "1 mL")]), None, registry=registry)
+
+
+def test_a_resolution_is_shown_in_the_report():
+    registry = make_registry([Resolver()])
+    report = check_with(
+        formulation([("our house anaesthetic", "1 %", "1 mL")]), None, registry=registry
+    )
+    (note,) = [f for f in report.findings if f.code == "MR-PLUGIN-RESOLVED"]
+    assert note.severity is Severity.INFO
+    assert note.message == (
+        "'our house anaesthetic' is not a catalog name; "
+        "plugin 'Resolver' resolved it to 'lidocaine'"
+    )
+    assert note.provider == "Resolver"
+    data = mesoreg.report_to_dict(report)
+    assert "MR-PLUGIN-RESOLVED" in {f["code"] for f in data["findings"]}
+
+
+class TypoToSaline:
+    @hookimpl
+    def mesoreg_resolve_ingredient(self, name, catalog):  # type: ignore[no-untyped-def]
+        return "sodium_chloride"
+
+
+def test_a_resolver_cannot_turn_a_typo_into_another_substance():
+    registry = make_registry([TypoToSaline()])
+    with pytest.raises(mesoreg.InputError) as caught:
+        check_with(formulation([("pyridoxin", "100 mg/mL", "1 mL")]), None, registry=registry)
+    assert str(caught.value).splitlines() == [
+        "<test formulation>: preparations[0].components[0].ingredient: unknown ingredient "
+        "'pyridoxin'. Did you mean 'pyridoxine'? Run 'mesoreg catalog search pyrid'.",
+        "<test formulation>: plugin 'TypoToSaline' resolved 'pyridoxin' to 'sodium_chloride', "
+        "refused: 'pyridoxin' looks like a misspelling of 'pyridoxine'. "
+        "Write the catalog id or an alias instead.",
+    ]
+
+
+class OtherResolver:
+    @hookimpl
+    def mesoreg_resolve_ingredient(self, name, catalog):  # type: ignore[no-untyped-def]
+        return "procaine" if name == "our house anaesthetic" else None
+
+
+def test_resolvers_that_disagree_are_refused_whatever_their_order():
+    f = formulation([("our house anaesthetic", "1 %", "1 mL")])
+    for plugins in ([Resolver(), OtherResolver()], [OtherResolver(), Resolver()]):
+        with pytest.raises(mesoreg.InputError) as caught:
+            check_with(f, None, registry=make_registry(plugins))
+        assert str(caught.value).splitlines()[-1] == (
+            "<test formulation>: plugin 'OtherResolver, Resolver' resolved "
+            "'our house anaesthetic', refused: the plugins disagree (lidocaine, procaine). "
+            "Write the catalog id or an alias instead."
+        )
+
+
+class ShadowsJson:
+    @hookimpl
+    def mesoreg_output_formats(self):  # type: ignore[no-untyped-def]
+        return [mesoreg.OutputFormat("json", lambda report: '{"verdict": "pass"}')]
+
+
+def test_a_built_in_format_cannot_be_replaced():
+    registry = make_registry([ShadowsJson()])
+    assert registry.formats["json"].render is report_to_json
+    report = check_with(formulation([("biotin", "5 mg/mL", "1 mL")]), None, registry=registry)
+    assert [u.reason for u in report.unchecked] == [
+        "plugin 'ShadowsJson' failed in mesoreg_output_formats: format 'json' is built in and "
+        "cannot be replaced; rename yours"
+    ]
+    assert report.verdict is mesoreg.Verdict.NOT_VALIDATED
+
+
+def test_a_format_two_plugins_claim_is_used_by_neither():
+    class Shout2(Shout):
+        pass
+
+    registry = make_registry([Shout(), Shout2()])
+    assert "shout" not in registry.formats
+    assert sorted(str(f) for f in registry.failures) == [
+        "plugin 'Shout' failed in mesoreg_output_formats: format 'shout' is also provided by "
+        "Shout2; neither is used",
+        "plugin 'Shout2' failed in mesoreg_output_formats: format 'shout' is also provided by "
+        "Shout; neither is used",
+    ]

@@ -302,3 +302,219 @@ def test_plugins_check_ok(tmp_path, capsys):
     path.write_text(PACK)
     assert cli.main(["plugins", "check", str(path)]) == 0
     assert capsys.readouterr().out.strip() == f"ok: {path}"
+
+
+# -- plugin faults (issue 10, section 4) -------------------------------------------------
+
+EXITS_AT_IMPORT = """
+import sys
+sys.exit(0)
+"""
+PRINTS = """
+import sys
+import mesoreg
+
+print("loading mesoreg_test_prints")
+
+@mesoreg.hookimpl
+def mesoreg_checks():
+    print("collecting checks")
+    sys.stdout.write("and more\\n")
+
+    def run(subject):
+        print("checking", subject.formulation.id)
+        return []
+
+    return [mesoreg.Check("prints", "prints to stdout", run)]
+"""
+BLOCKS_AT_IMPORT = """
+import threading
+
+#: set by the test once it has its result, so the abandoned import can end
+release = threading.Event()
+release.wait()
+"""
+BAD_PACK = """
+import mesoreg
+from mesoreg._knowledge import Ingredient
+
+@mesoreg.hookimpl
+def mesoreg_ingredient_packs():
+    thing = Ingredient(id="thing", name="Thing", classes="vitamin", sources=("s",))
+    return [mesoreg.Pack(name="bad-pack", version="1", ingredients=(thing,))]
+"""
+BAD_FINDING = """
+import mesoreg
+
+def run(subject):
+    yield mesoreg.Finding(
+        severity="major", code="MR-X", rule="x", message="m", advice="a", evidence="e",
+        evidence_level=mesoreg.Evidence.LABEL,
+    )
+
+@mesoreg.hookimpl
+def mesoreg_checks():
+    return [mesoreg.Check("string-severity", "a malformed finding", run)]
+"""
+JSON_FORMAT = """
+import mesoreg
+
+@mesoreg.hookimpl
+def mesoreg_output_formats():
+    return [mesoreg.OutputFormat("json", lambda report: '{"verdict": "pass"}')]
+"""
+LIDOCAINE_OVERDOSE = """
+schema_version = 1
+id = "overdose"
+version = 1
+title = "lidocaine overdose"
+
+[use]
+area = "face"
+technique = "nappage"
+depth = "2 mm"
+points = 10
+
+[[preparations]]
+name = "syringe"
+per_session = 2
+
+[[preparations.components]]
+ingredient = "lidocaine"
+strength = "2 %"
+volume = "20 mL"
+"""
+
+
+MARC = Path(__file__).resolve().parent.parent / "examples" / "patients" / "marc.toml"
+
+
+@pytest.fixture
+def overdose(tmp_path):
+    """The arguments of a check that fails: a formulation and a patient it is wrong for."""
+    path = tmp_path / "overdose.toml"
+    path.write_text(LIDOCAINE_OVERDOSE)
+    return ["check", str(path), "--patient", str(MARC), "--date", "2026-11-22"]
+
+
+def test_sys_exit_at_import_is_a_named_failure(site, overdose, capsys):
+    install(site, "mesoreg-test-exits", module="mesoreg_test_exits", code=EXITS_AT_IMPORT)
+    got = statuses()["test-exits"]
+    assert (got.status, got.error) == ("failed", "cannot load mesoreg_test_exits: SystemExit: 0")
+    # the failing check still prints its report and exits 1, never 0
+    assert cli.main([*overdose, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "fail"
+    assert {(u["check"], u["rule"]) for u in report["unchecked"]} == {("plugins", "test-exits")}
+
+
+def test_plugin_output_never_reaches_stdout(site, overdose, capsys):
+    install(site, "mesoreg-test-prints", module="mesoreg_test_prints", code=PRINTS)
+    assert cli.main([*overdose, "--format", "json"]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["verdict"] == "fail"
+    assert err.splitlines() == [
+        "loading mesoreg_test_prints",
+        "collecting checks",
+        "and more",
+        "checking overdose",
+    ]
+
+
+def test_a_plugin_blocking_at_import_does_not_hang_the_command(site, overdose, capsys):
+    install(site, "mesoreg-test-blocks", module="mesoreg_test_blocks", code=BLOCKS_AT_IMPORT)
+    try:
+        code = cli.main(["--plugin-timeout", "0.01", *overdose, "--format", "json"])
+        report = json.loads(capsys.readouterr().out)
+        assert code == 1
+        (gap,) = report["unchecked"]
+        assert gap["rule"] == "test-blocks"
+        assert gap["reason"] == (
+            "plugin failed: cannot load mesoreg_test_blocks: did not finish within the 0.01 s "
+            "plugin time limit (abandoned; raise it with --plugin-timeout); "
+            "what it provides was not checked"
+        )
+    finally:
+        # the module is still being imported in the abandoned thread: let it finish
+        sys.modules["mesoreg_test_blocks"].release.set()
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        (
+            BAD_PACK,
+            "test-bad: plugin 'mesoreg_test_bad' failed in mesoreg_ingredient_packs: returned a "
+            "malformed record: Pack #1.ingredients[0].classes: must be a tuple (got str 'vitamin')",
+        ),
+        (
+            BAD_FINDING,
+            "test-bad: string-severity: check failed (plugin 'mesoreg_test_bad'): TypeError: "
+            "yielded a malformed record: Finding.severity: must be Severity (got str 'major')",
+        ),
+        (
+            JSON_FORMAT,
+            "test-bad: plugin 'mesoreg_test_bad' failed in mesoreg_output_formats: format 'json' "
+            "is built in and cannot be replaced; rename yours",
+        ),
+        (
+            EXITS_AT_IMPORT,
+            "test-bad: cannot load mesoreg_test_bad: SystemExit: 0",
+        ),
+    ],
+    ids=["pack-string-for-list", "finding-string-severity", "format-named-json", "sys-exit"],
+)
+def test_plugins_check_reports_malformed_records(site, capsys, code, problem):
+    project = site / "project"
+    project.mkdir()
+    (project / "mesoreg_test_bad.py").write_text(textwrap.dedent(code))
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "mesoreg-test-bad"\nversion = "1.0"\n'
+        '[project.entry-points.mesoreg]\ntest-bad = "mesoreg_test_bad"\n'
+    )
+    assert cli.main(["plugins", "check", str(project)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"error: {problem}" in err.splitlines()
+
+
+def test_a_malformed_pack_is_a_named_failure_in_a_check(site, overdose, capsys):
+    install(site, "mesoreg-test-bad", module="mesoreg_test_bad", code=BAD_PACK)
+    assert cli.main(overdose) == 1
+    out = capsys.readouterr().out
+    assert (
+        "  plugins: test-bad: plugin 'test-bad' failed in mesoreg_ingredient_packs: returned a "
+        "malformed record: Pack #1.ingredients[0].classes: must be a tuple (got str 'vitamin')"
+    ) in out.splitlines()
+
+
+def test_a_plugin_cannot_replace_the_json_format(site, overdose, capsys):
+    install(site, "mesoreg-test-json", module="mesoreg_test_json", code=JSON_FORMAT)
+    assert cli.main([*overdose, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "fail"
+    assert report["report_schema_version"] == 2
+    assert [u["reason"] for u in report["unchecked"]] == [
+        "plugin 'test-json' failed in mesoreg_output_formats: format 'json' is built in and "
+        "cannot be replaced; rename yours"
+    ]
+
+
+def test_plugins_list_child_imports_this_mesoreg(site, tmp_path, monkeypatch, capsys):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    # a folder with its own mesoreg/, as in a checkout of another version
+    folder = tmp_path / "checkout"
+    (folder / "mesoreg").mkdir(parents=True)
+    (folder / "mesoreg" / "__init__.py").write_text("raise SystemExit('the wrong mesoreg')\n")
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("PYTHONPATH", str(folder))  # ignored: the child runs isolated
+    assert cli.main(["plugins", "list", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["test-good"]["status"] == "ok"
+
+
+def test_plugins_list_child_gets_the_settings(site, capsys):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["test-good"]["status"] == "disabled"

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import attrs
+import concurrent.futures
+import functools
+import json
 
+import attrs
+import pytest
+from test_plugins import PACK, install, site  # noqa: F401 - site is a fixture
+
+from mesoreg import _recheck, cli
 from mesoreg._ledger import CheckRecord, utc_now
 from mesoreg._model import Status
 from mesoreg._publish import publish, set_status
@@ -81,3 +88,74 @@ def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, reg
             recheck(store, registry, workers=workers)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+# -- workers get exactly the parent's settings (issue 10, section 4) ------------------------
+
+FAILS = """
+import mesoreg
+
+def run(subject):
+    yield mesoreg.Finding(
+        severity=mesoreg.Severity.MAJOR, code="MR-TEST-FAILS", rule="x", message="m",
+        advice="a", evidence="e", evidence_level=mesoreg.Evidence.LABEL,
+    )
+
+@mesoreg.hookimpl
+def mesoreg_checks():
+    return [mesoreg.Check("test-fails", "fails everything", run)]
+"""
+
+
+@pytest.fixture
+def approved(tmp_path, registry):
+    """A store of three approved versions, and a pack with a rule for region YY."""
+    store = Store(tmp_path / "store")
+    for i in range(3):
+        f = formulation([("lidocaine", "1 %", "1 mL")], id=f"f{i}")
+        publish(f, store, author="x", registry=registry)
+        set_status(store, f"f{i}@1", Status.APPROVED, "y")
+    pack = tmp_path / "pack.toml"
+    pack.write_text(PACK)
+    return store, str(pack)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--deny", "test-fails"], ["--no-plugins"], ["--allow", "test-pack"]],
+    ids=["deny", "no-plugins", "allow"],
+)
+def test_workers_honour_the_plugin_settings(site, approved, monkeypatch, capsys, options):  # noqa: F811
+    install(site, "mesoreg-test-fails", module="mesoreg_test_fails", code=FAILS)
+    store, pack = approved
+    # every store is "large", and there are two cores: the work goes to worker processes
+    monkeypatch.setattr(_recheck, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(_recheck.os, "cpu_count", lambda: 2)
+    started = []
+    monkeypatch.setattr(
+        _recheck.concurrent.futures,
+        "ProcessPoolExecutor",
+        functools.partial(_counting_pool, started),
+    )
+    argv = [*options, "--pack", pack, "recheck", "--store", str(store.root), "--region", "YY"]
+    cli.main([*argv, "--format", "json"])
+    assert started == [2]
+    rows = json.loads(capsys.readouterr().out)["results"]
+    # the pack's minor rule for YY applies (--pack reached the workers); the denied or
+    # disallowed plugin's failing check does not
+    assert [(r["id"], r["after"]) for r in rows] == [("f0", "warn"), ("f1", "warn"), ("f2", "warn")]
+
+
+_POOL = concurrent.futures.ProcessPoolExecutor
+
+
+def _counting_pool(started, workers, **kwargs):  # type: ignore[no-untyped-def]
+    started.append(workers)
+    return _POOL(workers, **kwargs)
+
+
+def test_a_registry_of_plugin_objects_is_never_split(approved, registry):
+    store, _ = approved
+    assert registry.settings is None
+    results = recheck(store, registry, workers=2, parallel_from=1)
+    assert [r.id for r in results] == ["f0", "f1", "f2"]
