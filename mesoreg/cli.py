@@ -289,6 +289,9 @@ def _show(catalog: Catalog, name: str, kind: str | None) -> tuple[Any, str]:
         "condition": catalog.find_condition(name),
     }
     kinds = [k for k in _SHOW_KINDS if found[k] is not None and (kind is None or k == kind)]
+    if not kinds and kind in (None, "ingredient"):
+        # the ingredient message keeps its "did you mean"; search covers every kind
+        catalog.get_ingredient(name, key_path=name)
     if not kinds:
         what = kind.replace("_", " ") if kind else "ingredient, drug, medication class or condition"
         word = name.split()[0][:5] if name.split() else name
