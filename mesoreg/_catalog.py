@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from mesoreg._atc import in_group, is_atc, parse_atc
 from mesoreg._errors import InputError, Problem, UnknownNameError
 from mesoreg._knowledge import (
     Condition,
@@ -34,6 +35,7 @@ from mesoreg._knowledge import (
     Interaction,
     Limit,
     LimitKind,
+    MedicationClass,
     Pack,
     Regulation,
     Source,
@@ -50,6 +52,7 @@ _RECORD_KINDS = (
     "ingredients",
     "drugs",
     "conditions",
+    "medication_classes",
     "contraindications",
     "interactions",
     "compatibilities",
@@ -104,6 +107,8 @@ class Catalog:
     ingredients: Mapping[str, Ingredient]
     drugs: Mapping[str, Drug]
     conditions: Mapping[str, Condition]
+    #: medication classes defined by a record (on ATC groups, or by named drugs)
+    class_records: Mapping[str, MedicationClass]
     contraindications: tuple[Contraindication, ...]
     interactions: tuple[Interaction, ...]
     compatibilities: frozenset[frozenset[str]]
@@ -116,6 +121,8 @@ class Catalog:
     _ingredient_index: _Index
     _drug_index: _Index
     _condition_index: _Index
+    #: full ATC code -> the drug that has it
+    _atc_index: Mapping[str, Drug]
     #: overrides applied: records of one pack replaced or displaced by another's
     overrides: tuple[Override, ...] = ()
 
@@ -153,9 +160,44 @@ class Catalog:
         return [found[k] for k in sorted(found)]
 
     def find_drug(self, name: str) -> Drug | None:
-        """The drug with this generic or brand name, or None."""
+        """The drug with this generic or brand name, or with this ATC code, or None."""
         found: Drug | None = self._drug_index.find(name)
+        if found is None:
+            code = parse_atc(name)
+            found = self._atc_index.get(code) if code else None
         return found
+
+    def drug_classes(self, drug: Drug) -> tuple[str, ...]:
+        """Every class of a drug: its own, those its ATC codes fall in, those naming it."""
+        classes = set(drug.classes)
+        for record in self.class_records.values():
+            if drug.id in record.drugs or any(
+                in_group(code, record.atc_prefixes) for code in drug.atc
+            ):
+                classes.add(record.id)
+        return tuple(sorted(classes))
+
+    def atc_classes(self, code: str) -> tuple[str, ...]:
+        """The classes an ATC code (or group) lies in, by the class records' ATC groups."""
+        return tuple(
+            sorted(r.id for r in self.class_records.values() if in_group(code, r.atc_prefixes))
+        )
+
+    def classify_medication(self, name: str) -> tuple[Drug | None, str, tuple[str, ...]] | None:
+        """What the catalog knows of a patient's medication: (drug, ATC code, classes).
+
+        A drug by name, brand or ATC code gives its classes (the code is '' when it was
+        named).  An ATC code that is no drug's gives the classes of the groups it lies
+        in, with drug None: other classes it may have are unknown.  None when the name
+        is neither a known drug nor an ATC code.
+        """
+        drug = self.find_drug(name)
+        if drug is not None:
+            return drug, parse_atc(name) or "", self.drug_classes(drug)
+        code = parse_atc(name)
+        if code is None:
+            return None
+        return None, code, self.atc_classes(code)
 
     def find_condition(self, name: str) -> Condition | None:
         """The condition with this id or alias, or None."""
@@ -172,6 +214,7 @@ class Catalog:
         """The medication class vocabulary: every drug's classes and every class a rule names."""
         named = {r.value for r in self.contraindications if r.fact is Fact.MEDICATION_CLASS}
         named |= {r.with_medication_class for r in self.interactions if r.with_medication_class}
+        named |= set(self.class_records)
         return frozenset(named | {c for d in self.drugs.values() for c in d.classes})
 
     def find_medication_class(self, name: str) -> str | None:
@@ -365,9 +408,84 @@ def _pack_names(packs: Sequence[Pack], providers: Sequence[str] | None) -> list[
     return problems
 
 
+def _build_atc_index(drugs: Iterable[Drug], problems: list[Problem]) -> dict[str, Drug]:
+    """Full ATC code -> drug; a code on two drugs is refused (it would name either)."""
+    index: dict[str, Drug] = {}
+    for drug in drugs:
+        for code in drug.atc:
+            other = index.get(code)
+            if other is not None and other.id != drug.id:
+                problems.append(
+                    Problem(
+                        f"drugs.{drug.id}",
+                        f"ATC code '{code}' also belongs to drug '{other.id}' "
+                        f"(from {other.origin}): a patient's '{code}' would be ambiguous.",
+                        "Keep the code on one record; a combination has a code of its own.",
+                        path=drug.origin,
+                    )
+                )
+            index.setdefault(code, drug)
+    return index
+
+
+def _check_atc(catalog: Catalog, problems: list[Problem]) -> None:
+    """ATC codes are well formed; a drug's own ATC-defined classes agree with its codes."""
+    for drug in catalog.drugs.values():
+        for code in drug.atc:
+            if not is_atc(code, substance=True):
+                problems.append(
+                    Problem(
+                        f"drugs.{drug.id}",
+                        f"'{code}' is not a WHO ATC substance code (like 'B01AF02').",
+                        "Write the seven-character code in upper case, or leave it out.",
+                        path=drug.origin,
+                    )
+                )
+    for record in catalog.class_records.values():
+        where = f"medication_classes.{record.id}"
+        for prefix in record.atc_prefixes:
+            if not is_atc(prefix):
+                problems.append(
+                    Problem(
+                        where,
+                        f"'{prefix}' is not a WHO ATC code or group (like 'B01AF').",
+                        "Write the code in upper case.",
+                        path=record.origin,
+                    )
+                )
+        for drug_id in record.drugs:
+            if drug_id not in catalog.drugs:
+                problems.append(
+                    Problem(
+                        where,
+                        f"unknown drug '{drug_id}'.",
+                        "Define it or fix the spelling.",
+                        path=record.origin,
+                    )
+                )
+        if not record.atc_prefixes:
+            continue
+        for drug in catalog.drugs.values():
+            listed = record.id in drug.classes and drug.id not in record.drugs
+            if listed and drug.atc and not any(in_group(c, record.atc_prefixes) for c in drug.atc):
+                problems.append(
+                    Problem(
+                        f"drugs.{drug.id}",
+                        f"lists class '{record.id}', defined on ATC groups "
+                        f"{', '.join(record.atc_prefixes)}, but its ATC codes "
+                        f"({', '.join(drug.atc)}) lie outside them.",
+                        f"Fix the ATC code, or name the drug in medication_classes.{record.id}"
+                        ".drugs with a source.",
+                        path=drug.origin,
+                    )
+                )
+
+
 def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
     classes = {c for i in catalog.ingredients.values() for c in i.classes}
-    drug_classes = {c for d in catalog.drugs.values() for c in d.classes}
+    drug_classes = {c for d in catalog.drugs.values() for c in d.classes} | set(
+        catalog.class_records
+    )
 
     def need(record: Any, kind: str, ids: Iterable[str], known: Any, what: str) -> None:
         for value in ids:
@@ -387,6 +505,7 @@ def _check_references(catalog: Catalog, problems: list[Problem]) -> None:
         *(("limits", r) for group in catalog.limits.values() for r in group),
         *(("ingredients", r) for r in catalog.ingredients.values()),
         *(("drugs", r) for r in catalog.drugs.values()),
+        *(("medication_classes", r) for r in catalog.class_records.values()),
         *(("regulations", r) for r in catalog.regulations),
     ]
     for kind, rule in rules:
@@ -534,6 +653,7 @@ def build_catalog(
         ingredients=MappingProxyType(dict(sorted(records["ingredients"].items()))),
         drugs=MappingProxyType(dict(sorted(records["drugs"].items()))),
         conditions=MappingProxyType(dict(sorted(records["conditions"].items()))),
+        class_records=MappingProxyType(dict(sorted(records["medication_classes"].items()))),
         contraindications=tuple(sorted(records["contraindications"].values(), key=lambda x: x.id)),
         interactions=tuple(sorted(records["interactions"].values(), key=lambda x: x.id)),
         compatibilities=frozenset(
@@ -557,9 +677,13 @@ def build_catalog(
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
         drug_index=_build_index("drug", records["drugs"].values(), problems),
         condition_index=_build_index("condition", records["conditions"].values(), problems),
+        atc_index=MappingProxyType(
+            _build_atc_index(sorted(records["drugs"].values(), key=lambda d: d.id), problems)
+        ),
         overrides=tuple(sorted(overrides, key=lambda o: (o.key, o.replaces))),
     )
     _check_references(catalog, problems)
+    _check_atc(catalog, problems)
     for compat in records["compatibilities"].values():
         for ingredient in compat.ingredients:
             if ingredient not in catalog.ingredients:

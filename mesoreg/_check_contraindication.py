@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import attrs
 
+from mesoreg._atc import parse_atc
 from mesoreg._catalog import matches, normalize_term
 from mesoreg._knowledge import Contraindication, Fact
 from mesoreg._model import Patient
@@ -27,21 +28,23 @@ def _unchecked(rule: Contraindication | str, reason: str) -> Unchecked:
 
 
 def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[str, ...]]:
-    """Each medication's name and classes: a known drug's own classes plus any declared ones.
+    """Each medication's name and classes: what the catalog knows plus any declared ones.
 
-    Declared classes add to a known drug's classes and never remove them; a medication the
-    vocabulary does not know and that declares no classes is left out (it is reported as
-    not checked).
+    A known drug (by generic or brand name, or ATC code) has its own classes and those
+    of the ATC groups it lies in; an ATC code that is no drug of the catalog has the
+    classes of its groups.  Declared classes add to these and never remove them; a
+    medication the catalog cannot classify and that declares no classes is left out
+    (it is reported as not checked).
     """
     catalog = subject.catalog
     result: dict[str, tuple[str, ...]] = {}
     for med in patient.medications or ():
-        drug = catalog.find_drug(med.name)
-        if drug is None and med.classes is None:
+        known = catalog.classify_medication(med.name)
+        if known is None and med.classes is None:
             continue
         declared = {catalog.find_medication_class(c) for c in med.classes or ()}
-        known = set(drug.classes) if drug is not None else set()
-        classes = known | {c for c in declared if c is not None}
+        classes = set(known[2]) if known is not None else set()
+        classes |= {c for c in declared if c is not None}
         result[med.name] = tuple(sorted(classes | set(result.get(med.name, ()))))
     return result
 
@@ -49,8 +52,21 @@ def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[st
 def unknown_medications(subject: Subject, patient: Patient) -> Iterator[str]:
     """Names of medications the vocabulary does not know and that declare no classes."""
     for med in patient.medications or ():
-        if med.classes is None and subject.catalog.find_drug(med.name) is None:
+        if med.classes is None and subject.catalog.classify_medication(med.name) is None:
             yield med.name
+
+
+def atc_only_medications(subject: Subject, patient: Patient) -> Iterator[tuple[str, str]]:
+    """(name, ATC code) of medications given by a code that is no drug of the catalog.
+
+    Their classes come from the ATC groups alone; a class defined by drug lists (not
+    on ATC groups) cannot be told, so unless the file declares classes they are
+    reported as partly checked.
+    """
+    for med in patient.medications or ():
+        known = subject.catalog.classify_medication(med.name)
+        if med.classes is None and known is not None and known[0] is None:
+            yield med.name, known[1]
 
 
 def _in_scope(rule: Contraindication, subject: Subject) -> list[str]:
@@ -109,6 +125,8 @@ def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> I
             continue
         evidence = f"{med.name} is {rule.value.replace('_', ' ')}"
         drug = subject.catalog.find_drug(med.name)
+        if drug is None and (code := parse_atc(med.name)):
+            evidence = f"{med.name} (ATC group of {code}) is {rule.value.replace('_', ' ')}"
         if drug is not None and drug.name.casefold() != med.name.casefold():
             evidence = f"{med.name} ({drug.name}) is {rule.value.replace('_', ' ')}"
         if rule.within_days is not None and med.last_dose is not None:
@@ -190,6 +208,15 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
             "medications",
             f"medication '{name}' is not in the vocabulary; declare "
             'its classes, e.g. classes = ["nsaid"], or [] for none',
+        )
+    for name, code in atc_only_medications(subject, patient):
+        found = subject.catalog.atc_classes(code)
+        yield _unchecked(
+            "medications",
+            f"medication '{name}' is ATC {code}, no drug of the vocabulary: classified by its "
+            f"ATC groups only ({', '.join(found) or 'no class'}); classes not defined on ATC "
+            'groups cannot be told; declare them, e.g. classes = ["cyp1a2_inhibitor"], '
+            "or [] for none",
         )
     for rule in subject.catalog.contraindications_for(i.id for i in subject.ingredients):
         scope = _in_scope(rule, subject)

@@ -54,6 +54,7 @@ _KINDS = (
     "ingredients",
     "drugs",
     "conditions",
+    "medication_classes",
     "contraindications",
     "interactions",
     "compatibilities",

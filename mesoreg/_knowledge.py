@@ -218,6 +218,56 @@ class Drug:
 
 
 @attrs.frozen
+class MedicationClass:
+    """A medication class that rules name, defined on WHO ATC groups where they coincide.
+
+    A drug belongs to the class when one of its ATC codes lies in one of
+    ``atc_prefixes``, when it is one of ``drugs`` (members classed elsewhere in the
+    ATC, each supported by the class's sources), or when its own record lists the
+    class.  A patient medication written only as an ATC code is classified by the
+    groups it lies in.
+    """
+
+    id: str = attrs.field(
+        metadata=doc("Class id that rules name, lowercase snake_case, e.g. 'anticoagulant'."),
+    )
+    name: str = attrs.field(
+        metadata=doc("Display name of the class, e.g. 'Anticoagulants'."),
+    )
+    sources: tuple[str, ...] = attrs.field(
+        metadata=doc("Ids of the sources for the ATC groups and for each member named in drugs."),
+    )
+    atc_prefixes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "WHO ATC groups or codes whose every substance is in the class, e.g. "
+            "['B01AA', 'B01AB', 'B01AX05']; empty when no ATC group coincides with it."
+        ),
+    )
+    drugs: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Drug ids in the class although their ATC codes lie outside atc_prefixes, "
+            "e.g. ['digoxin'] for antiarrhythmic."
+        ),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc(
+            "What the class means for the rules that name it, what it leaves out and why."
+        ),
+    )
+    override: bool = attrs.field(
+        default=False,
+        metadata=doc(
+            "true to replace the record with the same id from another pack on purpose, "
+            "instead of clashing with it."
+        ),
+    )
+    origin: str = attrs.field(default="", eq=False)
+
+
+@attrs.frozen
 class Condition:
     """A patient condition the rules know, with the other names it goes by."""
 
@@ -743,6 +793,10 @@ class Pack:
     conditions: tuple[Condition, ...] = attrs.field(
         default=(),
         metadata=doc("Patient conditions the pack adds."),
+    )
+    medication_classes: tuple[MedicationClass, ...] = attrs.field(
+        default=(),
+        metadata=doc("Medication classes the pack defines, on WHO ATC groups where they coincide."),
     )
     contraindications: tuple[Contraindication, ...] = attrs.field(
         default=(),

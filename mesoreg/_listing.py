@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from mesoreg._atc import in_group, parse_atc
 from mesoreg._catalog import Catalog, iter_rules, matches
 from mesoreg._convert import unstructure
-from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit, Regulation
-from mesoreg._vocabulary import FIXED
+from mesoreg._knowledge import (
+    Condition,
+    Contraindication,
+    Drug,
+    Fact,
+    Ingredient,
+    Interaction,
+    Limit,
+    MedicationClass,
+    Regulation,
+)
+from mesoreg._vocabulary import FIXED, normalize
 
 
 def ingredient_row(ingredient: Ingredient) -> dict[str, Any]:
@@ -205,8 +216,20 @@ def catalog_markdown(catalog: Catalog) -> str:
     ]
     for d in catalog.drugs.values():
         out.append(
-            f"| `{d.id}` | {d.name} | {', '.join(d.aliases)} | {', '.join(d.classes)} "
-            f"| {', '.join(d.atc)} |"
+            f"| `{d.id}` | {d.name} | {', '.join(d.aliases)} | "
+            f"{', '.join(catalog.drug_classes(d))} | {', '.join(d.atc)} |"
+        )
+    out += [
+        "",
+        "## Medication classes",
+        "",
+        "| id | name | ATC groups | also | sources | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in catalog.class_records.values():
+        out.append(
+            f"| `{r.id}` | {r.name} | {', '.join(r.atc_prefixes)} | {', '.join(r.drugs)} "
+            f"| {', '.join(r.sources)} | {r.note} |"
         )
     out += [
         "",
@@ -262,4 +285,198 @@ def vocabularies_text(data: dict[str, list[dict[str, Any]]]) -> str:
         for row in terms:
             also = f"  (also: {', '.join(row['aliases'])})" if row["aliases"] else ""
             lines.append(f"  {row['term']}{also}")
+    return "\n".join(lines)
+
+
+def search_rows(catalog: Catalog, text: str) -> list[dict[str, Any]]:
+    """Ingredients, drugs, medication classes, conditions and allergens matching ``text``.
+
+    A match is ``text`` inside an id, name, alias or class (case, accents and
+    separators folded); a drug also matches by its ATC codes, and an ATC code
+    matches the drugs and classes it falls in.  Rows are labelled by kind.
+    """
+    needle = normalize(text)
+    code = parse_atc(text)
+    rows: list[dict[str, Any]] = []
+
+    def hit(*names: str) -> bool:
+        return bool(needle) and any(needle in normalize(n) for n in names)
+
+    for i in catalog.search(text):
+        rows.append({"kind": "ingredient", **ingredient_row(i)})
+    for d in catalog.drugs.values():
+        by_code = code is not None and any(c.startswith(code) for c in d.atc)
+        if by_code or hit(d.id, d.name, *d.aliases, *d.atc, *d.classes):
+            rows.append({"kind": "drug", **drug_row(catalog, d)})
+    for r in catalog.class_records.values():
+        by_code = code is not None and any(
+            code.startswith(p) or p.startswith(code) for p in r.atc_prefixes
+        )
+        if by_code or hit(r.id, r.name, *r.atc_prefixes):
+            rows.append(
+                {
+                    "kind": "medication_class",
+                    "id": r.id,
+                    "name": r.name,
+                    "classes": [],
+                    "aliases": [],
+                    "atc": list(r.atc_prefixes),
+                }
+            )
+    for c in catalog.conditions.values():
+        if hit(c.id, c.name, *c.aliases):
+            rows.append(
+                {
+                    "kind": "condition",
+                    "id": c.id,
+                    "name": c.name,
+                    "classes": [],
+                    "aliases": list(c.aliases),
+                }
+            )
+    allergens = sorted({a for i in catalog.ingredients.values() for a in i.allergens})
+    for a in allergens:
+        if hit(a):
+            holders = sorted(i.id for i in catalog.ingredients.values() if a in i.allergens)
+            rows.append(
+                {
+                    "kind": "allergen",
+                    "id": a,
+                    "name": a,
+                    "classes": [],
+                    "aliases": [],
+                    "ingredients": holders,
+                }
+            )
+    return rows
+
+
+def search_text(rows: list[dict[str, Any]], text: str) -> str:
+    """``catalog search`` as text: one line per match, labelled by kind."""
+    if not rows:
+        return f"nothing matches '{text}'"
+    kind_w = max(len(r["kind"]) for r in rows)
+    id_w = max(len(r["id"]) for r in rows)
+    lines = []
+    for r in rows:
+        extra = r.get("atc") or r.get("ingredients") or []
+        tail = f"  [{', '.join(r['classes'])}]" if r["classes"] else ""
+        tail += f"  ({', '.join(extra)})" if extra else ""
+        lines.append(f"{r['kind']:<{kind_w}}  {r['id']:<{id_w}}  {r['name']}{tail}")
+    return "\n".join(lines)
+
+
+def drug_row(catalog: Catalog, drug: Drug) -> dict[str, Any]:
+    """One drug: id, name, every class (own and by ATC group), brands, ATC codes."""
+    return {
+        "id": drug.id,
+        "name": drug.name,
+        "classes": list(catalog.drug_classes(drug)),
+        "aliases": list(drug.aliases),
+        "atc": list(drug.atc),
+    }
+
+
+def _class_rules(catalog: Catalog, classes: set[str], drug_id: str = "") -> list[dict[str, Any]]:
+    """The rules that read one of these medication classes (or name the drug)."""
+    found: list[Rule] = [
+        r
+        for r in catalog.contraindications
+        if r.fact is Fact.MEDICATION_CLASS and r.value in classes
+    ]
+    found += [
+        r
+        for r in catalog.interactions
+        if r.with_medication_class in classes or (drug_id and drug_id in r.with_drugs)
+    ]
+    return [_rule_summary(r) for r in found]
+
+
+def _rule_summary(r: Rule) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "code": r.code,
+        "type": _kind(r),
+        "severity": r.severity.value,
+        "evidence": r.evidence.value,
+        "scope": _scope(r),
+        "sources": list(r.sources),
+        "summary": _summary(r),
+    }
+
+
+def drug_detail(catalog: Catalog, drug: Drug) -> dict[str, Any]:
+    """A drug with every class (and why), its ATC codes, the rules reading them, sources."""
+    classes = catalog.drug_classes(drug)
+    why: dict[str, str] = {}
+    for cls in classes:
+        record = catalog.class_records.get(cls)
+        codes = [c for c in drug.atc if record is not None and in_group(c, record.atc_prefixes)]
+        if codes:
+            why[cls] = f"ATC {', '.join(codes)} in {cls}"
+        elif record is not None and drug.id in record.drugs:
+            why[cls] = f"named by medication class {cls}"
+        else:
+            why[cls] = "listed on the drug"
+    detail: dict[str, Any] = {"kind": "drug", **unstructure(drug)}
+    detail["classes"] = list(classes)
+    detail["declared_classes"] = list(drug.classes)
+    detail["class_reasons"] = why
+    detail["rules"] = _class_rules(catalog, set(classes), drug.id)
+    source_ids = sorted({*drug.sources, *(s for r in detail["rules"] for s in r["sources"])})
+    detail["sources"] = {s: catalog.sources[s].cite() for s in source_ids}
+    detail["provider"] = drug.origin
+    return detail
+
+
+def medication_class_detail(catalog: Catalog, record: MedicationClass) -> dict[str, Any]:
+    """A medication class with its ATC groups, its drugs and the rules that read it."""
+    detail: dict[str, Any] = {"kind": "medication_class", **unstructure(record)}
+    detail["members"] = [
+        d.id for d in catalog.drugs.values() if record.id in catalog.drug_classes(d)
+    ]
+    detail["rules"] = _class_rules(catalog, {record.id})
+    source_ids = sorted({*record.sources, *(s for r in detail["rules"] for s in r["sources"])})
+    detail["sources"] = {s: catalog.sources[s].cite() for s in source_ids}
+    detail["provider"] = record.origin
+    return detail
+
+
+def condition_detail(catalog: Catalog, condition: Condition) -> dict[str, Any]:
+    """A condition with every field of its record and the rules that name it."""
+    detail: dict[str, Any] = {"kind": "condition", **unstructure(condition)}
+    rules = [
+        r for r in catalog.contraindications if r.fact is Fact.CONDITION and r.value == condition.id
+    ]
+    detail["rules"] = [_rule_summary(r) for r in rules]
+    source_ids = sorted({s for r in rules for s in r.sources})
+    detail["sources"] = {s: catalog.sources[s].cite() for s in source_ids}
+    detail["provider"] = condition.origin
+    return detail
+
+
+_SHOWN_ELSEWHERE = ("kind", "id", "name", "rules", "sources", "provider", "origin", "override")
+
+
+def record_text(detail: dict[str, Any]) -> str:
+    """``catalog show`` as text for a drug, a medication class or a condition."""
+    lines = [f"{detail['name']} ({detail['id']}) [{detail['kind'].replace('_', ' ')}]"]
+    for key, value in detail.items():
+        if key in _SHOWN_ELSEWHERE or key in ("class_reasons",):
+            continue
+        if isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        lines.append(f"  {key + ':':<19}{value if value not in ('', None) else '-'}")
+    for cls, reason in detail.get("class_reasons", {}).items():
+        lines.append(f"  class {cls}: {reason}")
+    lines.append(f"  {'from:':<19}{detail['provider']}")
+    lines.append("  rules:")
+    lines += [
+        f"    {r['code']} [{r['type']}, {r['severity']}, {r['evidence']}] {r['summary']}"
+        for r in detail["rules"]
+    ] or ["    (none)"]
+    lines.append("  sources:")
+    lines += [f"    {k}: {v}" for k, v in detail["sources"].items()] or ["    (none)"]
     return "\n".join(lines)

@@ -277,6 +277,13 @@ RULES: dict[str, dict[str, Rule]] = {
     },
     "drugs": {**_SOURCES, **_NAMES, "classes": _superset("classes"), "atc": _superset("atc")},
     "conditions": _NAMES,
+    "medication_classes": {
+        **_SOURCES,
+        "name": _text("name"),
+        "note": _text("note"),
+        "atc_prefixes": _superset("atc_prefixes"),
+        "drugs": _superset("drugs"),
+    },
     "contraindications": {
         **_SOURCES,
         **_TEXT,

@@ -223,6 +223,7 @@ def _pack_provides(pack: Pack) -> tuple[str, ...]:
         for kind in (
             "ingredients",
             "drugs",
+            "medication_classes",
             "conditions",
             "contraindications",
             "interactions",

@@ -28,6 +28,7 @@ from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
 
 if TYPE_CHECKING:
+    from mesoreg._catalog import Catalog
     from mesoreg._config import Settings
     from mesoreg._registry import Registry
 
@@ -136,19 +137,35 @@ def _parser() -> argparse.ArgumentParser:
         help="text (default), json, or one a plugin adds",
     )
 
-    catalog = sub.add_parser("catalog", help="list, show and search the ingredient catalog")
+    catalog = sub.add_parser(
+        "catalog", help="list, show and search the catalog (ingredients, drugs, conditions...)"
+    )
     csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text in (
         ("list", "list every ingredient"),
-        ("show", "show one ingredient with its rules and sources"),
-        ("search", "find ingredients by name, alias or class"),
+        (
+            "show",
+            "show an ingredient, drug (name, brand or ATC code), medication class or "
+            "condition with its rules and sources",
+        ),
+        (
+            "search",
+            "find ingredients, drugs (generic, brand, ATC), medication classes, conditions "
+            "and allergens",
+        ),
         ("rules", "list every rule with its type, severity, evidence and sources"),
         ("docs", "print the catalog as Markdown (docs/catalog.md)"),
         ("vocab", "list the vocabularies rules read (route, purpose, classes, conditions...)"),
     ):
         action = csub.add_parser(name, help=help_text)
         if name == "show":
-            action.add_argument("name", metavar="ID")
+            action.add_argument("name", metavar="NAME")
+            action.add_argument(
+                "--kind",
+                choices=list(_SHOW_KINDS),
+                help="what NAME is, when it names several things (default: the first of "
+                "ingredient, drug, medication_class, condition that it names)",
+            )
         if name == "search":
             action.add_argument("text", metavar="TEXT")
         if name == "rules":
@@ -258,6 +275,51 @@ def _run_check(args: argparse.Namespace) -> int:
     return _exit_code(report, Severity(args.fail_on))
 
 
+_SHOW_KINDS = ("ingredient", "drug", "medication_class", "condition")
+
+
+def _show(catalog: Catalog, name: str, kind: str | None) -> tuple[Any, str]:
+    """The detail and text of what ``name`` names; an error with a hint when nothing."""
+    from mesoreg import _listing
+
+    found: dict[str, Any] = {
+        "ingredient": catalog.find_ingredient(name),
+        "drug": catalog.find_drug(name),
+        "medication_class": catalog.class_records.get(catalog.find_medication_class(name) or ""),
+        "condition": catalog.find_condition(name),
+    }
+    kinds = [k for k in _SHOW_KINDS if found[k] is not None and (kind is None or k == kind)]
+    if not kinds and kind in (None, "ingredient"):
+        # the ingredient message keeps its "did you mean"; search covers every kind
+        catalog.get_ingredient(name, key_path=name)
+    if not kinds:
+        what = kind.replace("_", " ") if kind else "ingredient, drug, medication class or condition"
+        word = name.split()[0][:5] if name.split() else name
+        raise InputError(
+            [
+                Problem(
+                    name, f"no {what} is named '{name}'.", f"Run 'mesoreg catalog search {word}'."
+                )
+            ]
+        )
+    chosen, record = kinds[0], found[kinds[0]]
+    if chosen == "ingredient":
+        detail = _listing.ingredient_detail(catalog, record)
+        text = _listing.ingredient_text(detail)
+    elif chosen == "drug":
+        detail = _listing.drug_detail(catalog, record)
+        text = _listing.record_text(detail)
+    elif chosen == "medication_class":
+        detail = _listing.medication_class_detail(catalog, record)
+        text = _listing.record_text(detail)
+    else:
+        detail = _listing.condition_detail(catalog, record)
+        text = _listing.record_text(detail)
+    if len(kinds) > 1:
+        text += f"\n('{name}' also names a {', '.join(kinds[1:])}: use --kind)"
+    return detail, text
+
+
 def _run_catalog(args: argparse.Namespace) -> int:
     from mesoreg import _listing
 
@@ -290,17 +352,13 @@ def _run_catalog(args: argparse.Namespace) -> int:
             data = {args.vocabulary: data[args.vocabulary]}
         text = _listing.vocabularies_text(data)
     elif args.action == "show":
-        ingredient = catalog.get_ingredient(args.name, key_path=args.name)
-        data = _listing.ingredient_detail(catalog, ingredient)
-        text = _listing.ingredient_text(data)
+        data, text = _show(catalog, args.name, args.kind)
+    elif args.action == "search":
+        data = _listing.search_rows(catalog, args.text)
+        text = _listing.search_text(data, args.text)
     else:
-        found = (
-            list(catalog.ingredients.values())
-            if args.action == "list"
-            else catalog.search(args.text)
-        )
-        data = [_listing.ingredient_row(i) for i in found]
-        text = _listing.table(data) if data else f"no ingredient matches '{args.text}'"
+        data = [_listing.ingredient_row(i) for i in catalog.ingredients.values()]
+        text = _listing.table(data) if data else "no ingredient"
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.format == "json" else text)
     return ExitCode.OK
 

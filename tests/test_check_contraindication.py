@@ -255,3 +255,19 @@ def test_a_birth_date_after_the_session_gives_no_negative_age(catalog):
     ages = [o for o in check_contraindications(subject) if "birth_date" in getattr(o, "reason", "")]
     assert ages
     assert {o.reason for o in ages} == {"birth_date 2030-01-01 is after the session date"}
+
+
+@pytest.mark.parametrize("medication", ["B01AF02", "ATC:B01AF02", "Sintrom", "B01AE06"])
+def test_anticoagulant_given_by_atc_code_or_new_brand_is_found(registry, medication):
+    report = check_with(VITAMINS, patient(medications=[{"name": medication}]), registry=registry)
+    assert "MR-CI-ANTICOAGULANT" in codes(report)
+
+
+def test_atc_code_of_no_known_drug_is_classified_but_not_a_pass(registry):
+    report = check_with(VITAMINS, patient(medications=[{"name": "C09AA02"}]), registry=registry)
+    assert report.verdict is not Verdict.PASS
+    assert "medications" in unchecked_rules(report)
+    declared = check_with(
+        VITAMINS, patient(medications=[{"name": "C09AA02", "classes": []}]), registry=registry
+    )
+    assert declared.verdict is Verdict.PASS

@@ -221,7 +221,53 @@ def test_catalog_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
 def test_catalog_search(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "catalog", "search", "deoxychol")
     assert code == 0
-    assert out == "deoxycholic_acid  Deoxycholic acid  [lipolytic, bile_acid]\n"
+    assert out == "ingredient  deoxycholic_acid  Deoxycholic acid  [lipolytic, bile_acid]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "record"),
+    [
+        ("Previscan", "drug", "fluindione"),
+        ("B01AF02", "drug", "apixaban"),
+        ("B01AA", "medication_class", "anticoagulant"),
+        ("sulfite", "allergen", "sulfite"),
+    ],
+)
+def test_catalog_search_every_kind(
+    capsys: pytest.CaptureFixture[str], text: str, kind: str, record: str
+) -> None:
+    code, out, _ = run(capsys, "catalog", "search", text, "--format", "json")
+    assert code == 0
+    assert (kind, record) in {(r["kind"], r["id"]) for r in json.loads(out)}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "record"),
+    [
+        ("Sintrom", "drug", "acenocoumarol"),
+        ("ATC:B01AF02", "drug", "apixaban"),
+        ("anticoagulant", "medication_class", "anticoagulant"),
+    ],
+)
+def test_catalog_show_drug_and_class(
+    capsys: pytest.CaptureFixture[str], name: str, kind: str, record: str
+) -> None:
+    code, out, _ = run(capsys, "catalog", "show", name, "--format", "json")
+    detail = json.loads(out)
+    assert code == 0
+    assert (detail["kind"], detail["id"]) == (kind, record)
+    assert "MR-CI-ANTICOAGULANT" in {r["code"] for r in detail["rules"]}
+
+
+def test_catalog_show_condition(capsys: pytest.CaptureFixture[str]) -> None:
+    from mesoreg._registry import get_catalog
+
+    condition = next(iter(get_catalog().conditions.values()))
+    code, out, _ = run(
+        capsys, "catalog", "show", condition.id, "--kind", "condition", "--format", "json"
+    )
+    assert code == 0
+    assert (json.loads(out)["kind"], json.loads(out)["id"]) == ("condition", condition.id)
 
 
 def test_catalog_search_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -233,7 +279,7 @@ def test_catalog_search_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_catalog_search_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "catalog", "search", "zzzz") == (0, "no ingredient matches 'zzzz'\n", "")
+    assert run(capsys, "catalog", "search", "zzzz") == (0, "nothing matches 'zzzz'\n", "")
 
 
 def test_catalog_search_nothing_json(capsys: pytest.CaptureFixture[str]) -> None:
