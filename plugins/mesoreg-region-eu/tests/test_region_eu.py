@@ -19,9 +19,11 @@ BAN = "MR-REG-FR-ADIPOCYTE-LYSIS"
 ARTICHOKE = [{"ingredient": "artichoke_extract", "strength": "2 %", "volume": "2 mL"}]
 
 
-def MIXTURE(purpose):  # type: ignore[no-untyped-def]  # noqa: N802
+def mixture(purpose):  # type: ignore[no-untyped-def]
     """A mesotherapy mixture with no lipolytic ingredient, for ``purpose``."""
-    return formulation(ARTICHOKE, use={"route": "intradermal", "area": "thighs", "purpose": purpose})
+    return formulation(
+        ARTICHOKE, use={"route": "intradermal", "area": "thighs", "purpose": purpose}
+    )
 
 
 def codes(report):  # type: ignore[no-untyped-def]
@@ -78,17 +80,17 @@ def test_a_lipolytic_product_is_banned_whatever_the_stated_purpose():
 def test_any_mesotherapy_mixture_for_fat_reduction_is_banned():
     """'injections de mélanges mésothérapeutiques': no lipolytic ingredient is needed."""
     for purpose in ("fat_reduction", "body_contouring"):
-        report = eu(MIXTURE(purpose), "FR", dt.date(2012, 3, 1))
+        report = eu(mixture(purpose), "FR", dt.date(2012, 3, 1))
         (finding,) = [f for f in report.findings if f.code == BAN]
         assert finding.rule == "fr_adipocyte_lysis_ban_2012"
         assert finding.severity.value == "contraindicated"
-    assert BAN in codes(eu(MIXTURE("fat_reduction"), "FR", dt.date(2011, 5, 1)))
-    assert BAN not in codes(eu(MIXTURE("fat_reduction"), "FR", dt.date(2011, 7, 1)))
+    assert BAN in codes(eu(mixture("fat_reduction"), "FR", dt.date(2011, 5, 1)))
+    assert BAN not in codes(eu(mixture("fat_reduction"), "FR", dt.date(2011, 7, 1)))
 
 
 def test_the_same_mixture_for_another_purpose_is_not_fat_lysis():
-    assert BAN not in codes(eu(MIXTURE("skin_quality"), "FR", dt.date(2012, 3, 1)))
-    assert BAN not in codes(eu(MIXTURE("cellulite"), "FR", dt.date(2012, 3, 1)))
+    assert BAN not in codes(eu(mixture("skin_quality"), "FR", dt.date(2012, 3, 1)))
+    assert BAN not in codes(eu(mixture("cellulite"), "FR", dt.date(2012, 3, 1)))
 
 
 def test_the_injection_lipolysis_technique_is_banned_whatever_the_mixture():
