@@ -18,6 +18,7 @@ from mesoreg._knowledge import (
     MedicationClass,
     Regulation,
 )
+from mesoreg._sources import count_kinds
 from mesoreg._vocabulary import FIXED, normalize
 
 
@@ -92,11 +93,21 @@ def rule_rows(catalog: Catalog, ingredient: Ingredient | None = None) -> list[di
             "summary": _summary(r),
             "sources": [catalog.sources[s].cite() for s in r.sources],
             "source_ids": list(r.sources),
+            "source_kinds": [catalog.sources[s].kind.value for s in r.sources],
             "provider": r.origin.split(" (")[0],
         }
         for r in iter_rules(catalog)
         if ingredient is None or concerns(r, ingredient)
     ]
+
+
+def rules_summary(catalog: Catalog, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``catalog rules --format json``: the rows and the sources they cite, counted by kind."""
+    cited = {s for row in rows for s in row["source_ids"]}
+    return {
+        "rules": rows,
+        "sources_by_kind": count_kinds(catalog.sources[s] for s in sorted(cited)),
+    }
 
 
 def rules_text(rows: list[dict[str, Any]]) -> str:

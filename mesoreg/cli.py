@@ -334,8 +334,9 @@ def _run_catalog(args: argparse.Namespace) -> int:
             if args.ingredient
             else None
         )
-        data = _listing.rule_rows(catalog, ingredient)
-        text = _listing.rules_text(data)
+        rows = _listing.rule_rows(catalog, ingredient)
+        text = _listing.rules_text(rows)
+        data = _listing.rules_summary(catalog, rows)
     elif args.action == "vocab":
         data = _listing.vocabularies(catalog)
         if args.vocabulary is not None:

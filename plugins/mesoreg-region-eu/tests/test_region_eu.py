@@ -16,6 +16,14 @@ BUFLOMEDIL = formulation(
     [("buflomedil", "10 mg/mL", "2 mL")], use={"route": "intradermal", "area": "thigh"}
 )
 BAN = "MR-REG-FR-ADIPOCYTE-LYSIS"
+ARTICHOKE = [{"ingredient": "artichoke_extract", "strength": "2 %", "volume": "2 mL"}]
+
+
+def mixture(purpose):  # type: ignore[no-untyped-def]
+    """A mesotherapy mixture with no lipolytic ingredient, for ``purpose``."""
+    return formulation(
+        ARTICHOKE, use={"route": "intradermal", "area": "thighs", "purpose": purpose}
+    )
 
 
 def codes(report):  # type: ignore[no-untyped-def]
@@ -49,22 +57,57 @@ def test_boundaries_of_the_suspension():
 
 
 def test_the_ban_is_a_contraindication_in_france_only():
-    (finding,) = [f for f in eu(LIPOLYSIS, "FR", dt.date(2012, 3, 1)).findings if f.code == BAN]
-    assert finding.severity.value == "contraindicated"
-    assert finding.components == ("phosphatidylcholine",)
+    findings = [f for f in eu(LIPOLYSIS, "FR", dt.date(2012, 3, 1)).findings if f.code == BAN]
+    assert {f.rule for f in findings} == {
+        "fr_adipocyte_lysis_ban_2012",
+        "fr_adipocyte_lysis_ban_2012_lipolytic",
+    }
+    assert {f.severity.value for f in findings} == {"contraindicated"}
+    lipolytic = [f for f in findings if f.rule.endswith("_lipolytic")]
+    assert lipolytic[0].components == ("phosphatidylcholine",)
     assert BAN not in codes(eu(LIPOLYSIS, "DE", dt.date(2012, 3, 1)))
 
 
-def test_cellulite_purpose_is_not_fat_lysis():
-    assert BAN not in codes(eu(CELLULITE, "FR", dt.date(2012, 3, 1)))
+def test_a_lipolytic_product_is_banned_whatever_the_stated_purpose():
+    """The decree bans 'injections de produits lipolytiques': the product is the technique."""
+    for f in (CELLULITE, NO_PURPOSE):
+        report = eu(f, "FR", dt.date(2012, 3, 1))
+        assert "fr_adipocyte_lysis_ban_2012_lipolytic" in {x.rule for x in report.findings}
+        assert report.verdict.value != "pass"
+    assert BAN not in codes(eu(CELLULITE, "FR", dt.date(2011, 7, 1)))
+
+
+def test_any_mesotherapy_mixture_for_fat_reduction_is_banned():
+    """'injections de mélanges mésothérapeutiques': no lipolytic ingredient is needed."""
+    for purpose in ("fat_reduction", "body_contouring"):
+        report = eu(mixture(purpose), "FR", dt.date(2012, 3, 1))
+        (finding,) = [f for f in report.findings if f.code == BAN]
+        assert finding.rule == "fr_adipocyte_lysis_ban_2012"
+        assert finding.severity.value == "contraindicated"
+    assert BAN in codes(eu(mixture("fat_reduction"), "FR", dt.date(2011, 5, 1)))
+    assert BAN not in codes(eu(mixture("fat_reduction"), "FR", dt.date(2011, 7, 1)))
+
+
+def test_the_same_mixture_for_another_purpose_is_not_fat_lysis():
+    assert BAN not in codes(eu(mixture("skin_quality"), "FR", dt.date(2012, 3, 1)))
+    assert BAN not in codes(eu(mixture("cellulite"), "FR", dt.date(2012, 3, 1)))
+
+
+def test_the_injection_lipolysis_technique_is_banned_whatever_the_mixture():
+    f = formulation(ARTICHOKE, use={"technique": "injection_lipolysis", "purpose": "cellulite"})
+    report = eu(f, "FR", dt.date(2012, 3, 1))
+    assert [x.rule for x in report.findings if x.code == BAN] == [
+        "fr_adipocyte_lysis_ban_2012_technique"
+    ]
 
 
 def test_missing_purpose_is_reported_as_unchecked():
-    report = eu(NO_PURPOSE, "FR", dt.date(2012, 3, 1))
+    """Without use.purpose nobody can tell whether a mixture is for fat lysis: not checked."""
+    report = eu(formulation(ARTICHOKE, use={"area": "abdomen"}), "FR", dt.date(2012, 3, 1))
     assert BAN not in codes(report)
     assert report.verdict.value == "not-validated"
     assert [u.rule for u in report.unchecked] == ["fr_adipocyte_lysis_ban_2012"]
-    assert eu(NO_PURPOSE, "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
+    assert eu(formulation(ARTICHOKE), "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
 
 
 def test_buflomedil_in_france_from_february_2011():

@@ -29,9 +29,20 @@ def us(f, day):  # type: ignore[no-untyped-def]
     return check_with(f, None, plugins=[mesoreg_region_us], region="US", date=day)
 
 
+def rules(report):  # type: ignore[no-untyped-def]
+    return [f.rule for f in report.findings if f.code == "MR-REG-US-LIPODISSOLVE"]
+
+
 def test_lipodissolve_is_flagged_after_the_2010_warning():
-    assert "MR-REG-US-LIPODISSOLVE" in codes(us(PCDC, dt.date(2012, 1, 1)))
-    assert "MR-REG-US-LIPODISSOLVE" not in codes(us(PCDC, dt.date(2009, 1, 1)))
+    assert rules(us(PCDC, dt.date(2012, 1, 1))) == ["us_lipodissolve_unapproved"]
+    assert rules(us(PCDC, dt.date(2010, 4, 7))) == ["us_lipodissolve_unapproved"]
+
+
+def test_injected_phosphatidylcholine_is_unapproved_from_the_2003_warning_letter():
+    assert rules(us(PCDC, dt.date(2003, 7, 21))) == []
+    assert rules(us(PCDC, dt.date(2003, 7, 22))) == ["us_lipostabil_unapproved_2003"]
+    assert rules(us(PCDC, dt.date(2009, 1, 1))) == ["us_lipostabil_unapproved_2003"]
+    assert rules(us(PCDC, dt.date(2010, 4, 6))) == ["us_lipostabil_unapproved_2003"]
 
 
 def test_deoxycholic_acid_before_and_after_approval():
