@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import attrs
 
 from mesoreg._catalog import matches, normalize_term
+from mesoreg._condition import Relation
+from mesoreg._icd10 import has_prefix, parse_code
 from mesoreg._knowledge import Contraindication, Fact
 from mesoreg._model import Patient
 from mesoreg._report import Finding, Unchecked
@@ -89,14 +91,44 @@ def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterato
         yield subject.finding(rule, f"patient is {rule.fact.value}")
 
 
+def _lower(name: str) -> str:
+    """'Cancer (active or recent)' -> 'cancer (active or recent)'; acronyms kept."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
 def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    """A finding for each patient condition that is the rule's condition or a kind of it.
+
+    A condition that may amount to it only at a severity or stage the file does
+    not state (``may_be`` in the vocabulary), or that is broader than it (the
+    kind is not stated), leaves the rule not checked, unless another of the
+    patient's conditions already triggers it.
+    """
     if patient.conditions is None:
         yield _unchecked(rule, "needs the patient's conditions ('conditions = []' if none)")
         return
+    catalog = subject.catalog
+    target = catalog.conditions[rule.value]
+    open_questions: list[str] = []
+    fired = False
     for name in patient.conditions:
-        found = subject.catalog.find_condition(name)
-        if found is not None and found.id == rule.value:
-            yield subject.finding(rule, f"patient has '{name}' ({found.name})")
+        found = catalog.find_condition(name)
+        if found is None:
+            continue
+        relation = catalog.condition_relation(found.id, rule.value)
+        if relation is Relation.IS:
+            fired = True
+            kind = "" if found.id == rule.value else f", a kind of {_lower(target.name)}"
+            yield subject.finding(rule, f"patient has '{name}' ({found.name}{kind})")
+        elif relation is Relation.MAY_BE:
+            open_questions.append(
+                f"patient has '{name}' ({found.name}); the file does not say whether it is "
+                f"{_lower(target.name)} (its kind, severity or stage is "
+                f"not stated): review it, and list '{target.id}' if it applies"
+            )
+    if not fired:
+        for reason in open_questions:
+            yield _unchecked(rule, reason)
 
 
 def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
@@ -161,6 +193,28 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
             )
 
 
+def _unknown_condition(subject: Subject, name: str) -> str:
+    """Why a patient condition the vocabulary does not know is not checked."""
+    code = parse_code(name)
+    if code is not None:
+        return (
+            f"condition '{name}' (ICD-10 {code}) is not a code of any condition in the "
+            "vocabulary; cannot tell which rules it triggers (give the condition's name, "
+            "see 'mesoreg catalog conditions')"
+        )
+    if has_prefix(name):
+        return (
+            f"condition '{name}' is not a WHO ICD-10 code (a letter, two digits, optionally "
+            "a point and one or two digits); cannot tell which rules it triggers"
+        )
+    close = subject.catalog.suggest_condition(name)
+    guess = f" (did you mean {', '.join(close)}?)" if close else ""
+    return (
+        f"condition '{name}' is not in the vocabulary{guess}; cannot tell which rules it "
+        "triggers (see 'mesoreg catalog conditions')"
+    )
+
+
 _FACTS = {
     Fact.AGE: _age,
     Fact.PREGNANT: _flag,
@@ -178,13 +232,7 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
         return
     for name in patient.conditions or ():
         if subject.catalog.find_condition(name) is None:
-            close = subject.catalog.suggest_condition(name)
-            guess = f" (did you mean {', '.join(close)}?)" if close else ""
-            yield _unchecked(
-                "conditions",
-                f"condition '{name}' is not in the vocabulary{guess}; "
-                "cannot tell which rules it triggers",
-            )
+            yield _unchecked("conditions", _unknown_condition(subject, name))
     for name in unknown_medications(subject, patient):
         yield _unchecked(
             "medications",
