@@ -51,6 +51,8 @@ class ConditionIndex:
     lineage: Mapping[str, frozenset[str]]
     #: id -> the conditions it may be (and their broader ones), outside its lineage
     possible: Mapping[str, frozenset[str]]
+    #: id -> the conditions it, or one it is a kind of, names in may_be
+    may_be: Mapping[str, frozenset[str]]
 
     def find(self, text: str) -> Condition | None:
         """The condition named, aliased or coded by ``text``, or None."""
@@ -79,12 +81,13 @@ class ConditionIndex:
         the patient has is not stated: a patient with "stroke" may or may not
         have had the cerebral haemorrhage a rule names.
         """
-        lineage = self.lineage.get(condition_id, frozenset())
-        if rule_value in lineage:
+        if rule_value in self.lineage.get(condition_id, frozenset()):
             return Relation.IS
-        above = self.lineage.get(rule_value, frozenset())
-        if above & (lineage | self.possible.get(condition_id, frozenset())):
+        if rule_value in self.possible.get(condition_id, frozenset()):
             return Relation.MAY_BE
+        above = self.lineage.get(rule_value, frozenset())
+        if above & {condition_id, *self.may_be.get(condition_id, ())}:
+            return Relation.MAY_BE  # broader than the rule's: which kind is not stated
         return None
 
     def suggest(self, text: str) -> list[str]:
@@ -159,10 +162,10 @@ def build_condition_index(
         if cycle:
             problem(c, "is, through broader, a kind of itself.", "Remove the cycle.")
     possible: dict[str, frozenset[str]] = {}
+    may_be: dict[str, frozenset[str]] = {}
     for cid, c in records.items():
-        reach = {
-            y for a in lineage[cid] for m in records[a].may_be if m in records for y in lineage[m]
-        }
+        may_be[cid] = frozenset(m for a in lineage[cid] for m in records[a].may_be if m in records)
+        reach = {y for m in may_be[cid] for y in lineage[m]}
         possible[cid] = frozenset(reach - lineage[cid])
         if any(m in lineage[cid] for m in c.may_be):
             problem(c, "may_be names a condition it already is a kind of.", "Remove it.")
@@ -178,13 +181,13 @@ def build_condition_index(
                 )
             else:
                 by_code.append((parsed, cid))
-    for i, (spec, cid) in enumerate(by_code):
-        for other_spec, other in by_code[i + 1 :]:
+    for i, (ends, cid) in enumerate(by_code):
+        for other_ends, other in by_code[i + 1 :]:
             related = other in lineage[cid] or cid in lineage[other]
-            if other != cid and not related and overlap(spec, other_spec):
+            if other != cid and not related and overlap(ends, other_ends):
                 problem(
                     records[cid],
-                    f"codes {'-'.join(spec)} overlap codes {'-'.join(other_spec)} of "
+                    f"codes {'-'.join(ends)} overlap codes {'-'.join(other_ends)} of "
                     f"'{other}', and neither condition is a kind of the other.",
                     "Narrow the codes, or say which is broader.",
                 )
@@ -194,4 +197,5 @@ def build_condition_index(
         by_code=tuple(by_code),
         lineage=MappingProxyType(lineage),
         possible=MappingProxyType(possible),
+        may_be=MappingProxyType(may_be),
     )
