@@ -51,8 +51,8 @@ def parse_range(spec: str) -> tuple[str, str] | None:
     codes (``I63.9``, not ``i639``) of the same length, the first not after the
     second.
     """
-    low, _, high = spec.partition("-")
-    high = high or low
+    low, dash, high = spec.partition("-")
+    high = high if dash else low
     if parse_code(low) != low or parse_code(high) != high:
         return None
     if len(low) != len(high) or _key(low) > _key(high):
