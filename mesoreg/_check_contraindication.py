@@ -13,8 +13,8 @@ import attrs
 
 from mesoreg._catalog import matches, normalize_term
 from mesoreg._condition import Relation
-from mesoreg._icd10 import has_prefix, parse_code
-from mesoreg._knowledge import Contraindication, Fact
+from mesoreg._icd10 import has_prefix, parse_code, split_code
+from mesoreg._knowledge import Condition, Contraindication, Fact
 from mesoreg._model import Patient
 from mesoreg._report import Finding, Unchecked
 from mesoreg._subject import Check, Outcome, Subject
@@ -91,6 +91,38 @@ def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterato
         yield subject.finding(rule, f"patient is {rule.fact.value}")
 
 
+def patient_conditions(subject: Subject, patient: Patient) -> list[tuple[str, Condition | None]]:
+    """Each condition the patient file lists, as (what it says, the condition or None).
+
+    An entry that gives a code beside a name ("ischaemic stroke (I63.9)") is read
+    by its code, which other systems send as the identifier; the name beside it
+    is display text and decides nothing unless it is a name in the vocabulary:
+    then the more specific of the two counts, or both when neither is a kind of
+    the other.  A code the vocabulary does not know leaves the entry not
+    checked, whatever its name says.
+    """
+    catalog = subject.catalog
+    result: list[tuple[str, Condition | None]] = []
+    for entry in patient.conditions or ():
+        found = catalog.find_condition(entry)
+        parts = split_code(entry) if found is None else None
+        if parts is None:
+            result.append((entry, found))
+            continue
+        name, code = parts
+        by_code = catalog.find_condition(code)
+        by_name = catalog.find_condition(name)
+        if by_name is None or by_code is None:
+            result += [(code, by_code), *([(name, by_name)] if by_name else [])]
+        elif catalog.condition_relation(by_name.id, by_code.id) is Relation.IS:
+            result.append((name, by_name))  # the name is the more specific of the two
+        elif catalog.condition_relation(by_code.id, by_name.id) is Relation.IS:
+            result.append((code, by_code))
+        else:
+            result += [(code, by_code), (name, by_name)]
+    return result
+
+
 def _lower(name: str) -> str:
     """'Cancer (active or recent)' -> 'cancer (active or recent)'; acronyms kept."""
     return name if name[:2].isupper() else name[:1].lower() + name[1:]
@@ -111,8 +143,7 @@ def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> It
     target = catalog.conditions[rule.value]
     open_questions: list[str] = []
     fired = False
-    for name in patient.conditions:
-        found = catalog.find_condition(name)
+    for name, found in patient_conditions(subject, patient):
         if found is None:
             continue
         relation = catalog.condition_relation(found.id, rule.value)
@@ -230,8 +261,8 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
     patient = subject.patient
     if patient is None:
         return
-    for name in patient.conditions or ():
-        if subject.catalog.find_condition(name) is None:
+    for name, found in patient_conditions(subject, patient):
+        if found is None:
             yield _unchecked("conditions", _unknown_condition(subject, name))
     for name in unknown_medications(subject, patient):
         yield _unchecked(

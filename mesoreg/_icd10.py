@@ -35,6 +35,27 @@ def parse_code(text: str) -> str | None:
     return f"{letter}{category}" + (f".{sub}" if sub else "")
 
 
+_CODE_TEXT = r"(?:icd[\s_-]?10\s*[:/ ]\s*)?[a-z]\d\d(?:\.?\d{1,2})?[\u2020*+!]?"
+#: "ischaemic stroke (I63.9)", "stroke [ICD-10:I63.9]"
+_TRAILING = re.compile(rf"^(?P<name>.*\S)\s*[(\[]\s*(?P<code>{_CODE_TEXT})\s*[)\]]$", re.I)
+#: "I63.9 Cerebral infarction", "ICD-10:I63.9 - Cerebral infarction"
+_LEADING = re.compile(rf"^(?P<code>{_CODE_TEXT})\s*(?:[-:\u2013]\s*|\s)\s*(?P<name>\D.*)$", re.I)
+
+
+def split_code(text: str) -> tuple[str, str] | None:
+    """``'ischaemic stroke (I63.9)'`` -> ``('ischaemic stroke', 'I63.9')``: a name and a code.
+
+    For entries that give a code beside the name, as exports often do (the code
+    in brackets after the name, or first and followed by the name).  None when
+    ``text`` is not written that way.
+    """
+    for pattern in (_TRAILING, _LEADING):
+        found = pattern.match(text.strip())
+        if found is not None and parse_code(found["code"]) is not None:
+            return found["name"].strip(), found["code"]
+    return None
+
+
 def has_prefix(text: str) -> bool:
     """True when ``text`` says it is an ICD-10 code (``ICD-10:...``), valid or not."""
     return _PREFIX.match(text) is not None
