@@ -10,7 +10,7 @@ from mesoreg import Verdict
 from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._condition import Relation
 from mesoreg._errors import InputError
-from mesoreg._icd10 import in_range, overlap, parse_code, parse_range
+from mesoreg._icd10 import in_range, overlap, parse_code, parse_range, split_code
 from mesoreg._knowledge import Condition, Fact, Pack
 from mesoreg.cli import main
 from mesoreg.testing import check_with, formulation, patient
@@ -484,3 +484,52 @@ def test_cli_lists_what_a_condition_leaves_not_checked(capsys: pytest.CaptureFix
 def test_cli_reports_no_match(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--no-plugins", "catalog", "conditions", "zzz"]) == 0
     assert capsys.readouterr().out == "no condition matches 'zzz'\n"
+
+
+# -- a code beside a name -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ischaemic stroke (I63.9)", ("ischaemic stroke", "I63.9")),
+        ("stroke [ICD-10:I63.9]", ("stroke", "ICD-10:I63.9")),
+        ("I63.9 Cerebral infarction", ("Cerebral infarction", "I63.9")),
+        ("ICD-10:I63.9 - Cerebral infarction", ("Cerebral infarction", "ICD-10:I63.9")),
+        ("I63.9", None),
+        ("history of stroke (2019)", None),
+        ("vitamin B12 deficiency", None),
+    ],
+)
+def test_split_code(text: str, expected: tuple[str, str] | None) -> None:
+    assert split_code(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "findings", "unchecked"),
+    [
+        # the code identifies the condition; display text in any language decides nothing
+        ("AVC ischémique (I63.9)", {"MR-CI-STROKE"}, set()),
+        ("ischaemic stroke (I63.9)", {"MR-CI-STROKE"}, set()),
+        # a name the vocabulary knows still counts beside an unknown code
+        ("stroke (J45.9)", {"MR-CI-STROKE"}, {"conditions"}),
+        # an unknown code is never passed, whatever the name beside it
+        ("asthma (J45.9)", set(), {"conditions"}),
+        # two different conditions: both count
+        ("cancer (I63.9)", {"MR-CI-CANCER", "MR-CI-STROKE"}, set()),
+    ],
+)
+def test_a_code_beside_a_name(registry, written, findings, unchecked) -> None:  # type: ignore[no-untyped-def]
+    report = check_with(VITAMINS, patient(conditions=[written]), registry=registry)
+    assert codes(report) == findings
+    assert unchecked_rules(report) == unchecked
+
+
+def test_the_more_specific_of_name_and_code_counts(registry) -> None:  # type: ignore[no-untyped-def]
+    # 'stroke' (I64) is broader than ischaemic stroke: the name is the more specific
+    specific = check_with(
+        PENTOXIFYLLINE, patient(conditions=["ischaemic stroke (I64)"]), registry=registry
+    )
+    assert "pentoxifylline_cerebral_haemorrhage" not in unchecked_rules(specific)
+    broad = check_with(PENTOXIFYLLINE, patient(conditions=["AVC (I64)"]), registry=registry)
+    assert "pentoxifylline_cerebral_haemorrhage" in unchecked_rules(broad)
