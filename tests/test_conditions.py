@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from mesoreg import Verdict
@@ -533,3 +534,19 @@ def test_the_more_specific_of_name_and_code_counts(registry) -> None:  # type: i
     assert "pentoxifylline_cerebral_haemorrhage" not in unchecked_rules(specific)
     broad = check_with(PENTOXIFYLLINE, patient(conditions=["AVC (I64)"]), registry=registry)
     assert "pentoxifylline_cerebral_haemorrhage" in unchecked_rules(broad)
+
+
+# -- overrides of conditions --------------------------------------------------------
+
+
+def test_an_override_may_add_codes_and_relations_but_not_drop_them() -> None:
+    from mesoreg._override import compare
+
+    old = Condition("stroke", "Stroke", codes=("I60-I64",), broader=("cerebrovascular",))
+    wider = attrs.evolve(old, codes=("I60-I64", "I69.0-I69.4"), may_be=("x",))
+    narrower = attrs.evolve(old, codes=("I63",), broader=())
+    assert compare("conditions", old, wider, "pack").weakening == ()
+    assert compare("conditions", old, narrower, "pack").weakening == (
+        "drops codes [I60-I64]",
+        "drops broader [cerebrovascular]",
+    )
