@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import attrs
 
 from mesoreg._atc import in_group, is_atc, parse_atc
+from mesoreg._condition import ConditionIndex, Relation, build_condition_index
 from mesoreg._errors import InputError, Problem, UnknownNameError
 from mesoreg._knowledge import (
     Condition,
@@ -120,7 +121,7 @@ class Catalog:
     _contraindication_index: Mapping[str, tuple[Contraindication, ...]]
     _ingredient_index: _Index
     _drug_index: _Index
-    _condition_index: _Index
+    _condition_index: ConditionIndex
     #: full ATC code -> the drug that has it
     _atc_index: Mapping[str, Drug]
     #: overrides applied: records of one pack replaced or displaced by another's
@@ -200,14 +201,47 @@ class Catalog:
         return None, code, self.atc_classes(code)
 
     def find_condition(self, name: str) -> Condition | None:
-        """The condition with this id or alias, or None."""
-        found: Condition | None = self._condition_index.find(name)
-        return found
+        """The condition with this id, name, alias or WHO ICD-10 code, or None.
+
+        A code (``I63.9``, ``ICD-10:I63.9``) maps to the most specific condition
+        whose codes contain it (:mod:`mesoreg._condition`).
+        """
+        return self._condition_index.find(name)
 
     def suggest_condition(self, name: str) -> list[str]:
-        """Condition ids whose names are close to ``name``."""
-        index = self._condition_index
-        return sorted({index.by_name[c].id for c in index.suggest(name)})
+        """Ids of conditions with a name spelled almost like ``name`` (typos only)."""
+        return self._condition_index.suggest(name)
+
+    def condition_relation(self, condition_id: str, rule_value: str) -> Relation | None:
+        """Whether a rule on condition ``rule_value`` applies to ``condition_id``.
+
+        ``Relation.IS`` when it is that condition or a kind of it (``broader``);
+        ``Relation.MAY_BE`` when it amounts to it only at a severity or stage
+        its name does not state (``may_be``); None otherwise.
+        """
+        return self._condition_index.relation(condition_id, rule_value)
+
+    def broader_conditions(self, condition_id: str) -> list[str]:
+        """Ids of every condition ``condition_id`` is a kind of, itself left out, sorted."""
+        return sorted(self._condition_index.lineage.get(condition_id, frozenset()) - {condition_id})
+
+    def search_conditions(self, text: str) -> list[Condition]:
+        """Conditions whose id, name or alias contains ``text``, or that a code ``text`` means.
+
+        A code also lists the conditions it is a kind of, so a search for
+        ``I63.9`` shows ischaemic stroke and stroke.
+        """
+        needle = _key(text)
+        found = {
+            c.id: c
+            for c in self.conditions.values()
+            if needle and any(needle in _key(n) for n in (c.id, c.name, *c.aliases))
+        }
+        coded = self._condition_index.find(text)
+        if coded is not None:
+            for cid in self._condition_index.lineage[coded.id]:
+                found[cid] = self.conditions[cid]
+        return [found[k] for k in sorted(found)]
 
     @functools.cached_property
     def medication_classes(self) -> frozenset[str]:
@@ -676,7 +710,11 @@ def build_catalog(
         ),
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
         drug_index=_build_index("drug", records["drugs"].values(), problems),
-        condition_index=_build_index("condition", records["conditions"].values(), problems),
+        condition_index=build_condition_index(
+            records["conditions"].values(),
+            _build_index("condition", records["conditions"].values(), problems).by_name,
+            problems,
+        ),
         atc_index=MappingProxyType(
             _build_atc_index(sorted(records["drugs"].values(), key=lambda d: d.id), problems)
         ),

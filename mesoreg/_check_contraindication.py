@@ -13,7 +13,9 @@ import attrs
 
 from mesoreg._atc import parse_atc
 from mesoreg._catalog import matches, normalize_term
-from mesoreg._knowledge import Contraindication, Fact
+from mesoreg._condition import Relation
+from mesoreg._icd10 import has_prefix, parse_code, split_code
+from mesoreg._knowledge import Condition, Contraindication, Fact
 from mesoreg._model import Patient
 from mesoreg._report import Finding, Unchecked
 from mesoreg._subject import Check, Outcome, Subject
@@ -105,14 +107,75 @@ def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterato
         yield subject.finding(rule, f"patient is {rule.fact.value}")
 
 
+def patient_conditions(subject: Subject, patient: Patient) -> list[tuple[str, Condition | None]]:
+    """Each condition the patient file lists, as (what it says, the condition or None).
+
+    An entry that gives a code beside a name ("ischaemic stroke (I63.9)") is read
+    by its code, which other systems send as the identifier; the name beside it
+    is display text and decides nothing unless it is a name in the vocabulary:
+    then the more specific of the two counts, or both when neither is a kind of
+    the other.  A code the vocabulary does not know leaves the entry not
+    checked, whatever its name says.
+    """
+    catalog = subject.catalog
+    result: list[tuple[str, Condition | None]] = []
+    for entry in patient.conditions or ():
+        found = catalog.find_condition(entry)
+        parts = split_code(entry) if found is None else None
+        if parts is None:
+            result.append((entry, found))
+            continue
+        name, code = parts
+        by_code = catalog.find_condition(code)
+        by_name = catalog.find_condition(name)
+        if by_name is None or by_code is None:
+            result += [(code, by_code), *([(name, by_name)] if by_name else [])]
+        elif catalog.condition_relation(by_name.id, by_code.id) is Relation.IS:
+            result.append((name, by_name))  # the name is the more specific of the two
+        elif catalog.condition_relation(by_code.id, by_name.id) is Relation.IS:
+            result.append((code, by_code))
+        else:
+            result += [(code, by_code), (name, by_name)]
+    return result
+
+
+def _lower(name: str) -> str:
+    """'Cancer (active or recent)' -> 'cancer (active or recent)'; acronyms kept."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]
+
+
 def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    """A finding for each patient condition that is the rule's condition or a kind of it.
+
+    A condition that may amount to it only at a severity or stage the file does
+    not state (``may_be`` in the vocabulary), or that is broader than it (the
+    kind is not stated), leaves the rule not checked, unless another of the
+    patient's conditions already triggers it.
+    """
     if patient.conditions is None:
         yield _unchecked(rule, "needs the patient's conditions ('conditions = []' if none)")
         return
-    for name in patient.conditions:
-        found = subject.catalog.find_condition(name)
-        if found is not None and found.id == rule.value:
-            yield subject.finding(rule, f"patient has '{name}' ({found.name})")
+    catalog = subject.catalog
+    target = catalog.conditions[rule.value]
+    open_questions: list[str] = []
+    fired = False
+    for name, found in patient_conditions(subject, patient):
+        if found is None:
+            continue
+        relation = catalog.condition_relation(found.id, rule.value)
+        if relation is Relation.IS:
+            fired = True
+            kind = "" if found.id == rule.value else f", a kind of {_lower(target.name)}"
+            yield subject.finding(rule, f"patient has '{name}' ({found.name}{kind})")
+        elif relation is Relation.MAY_BE:
+            open_questions.append(
+                f"patient has '{name}' ({found.name}); the file does not say whether it is "
+                f"{_lower(target.name)} (its kind, severity or stage is "
+                f"not stated): review it, and list '{target.id}' if it applies"
+            )
+    if not fired:
+        for reason in open_questions:
+            yield _unchecked(rule, reason)
 
 
 def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
@@ -179,6 +242,28 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
             )
 
 
+def _unknown_condition(subject: Subject, name: str) -> str:
+    """Why a patient condition the vocabulary does not know is not checked."""
+    code = parse_code(name)
+    if code is not None:
+        return (
+            f"condition '{name}' (ICD-10 {code}) is not a code of any condition in the "
+            "vocabulary; cannot tell which rules it triggers (give the condition's name, "
+            "see 'mesoreg catalog conditions')"
+        )
+    if has_prefix(name):
+        return (
+            f"condition '{name}' is not a WHO ICD-10 code (a letter, two digits, optionally "
+            "a point and one or two digits); cannot tell which rules it triggers"
+        )
+    close = subject.catalog.suggest_condition(name)
+    guess = f" (did you mean {', '.join(close)}?)" if close else ""
+    return (
+        f"condition '{name}' is not in the vocabulary{guess}; cannot tell which rules it "
+        "triggers (see 'mesoreg catalog conditions')"
+    )
+
+
 _FACTS = {
     Fact.AGE: _age,
     Fact.PREGNANT: _flag,
@@ -194,15 +279,9 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
     patient = subject.patient
     if patient is None:
         return
-    for name in patient.conditions or ():
-        if subject.catalog.find_condition(name) is None:
-            close = subject.catalog.suggest_condition(name)
-            guess = f" (did you mean {', '.join(close)}?)" if close else ""
-            yield _unchecked(
-                "conditions",
-                f"condition '{name}' is not in the vocabulary{guess}; "
-                "cannot tell which rules it triggers",
-            )
+    for name, found in patient_conditions(subject, patient):
+        if found is None:
+            yield _unchecked("conditions", _unknown_condition(subject, name))
     for name in unknown_medications(subject, patient):
         yield _unchecked(
             "medications",
@@ -210,11 +289,11 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
             'its classes, e.g. classes = ["nsaid"], or [] for none',
         )
     for name, code in atc_only_medications(subject, patient):
-        found = subject.catalog.atc_classes(code)
+        groups = subject.catalog.atc_classes(code)
         yield _unchecked(
             "medications",
             f"medication '{name}' is ATC {code}, no drug of the vocabulary: classified by its "
-            f"ATC groups only ({', '.join(found) or 'no class'}); classes not defined on ATC "
+            f"ATC groups only ({', '.join(groups) or 'no class'}); classes not defined on ATC "
             'groups cannot be told; declare them, e.g. classes = ["cyp1a2_inhibitor"], '
             "or [] for none",
         )

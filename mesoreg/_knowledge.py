@@ -281,6 +281,30 @@ class Condition:
         default=(),
         metadata=doc("Other names a patient file may use for it, e.g. ['cold sore']."),
     )
+    codes: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "WHO ICD-10 codes or code ranges that mean this condition, e.g. ['I63'] or "
+            "['I60-I64', 'I69.0-I69.4']; a patient's code maps to the most specific condition "
+            "whose codes contain it.  Empty for a grouping with no code of its own (a severity "
+            "or a status such as 'active')."
+        ),
+    )
+    broader: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Ids of the conditions this one is a kind of (e.g. 'stroke' for "
+            "'ischaemic_stroke'): every rule on them applies to it."
+        ),
+    )
+    may_be: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc(
+            "Ids of the conditions this one amounts to only at a severity or stage its name "
+            "does not state (e.g. 'severe_heart_disease' for 'heart_failure'): rules on them "
+            "report 'not checked' for it, never pass it."
+        ),
+    )
     override: bool = attrs.field(
         default=False,
         metadata=doc(

@@ -193,6 +193,7 @@ def catalog_markdown(catalog: Catalog) -> str:
         "",
         f"Packs: {', '.join(f'{n} {v}' for n, v in catalog.packs)}. "
         f"{len(catalog.ingredients)} ingredients, {len(catalog.drugs)} drugs, "
+        f"{len(catalog.conditions)} conditions, "
         f"{len(catalog.contraindications)} contraindications, "
         f"{len(catalog.interactions)} interactions, "
         f"{sum(len(v) for v in catalog.limits.values())} limits, "
@@ -244,6 +245,24 @@ def catalog_markdown(catalog: Catalog) -> str:
         )
     out += [
         "",
+        "## Conditions",
+        "",
+        "A patient condition is a name below or a WHO ICD-10 code; a code maps to the most "
+        "specific condition whose codes contain it.  Rules on a condition apply to every "
+        "condition that is a kind of it; a condition that may be one leaves its rules not "
+        "checked.",
+        "",
+        "| id | name | ICD-10 | a kind of | may be | other names |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in condition_rows(catalog, list(catalog.conditions.values())):
+        out.append(
+            f"| `{row['id']}` | {row['name']} | {', '.join(row['icd10'])} "
+            f"| {', '.join(row['broader'])} | {', '.join(row['may_be'])} "
+            f"| {', '.join(row['aliases'])} |"
+        )
+    out += [
+        "",
         "## Rules",
         "",
         "| code | type | severity | evidence | scope | rule | sources |",
@@ -286,6 +305,56 @@ def vocabularies(catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
         for c in catalog.conditions.values()
     ]
     return result
+
+
+def condition_rows(catalog: Catalog, conditions: list[Condition]) -> list[dict[str, Any]]:
+    """``catalog conditions``: each condition with its codes, relations and the rules on it.
+
+    ``rules`` lists the codes of the rules that fire for it (its own and those on
+    every condition it is a kind of); ``not_checked_by`` those that stay not
+    checked until the file says more (``may_be``, or a narrower condition).
+    """
+    rows = []
+    for c in conditions:
+        fires: set[str] = set()
+        open_: set[str] = set()
+        for rule in catalog.contraindications:
+            if rule.fact is not Fact.CONDITION:
+                continue
+            relation = catalog.condition_relation(c.id, rule.value)
+            if relation is not None:
+                (fires if relation.value == "is" else open_).add(rule.code)
+        rows.append(
+            {
+                "id": c.id,
+                "name": c.name,
+                "icd10": list(c.codes),
+                "broader": catalog.broader_conditions(c.id),
+                "may_be": list(c.may_be),
+                "aliases": list(c.aliases),
+                "rules": sorted(fires),
+                "not_checked_by": sorted(open_ - fires),
+                "provider": c.origin,
+            }
+        )
+    return rows
+
+
+def conditions_text(rows: list[dict[str, Any]]) -> str:
+    """``catalog conditions`` as text: one block per condition."""
+    lines = []
+    for row in rows:
+        lines.append(f"{row['id']}  {row['name']}  [ICD-10 {', '.join(row['icd10']) or '-'}]")
+        for key, label in (
+            ("broader", "a kind of"),
+            ("may_be", "may be"),
+            ("aliases", "also"),
+            ("rules", "rules"),
+            ("not_checked_by", "not checked by"),
+        ):
+            if row[key]:
+                lines.append(f"    {label}: {', '.join(row[key])}")
+    return "\n".join(lines)
 
 
 def vocabularies_text(data: dict[str, list[dict[str, Any]]]) -> str:

@@ -252,8 +252,8 @@ class Patient:
     conditions: tuple[str, ...] | None = attrs.field(
         default=None,
         metadata=doc(
-            "Conditions the patient has (names or aliases from the catalog); [] means none, "
-            "left out means unknown."
+            "Conditions the patient has: names or aliases from the catalog, or WHO ICD-10 "
+            "codes such as 'I63.9' or 'ICD-10:I63.9'; [] means none, left out means unknown."
         ),
     )
     medications: tuple[Medication, ...] | None = attrs.field(

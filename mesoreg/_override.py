@@ -16,7 +16,8 @@ show to be only tightening (or only adding) counts as weakening.  What
 * effective dates: ``valid_from`` the same or earlier, ``valid_to`` the same,
   later or removed;
 * lists that give meaning (sources, classes, allergens, ATC codes, names and
-  aliases, regions): the same or more, never fewer; identifiers may be filled
+  aliases, regions, a condition's ICD-10 codes, broader and may_be): the same
+  or more, never fewer; identifiers may be filled
   in, never changed;
 * text (message, advice, notes): the old text kept, more may be added;
 * anything else (codes, evidence levels, the fact a rule looks at, the
@@ -276,7 +277,12 @@ RULES: dict[str, dict[str, Rule]] = {
         "identifiers": _identifiers,
     },
     "drugs": {**_SOURCES, **_NAMES, "classes": _superset("classes"), "atc": _superset("atc")},
-    "conditions": _NAMES,
+    "conditions": {
+        **_NAMES,
+        "codes": _superset("codes"),
+        "broader": _superset("broader"),
+        "may_be": _superset("may_be"),
+    },
     "medication_classes": {
         **_SOURCES,
         "name": _text("name"),

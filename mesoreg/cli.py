@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
         ("rules", "list every rule with its type, severity, evidence and sources"),
         ("docs", "print the catalog as Markdown (docs/catalog.md)"),
         ("vocab", "list the vocabularies rules read (route, purpose, classes, conditions...)"),
+        ("conditions", "list or find patient conditions by name, alias or ICD-10 code"),
     ):
         action = csub.add_parser(name, help=help_text)
         if name == "show":
@@ -172,6 +173,10 @@ def _parser() -> argparse.ArgumentParser:
             action.add_argument("--ingredient", metavar="ID")
         if name == "vocab":
             action.add_argument("vocabulary", nargs="?", metavar="NAME", help="one vocabulary")
+        if name == "conditions":
+            action.add_argument(
+                "text", nargs="?", metavar="TEXT", help="part of a name, or an ICD-10 code"
+            )
         if name != "docs":
             action.add_argument("--format", default="text", choices=["text", "json"])
 
@@ -352,6 +357,12 @@ def _run_catalog(args: argparse.Namespace) -> int:
                 )
             data = {args.vocabulary: data[args.vocabulary]}
         text = _listing.vocabularies_text(data)
+    elif args.action == "conditions":
+        conditions = (
+            catalog.search_conditions(args.text) if args.text else list(catalog.conditions.values())
+        )
+        data = _listing.condition_rows(catalog, conditions)
+        text = _listing.conditions_text(data) or f"no condition matches '{args.text}'"
     elif args.action == "show":
         data, text = _show(catalog, args.name, args.kind)
     elif args.action == "search":

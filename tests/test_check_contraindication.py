@@ -102,6 +102,12 @@ def test_unknown_pregnancy_is_not_checked_for_women_but_not_asked_of_men(registr
         ("chronic kidney disease", "MR-CI-KIDNEY"),
         ("Cirrhosis", "MR-CI-LIVER"),
         ("cellulitis", "MR-CI-INFECTION-SITE"),
+        # kinds of a condition, by name or WHO ICD-10 code (tests/test_conditions.py has more)
+        ("haemorrhagic stroke", "MR-CI-STROKE"),
+        ("ICD-10:I63.9", "MR-CI-STROKE"),
+        ("C50.9", "MR-CI-CANCER"),
+        ("hepatitis C", "MR-CI-LIVER"),
+        ("nephrotic syndrome", "MR-CI-KIDNEY"),
     ],
 )
 def test_conditions(registry, condition, code):
