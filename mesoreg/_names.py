@@ -50,11 +50,11 @@ def _wordset(text: str) -> frozenset[str]:
 SALT_WORDS: Final = _wordset(
     """
     sodium disodium trisodium potassium dipotassium
-    hydrochloride dihydrochloride hcl hydrobromide hbr chloride bromide
+    hydrochloride dihydrochloride hcl chlorhydrate hydrobromide hbr chloride bromide
     acetate diacetate sulfate bisulfate hydrogensulfate phosphate diphosphate
     citrate tartrate bitartrate hydrogentartrate maleate fumarate hemifumarate
     succinate hemisuccinate mesylate mesilate besylate besilate tosylate lactate
-    gluconate nitrate benzoate valerate propionate dipropionate butyrate
+    gluconate nitrate mononitrate benzoate valerate propionate dipropionate butyrate
     cipionate cypionate enantate enanthate undecanoate decanoate pivalate
     hydrate monohydrate dihydrate trihydrate hemihydrate sesquihydrate pentahydrate
     hexahydrate anhydrous salt base
@@ -78,8 +78,8 @@ FORM_WORDS: Final = _wordset(
     """
 )
 
-#: words joining the parts of a combination; removed from a loose key
-CONNECTORS: Final = frozenset({"and", "with", "plus", "et"})
+#: words joining the parts of a name ('chlorhydrate de lidocaine'); removed from a loose key
+CONNECTORS: Final = frozenset({"and", "with", "plus", "et", "de", "of"})
 
 #: words that must never be dropped: they name a different product
 _CROSSLINKED = ("crosslinked", "reticulated")
@@ -104,6 +104,10 @@ _MAX_SUGGEST = 80
 def _words(text: str) -> list[str]:
     key = normalize(text)
     return [w for w in key.split("_") if w]
+
+
+def _sorted(key: str) -> str:
+    return "_".join(sorted(w for w in key.split("_") if w))
 
 
 def _fold(word: str) -> str:
@@ -270,6 +274,8 @@ class NameIndex:
 
     exact: Mapping[str, str]
     loose: Mapping[str, frozenset[str]]
+    #: the words of every name, sorted: the same words in another order
+    ordered: Mapping[str, frozenset[str]]
     #: every normalised and loose name, by id, for suggestions
     names: Mapping[str, frozenset[str]]
 
@@ -277,6 +283,7 @@ class NameIndex:
     def build(cls, entries: Iterable[tuple[str, Iterable[str]]]) -> NameIndex:
         """An index of ``(id, names)`` pairs; the first id to claim an exact name keeps it."""
         exact: dict[str, str] = {}
+        ordered: defaultdict[str, set[str]] = defaultdict(set)
         loose: defaultdict[str, set[str]] = defaultdict(set)
         names: defaultdict[str, set[str]] = defaultdict(set)
         for entry_id, given in entries:
@@ -285,6 +292,7 @@ class NameIndex:
                 if not key:
                     continue
                 exact.setdefault(key, entry_id)
+                ordered[_sorted(key)].add(entry_id)
                 names[entry_id].add(key)
                 for part in segments(name):
                     folded = loose_key(part)
@@ -292,9 +300,10 @@ class NameIndex:
                         loose[folded].add(entry_id)
                         names[entry_id].add(folded.replace(" ", "_"))
         return cls(
-            MappingProxyType(exact),
-            MappingProxyType({k: frozenset(v) for k, v in loose.items()}),
-            MappingProxyType({k: frozenset(v) for k, v in names.items()}),
+            exact=MappingProxyType(exact),
+            ordered=MappingProxyType({k: frozenset(v) for k, v in ordered.items()}),
+            loose=MappingProxyType({k: frozenset(v) for k, v in loose.items()}),
+            names=MappingProxyType({k: frozenset(v) for k, v in names.items()}),
         )
 
     def _one(self, text: str) -> frozenset[str]:
@@ -315,7 +324,11 @@ class NameIndex:
         if key in self.exact:
             return NameMatch(name, (self.exact[key],))
         if not loose or not key:
-            return NameMatch(name, reason="unknown")
+            # the same words in another order ("hypertension, arterial"), nothing dropped
+            ids = self.ordered.get(_sorted(key), frozenset())
+            if len(ids) > 1:
+                return NameMatch(name, tuple(sorted(ids)), reason="ambiguous")
+            return NameMatch(name, tuple(ids), reason="" if ids else "unknown")
         strength = find_strength(name)
         if strength and strengths == "refuse":
             return NameMatch(name, reason="strength", detail=strength)

@@ -207,14 +207,14 @@ def _percent(unit: str) -> tuple[Dimension, float] | None:
     num, den = (g.casefold() for g in found.groups() if g is not None)
     if _PERCENT_KINDS.get(num) == "mass" and _PERCENT_KINDS.get(den) == "volume":
         return Dimension("mass", "volume"), 10.0
-    kinds = (_PERCENT_KINDS.get(num), _PERCENT_KINDS.get(den))
-    if None in kinds:
+    if num not in _PERCENT_KINDS or den not in _PERCENT_KINDS:
         raise UnitError(
             f"unknown percentage {unit!r}: write '% w/v' (grams per 100 mL) or a unit like mg/mL"
         )
     per = {"mass": "g", "volume": "mL"}
+    top, bottom = per[_PERCENT_KINDS[num]], per[_PERCENT_KINDS[den]]
     raise UnitError(
-        f"{unit!r} is {per[kinds[0]]} per 100 {per[kinds[1]]}, not mass per volume: "
+        f"{unit!r} is {top} per 100 {bottom}, not mass per volume: "
         "a strength must be mass per volume; write '% w/v' (g/100 mL) or mg/mL"
     )
 
