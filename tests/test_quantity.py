@@ -309,3 +309,16 @@ def test_format_number_shows_non_finite_values_instead_of_crashing() -> None:
         "-inf",
         "nan",
     ]
+
+
+def test_a_strength_in_w_w_is_refused_in_a_formulation() -> None:
+    from mesoreg import InputError
+    from mesoreg.testing import formulation
+
+    with pytest.raises(InputError) as info:
+        formulation([("lidocaine", "2 % w/w", "1 mL")])
+    assert str(info.value) == (
+        "<test formulation>: preparations[0].components[0].strength: '2 % w/w': '% w/w' is "
+        "g per 100 g, not mass per volume: a strength must be mass per volume; write '% w/v' "
+        "(g/100 mL) or mg/mL"
+    )
