@@ -41,6 +41,7 @@ from mesoreg._knowledge import (
     Regulation,
     Source,
 )
+from mesoreg._names import NameIndex, NameMatch, strip_strengths
 from mesoreg._override import Override, compare, compare_bounds
 from mesoreg._pack import CORE_PACK
 from mesoreg._vocabulary import normalize
@@ -68,20 +69,33 @@ def _key(name: str) -> str:
 
 @attrs.frozen
 class _Index:
-    """Names (ids and aliases, case-folded) to records of one kind."""
+    """Names of one kind of record (ids, names, aliases) to the records, exact and loose."""
 
     what: str
     by_name: Mapping[str, Any]
+    by_id: Mapping[str, Any]
+    names: NameIndex
+    #: loose matching (salts, qualifiers, word order); conditions keep to exact names
+    loose: bool = True
+    #: 'refuse' a strength inside a name (ingredients) or 'strip' it (patient medications)
+    strengths: str = "refuse"
+
+    def match(self, name: str) -> NameMatch:
+        return self.names.match(name, loose=self.loose, strengths=self.strengths)
 
     def find(self, name: str) -> Any | None:
-        return self.by_name.get(_key(name))
+        found = self.match(name).id
+        return self.by_id[found] if found is not None else None
 
-    def suggest(self, name: str) -> list[str]:
-        return difflib.get_close_matches(_key(name), list(self.by_name), n=3, cutoff=0.6)
+    def suggest(self, name: str, other_names: Iterable[str] = ()) -> list[str]:
+        return self.names.suggest(name, other_names)
 
 
-def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> _Index:
+def _build_index(
+    what: str, records: Iterable[Any], problems: list[Problem], **options: Any
+) -> _Index:
     by_name: dict[str, Any] = {}
+    records = list(records)
     for record in records:
         for name in (record.id, record.name, *record.aliases):
             key = _key(name)
@@ -96,7 +110,9 @@ def _build_index(what: str, records: Iterable[Any], problems: list[Problem]) -> 
                     )
                 )
             by_name.setdefault(key, record)
-    return _Index(what, MappingProxyType(by_name))
+    names = NameIndex.build((r.id, (r.id, r.name, *r.aliases)) for r in records)
+    by_id = MappingProxyType({r.id: r for r in records})
+    return _Index(what, MappingProxyType(by_name), by_id, names, **options)
 
 
 @attrs.frozen(slots=False)  # slots off: cached_property needs a __dict__
@@ -130,9 +146,18 @@ class Catalog:
     # -- look-ups -----------------------------------------------------------
 
     def find_ingredient(self, name: str) -> Ingredient | None:
-        """The ingredient with this id or alias, or None."""
+        """The one ingredient this name means (:mod:`mesoreg._names`), or None.
+
+        None also when the name is ambiguous, carries a strength, names a
+        combination or has a qualifier that is not understood:
+        :meth:`unknown_ingredient` says which.
+        """
         found: Ingredient | None = self._ingredient_index.find(name)
         return found
+
+    def match_ingredient(self, name: str) -> NameMatch:
+        """How ``name`` resolves to ingredients: one id, or why it is refused."""
+        return self._ingredient_index.match(name)
 
     def get_ingredient(self, name: str, key_path: str = "") -> Ingredient:
         """The ingredient with this id or alias; :class:`UnknownNameError` with suggestions."""
@@ -141,27 +166,94 @@ class Catalog:
             raise UnknownNameError([self.unknown_ingredient(name, key_path)])
         return found
 
+    def describe_ingredient(self, ingredient_id: str) -> str:
+        """``'lidocaine' (local anaesthetic)``: an id with its first class, for messages."""
+        classes = self.ingredients[ingredient_id].classes
+        # 'amide_local_anaesthetic' adds nothing beside 'local_anaesthetic'
+        shown = [c for c in classes if not any(o != c and o in c for o in classes)]
+        kind = ", ".join(c.replace("_", " ") for c in shown) or "ingredient"
+        return f"'{ingredient_id}' ({kind})"
+
     def unknown_ingredient(self, name: str, key_path: str = "") -> Problem:
-        """The problem to report for an ingredient name the catalog does not know."""
-        close = self._ingredient_index.suggest(name)
-        # the closest name only: a list of weak guesses misleads more than it helps
-        guess = f" Did you mean '{self._ingredient_index.by_name[close[0]].id}'?" if close else ""
+        """The problem to report for an ingredient name that does not resolve to one entry."""
+        found = self.match_ingredient(name)
         word = name.split()[0][:5] if name.split() else name
-        return Problem(
-            key_path,
-            f"unknown ingredient '{name}'.{guess}",
-            f"Run 'mesoreg catalog search {word}'.",
-        )
+        search = f"Run 'mesoreg catalog search {word}'."
+        listed = _either([self.describe_ingredient(i) for i in found.ids], "or")
+        if found.reason == "strength":
+            bare = self.find_ingredient(strip_strengths(name))
+            write = f"'{bare.id}'" if bare is not None else "the name alone"
+            return Problem(
+                key_path,
+                f"ingredient '{name}' has a strength in its name ('{found.detail}'): "
+                "a strength there is not read.",
+                f"Write {write} as the ingredient and the strength in 'strength'.",
+            )
+        if found.reason == "combination":
+            parts = [self.find_ingredient(p.name) for p in found.parts]
+            shown = ", ".join(
+                self.describe_ingredient(i.id) if i is not None else f"'{p.name}' (unknown)"
+                for p, i in zip(found.parts, parts, strict=True)
+            )
+            return Problem(
+                key_path,
+                f"'{name}' names a combination ({shown}), not one ingredient.",
+                "Write the first active as 'ingredient' and each other one in "
+                "'co_ingredients', each with its own strength.",
+            )
+        if found.reason == "ambiguous":
+            return Problem(
+                key_path,
+                f"ingredient '{name}' could mean {listed}: refused rather than guessed.",
+                f"Write the id of the one you mean. {search}",
+            )
+        if found.reason == "conflict":
+            return Problem(
+                key_path,
+                f"ingredient '{name}' names different ingredients: "
+                f"{_either([self.describe_ingredient(i) for i in found.ids], 'and')}.",
+                f"Write the id of the one you mean. {search}",
+            )
+        if found.reason == "qualifier":
+            return Problem(
+                key_path,
+                f"ingredient '{name}': the qualifier '{found.detail}' is not understood, "
+                "so the name may mean another product: refused rather than guessed.",
+                f"Write a catalog name or id without it. {search}",
+            )
+        close = self._ingredient_index.suggest(name, self._other_names("ingredient"))
+        guess = ""
+        if close:
+            guess = f" Did you mean {_either([self.describe_ingredient(i) for i in close], 'or')}?"
+        elif self.find_drug(name) is not None:
+            guess = " It is a patient medication in the catalog, not a formulation ingredient."
+        return Problem(key_path, f"unknown ingredient '{name}'.{guess}", search)
+
+    def _other_names(self, kind: str) -> frozenset[str]:
+        """Names of the other kinds of record: a real name of something else is no typo."""
+        names: dict[str, Iterable[str]] = {
+            "ingredient": self._ingredient_index.names.exact,
+            "drug": self._drug_index.names.exact,
+            "condition": self._condition_index.by_name,
+        }
+        return frozenset(key for what, keys in names.items() if what != kind for key in keys)
 
     def similar_ingredients(self, name: str, cutoff: float = 0.8) -> list[Ingredient]:
-        """Ingredients with an id or alias close to ``name`` (a likely typo of it), by id."""
+        """Ingredients with an id or alias close to ``name`` (a likely typo of it), by id.
+
+        Deliberately wide (difflib ratio): it is used to refuse, never to suggest.
+        """
         index = self._ingredient_index
         close = difflib.get_close_matches(_key(name), list(index.by_name), n=10, cutoff=cutoff)
         found = {index.by_name[c].id: index.by_name[c] for c in close}
         return [found[k] for k in sorted(found)]
 
     def find_drug(self, name: str) -> Drug | None:
-        """The drug with this generic or brand name, or with this ATC code, or None."""
+        """The one drug this generic or brand name (salts, strengths folded) or ATC code means.
+
+        None when it is none; a combination ("bisoprolol + aspirin") is None here: see
+        :meth:`find_drugs`.
+        """
         found: Drug | None = self._drug_index.find(name)
         if found is None:
             code = parse_atc(name)
@@ -243,6 +335,24 @@ class Catalog:
                 found[cid] = self.conditions[cid]
         return [found[k] for k in sorted(found)]
 
+    def find_drugs(self, name: str) -> tuple[tuple[str, Drug | None], ...]:
+        """Each component of a medication name with its drug, None for one not known.
+
+        ``'estradiol/dienogest'`` gives both components; a single name gives one pair.
+        A name resolving to one catalog entry (a combination product with its own
+        record, such as 'Yasmin') is that entry.
+        """
+        found = self._drug_index.match(name)
+        if found.reason == "combination":
+            return tuple(
+                (
+                    p.name,
+                    self._drug_index.by_id[p.id] if p.id is not None else self.find_drug(p.name),
+                )
+                for p in found.parts
+            )
+        return ((name, self.find_drug(name)),)
+
     @functools.cached_property
     def medication_classes(self) -> frozenset[str]:
         """The medication class vocabulary: every drug's classes and every class a rule names."""
@@ -297,6 +407,13 @@ class Catalog:
     def cite(self, source_ids: Sequence[str]) -> tuple[Source, ...]:
         """The sources behind a rule."""
         return tuple(self.sources[s] for s in source_ids)
+
+
+def _either(items: Sequence[str], word: str) -> str:
+    """``'a'``, ``'a' or 'b'``, ``'a', 'b' or 'c'``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 def matches(ingredient: Ingredient, ids: Sequence[str], classes: Sequence[str]) -> bool:
@@ -709,7 +826,7 @@ def build_catalog(
             for t in (*i.classes, *i.allergens)
         ),
         ingredient_index=_build_index("ingredient", records["ingredients"].values(), problems),
-        drug_index=_build_index("drug", records["drugs"].values(), problems),
+        drug_index=_build_index("drug", records["drugs"].values(), problems, strengths="strip"),
         condition_index=build_condition_index(
             records["conditions"].values(),
             _build_index("condition", records["conditions"].values(), problems).by_name,

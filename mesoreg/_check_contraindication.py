@@ -7,7 +7,7 @@ known is reported as not checked, so the verdict cannot be pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import attrs
 
@@ -34,28 +34,46 @@ def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[st
 
     A known drug (by generic or brand name, or ATC code) has its own classes and those
     of the ATC groups it lies in; an ATC code that is no drug of the catalog has the
-    classes of its groups.  Declared classes add to these and never remove them; a
-    medication the catalog cannot classify and that declares no classes is left out
-    (it is reported as not checked).
+    classes of its groups; a combination ("bisoprolol + aspirin") has the classes of
+    every component.  Declared classes add to these and never remove them.  A
+    medication none of whose components the catalog can classify and that declares
+    no classes is left out; a component not known is reported as not checked
+    (:func:`unknown_medications`), while the known ones still count.
     """
     catalog = subject.catalog
     result: dict[str, tuple[str, ...]] = {}
     for med in patient.medications or ():
-        known = catalog.classify_medication(med.name)
-        if known is None and med.classes is None:
+        found = [catalog.classify_medication(n) for n, _ in catalog.find_drugs(med.name)]
+        known = [f for f in found if f is not None]
+        if not known and med.classes is None:
             continue
         declared = {catalog.find_medication_class(c) for c in med.classes or ()}
-        classes = set(known[2]) if known is not None else set()
+        classes = {c for f in known for c in f[2]}
         classes |= {c for c in declared if c is not None}
         result[med.name] = tuple(sorted(classes | set(result.get(med.name, ()))))
     return result
 
 
-def unknown_medications(subject: Subject, patient: Patient) -> Iterator[str]:
-    """Names of medications the vocabulary does not know and that declare no classes."""
+def unknown_medications(subject: Subject, patient: Patient) -> Iterator[tuple[str, list[str]]]:
+    """Medications declaring no classes, each with its components the vocabulary does not know."""
     for med in patient.medications or ():
-        if med.classes is None and subject.catalog.classify_medication(med.name) is None:
-            yield med.name
+        if med.classes is not None:
+            continue
+        catalog = subject.catalog
+        unknown = [
+            n for n, _ in catalog.find_drugs(med.name) if catalog.classify_medication(n) is None
+        ]
+        if unknown:
+            yield med.name, unknown
+
+
+def _drug_names(subject: Subject, name: str) -> str:
+    """``'Cordarone (Amiodarone)'``: the written name with the catalog's names of its drugs."""
+    drugs = [d for _, d in subject.catalog.find_drugs(name) if d is not None]
+    shown = [d.name for d in drugs if d.name.casefold() != name.casefold()]
+    if not drugs and (code := parse_atc(name)):
+        return f"{name} (ATC group of {code})"
+    return f"{name} ({', '.join(shown)})" if shown else name
 
 
 def atc_only_medications(subject: Subject, patient: Patient) -> Iterator[tuple[str, str]]:
@@ -186,12 +204,7 @@ def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> I
     for med in patient.medications:
         if rule.value not in classes.get(med.name, ()):
             continue
-        evidence = f"{med.name} is {rule.value.replace('_', ' ')}"
-        drug = subject.catalog.find_drug(med.name)
-        if drug is None and (code := parse_atc(med.name)):
-            evidence = f"{med.name} (ATC group of {code}) is {rule.value.replace('_', ' ')}"
-        if drug is not None and drug.name.casefold() != med.name.casefold():
-            evidence = f"{med.name} ({drug.name}) is {rule.value.replace('_', ' ')}"
+        evidence = f"{_drug_names(subject, med.name)} is {rule.value.replace('_', ' ')}"
         if rule.within_days is not None and med.last_dose is not None:
             days = (subject.context.date - med.last_dose).days
             if days < 0:  # refused as input (mesoreg._validate); never silently skipped
@@ -207,12 +220,22 @@ def _medication(rule: Contraindication, subject: Subject, patient: Patient) -> I
         yield subject.finding(rule, evidence)
 
 
+def _allergens(subject: Subject, allergies: Iterable[str]) -> Iterator[str]:
+    """Each allergy, with a combination ("lidocaine/epinephrine") read as each of its parts."""
+    for allergy in allergies:
+        found = subject.catalog.match_ingredient(allergy)
+        if found.reason == "combination":
+            yield from (p.name for p in found.parts)
+        else:
+            yield allergy
+
+
 def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
     if patient.allergies is None:
         yield _unchecked(rule, "needs the patient's allergies ('allergies = []' if none)")
         return
     catalog = subject.catalog
-    for allergy in patient.allergies:
+    for allergy in _allergens(subject, patient.allergies):
         term = normalize_term(allergy)
         named = catalog.find_ingredient(allergy)
         hits = [
@@ -282,11 +305,15 @@ def check_contraindications(subject: Subject) -> Iterator[Outcome]:
     for name, found in patient_conditions(subject, patient):
         if found is None:
             yield _unchecked("conditions", _unknown_condition(subject, name))
-    for name in unknown_medications(subject, patient):
+    for name, unknown in unknown_medications(subject, patient):
+        what = f"medication '{name}' is not in the vocabulary"
+        if unknown != [name]:
+            parts = ", ".join(f"'{n}'" for n in unknown)
+            which = f"component {parts} is" if len(unknown) == 1 else f"components {parts} are"
+            what = f"medication '{name}' is a combination whose {which} not in the vocabulary"
         yield _unchecked(
             "medications",
-            f"medication '{name}' is not in the vocabulary; declare "
-            'its classes, e.g. classes = ["nsaid"], or [] for none',
+            f'{what}; declare its classes, e.g. classes = ["nsaid"], or [] for none',
         )
     for name, code in atc_only_medications(subject, patient):
         groups = subject.catalog.atc_classes(code)

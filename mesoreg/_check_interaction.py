@@ -174,9 +174,9 @@ def _takes(subject: Subject, rule: Interaction, med: str, classes: tuple[str, ..
     """Why the medication fits the rule ('' when it does not)."""
     if rule.with_medication_class and rule.with_medication_class in classes:
         return rule.with_medication_class.replace("_", " ")
-    drug = subject.catalog.find_drug(med)
-    if drug is not None and drug.id in rule.with_drugs:
-        return drug.name
+    for _, drug in subject.catalog.find_drugs(med):
+        if drug is not None and drug.id in rule.with_drugs:
+            return drug.name
     return ""
 
 

@@ -53,10 +53,14 @@ class ConditionIndex:
     possible: Mapping[str, frozenset[str]]
     #: id -> the conditions it, or one it is a kind of, names in may_be
     may_be: Mapping[str, frozenset[str]]
+    #: a name's words, sorted -> the one condition it names ("hypertension, arterial")
+    by_words: Mapping[str, Condition] = MappingProxyType({})
 
     def find(self, text: str) -> Condition | None:
         """The condition named, aliased or coded by ``text``, or None."""
         found = self.by_name.get(normalize(text))
+        if found is None:
+            found = self.by_words.get(_words(text))
         if found is not None:
             return found
         code = parse_code(text)
@@ -138,6 +142,11 @@ def _closure(start: str, edges: Mapping[str, tuple[str, ...]]) -> tuple[frozense
     return frozenset(seen), cycle
 
 
+def _words(text: str) -> str:
+    """The words of a name in a fixed order: the same words in another order match."""
+    return "_".join(sorted(w for w in normalize(text).split("_") if w))
+
+
 def build_condition_index(
     conditions: Iterable[Condition], by_name: Mapping[str, Condition], problems: list[Problem]
 ) -> ConditionIndex:
@@ -191,7 +200,13 @@ def build_condition_index(
                     f"'{other}', and neither condition is a kind of the other.",
                     "Narrow the codes, or say which is broader.",
                 )
+    words: dict[str, set[str]] = {}
+    for name, c in by_name.items():
+        words.setdefault(_words(name), set()).add(c.id)
     return ConditionIndex(
+        by_words=MappingProxyType(
+            {k: records[next(iter(ids))] for k, ids in words.items() if len(ids) == 1}
+        ),
         by_name=by_name,
         by_id=MappingProxyType(records),
         by_code=tuple(by_code),

@@ -9,8 +9,11 @@ and neither IU nor USP units convert to each other.
 
 Accepted spellings include the UCUM codes (``mg``, ``ug``, ``mL``, ``[iU]``,
 ``[USP'U]``, ``mg/mL``, ``mg/kg``), common ones (``mcg``, ``µg``, ``IU``,
-``USP units``), percentages meaning grams per 100 mL (``2 %`` = 20 mg/mL) and
-ratios for adrenaline strengths (``1:100000`` = 1 g in 100,000 mL).
+``USP units``), percentages meaning grams per 100 mL (``2 %``, ``2 % w/v``,
+``2 % m/v``, ``2 %w/v``, ``2 g/100 mL`` = 20 mg/mL), a volume denominator with
+its own amount (``40 mg/2 mL``) and ratios for adrenaline strengths
+(``1:100000`` = 1 g in 100,000 mL).  ``% w/w`` and ``% v/v`` are refused: they
+are not mass per volume, and no density is known to convert them.
 
 Limits (hostile input must cost little): a quantity is at most
 :data:`MAX_QUANTITY_LENGTH` characters; a longer string is a :class:`UnitError`
@@ -110,6 +113,14 @@ MAX_QUANTITY_LENGTH: Final = 64
 _NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY_RE: Final = re.compile(rf"({_NUMBER})\s*(.*)", re.DOTALL)
 _RATIO_RE: Final = re.compile(r"1\s*:\s*(\d[\d ,_]*)")
+# '% w/v', '%w/v', '% (m/v)', 'w/v %', '% W/V': a percentage with what it is a part of
+_PERCENT_RE: Final = re.compile(
+    r"%\s*\(?\s*([a-z])\s*/\s*([a-z])\s*\)?|\(?\s*([a-z])\s*/\s*([a-z])\s*\)?\s*%",
+    re.IGNORECASE,
+)
+# 'g/100 mL', 'mg/2 mL': a volume denominator with its own number
+_PER_VOLUME_RE: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z]+)")
+_PERCENT_KINDS: Final = {"w": "mass", "m": "mass", "v": "volume"}
 
 
 @attrs.frozen(order=True)
@@ -184,6 +195,30 @@ def format_number(value: float) -> str:
     return f"{value:.4g}" if abs(value) < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")
 
 
+def _percent(unit: str) -> tuple[Dimension, float] | None:
+    """A qualified percentage: ``% w/v`` and ``% m/v`` are grams per 100 mL; others refused.
+
+    ``% w/w`` (grams per 100 g) and ``% v/v`` (mL per 100 mL) are not mass per volume,
+    and no density is known to convert them: they are refused, never read as ``% w/v``.
+    """
+    found = _PERCENT_RE.fullmatch(unit)
+    if found is None:
+        return None
+    num, den = (g.casefold() for g in found.groups() if g is not None)
+    if _PERCENT_KINDS.get(num) == "mass" and _PERCENT_KINDS.get(den) == "volume":
+        return Dimension("mass", "volume"), 10.0
+    if num not in _PERCENT_KINDS or den not in _PERCENT_KINDS:
+        raise UnitError(
+            f"unknown percentage {unit!r}: write '% w/v' (grams per 100 mL) or a unit like mg/mL"
+        )
+    per = {"mass": "g", "volume": "mL"}
+    top, bottom = per[_PERCENT_KINDS[num]], per[_PERCENT_KINDS[den]]
+    raise UnitError(
+        f"{unit!r} is {top} per 100 {bottom}, not mass per volume: "
+        "a strength must be mass per volume; write '% w/v' (g/100 mL) or mg/mL"
+    )
+
+
 def parse_unit(unit: str) -> tuple[Dimension, float]:
     """Read a unit spelling; returns the dimension and the factor to its base unit."""
     unit = unit.strip()
@@ -192,14 +227,22 @@ def parse_unit(unit: str) -> tuple[Dimension, float]:
         return Dimension(dim), factor
     if unit == "%":  # w/v: grams per 100 mL
         return Dimension("mass", "volume"), 10.0
+    percent = _percent(unit)
+    if percent is not None:
+        return percent
     if "/" in unit:
         num, _, den = unit.partition("/")
         num, den = num.strip(), den.strip().strip("()")
-        if num in _SIMPLE and den in _DENOMINATOR:
+        per = 1.0
+        counted = _PER_VOLUME_RE.fullmatch(den)
+        if counted and _DENOMINATOR.get(counted.group(2), ("",))[0] == "volume":
+            # 'g/100 mL': the denominator carries its own amount
+            per, den = float(counted.group(1)), counted.group(2)
+        if num in _SIMPLE and den in _DENOMINATOR and per > 0:
             ndim, nfactor = _SIMPLE[num]
             ddim, dfactor = _DENOMINATOR[den]
             if ndim not in ("time", "length", "area", ddim):
-                return Dimension(ndim, ddim), nfactor / dfactor
+                return Dimension(ndim, ddim), nfactor / (dfactor * per)
     raise UnitError(f"unknown unit {unit!r}")
 
 
@@ -258,7 +301,9 @@ def _parse(text: str) -> Quantity:
         raise UnitError(f"{text!r} is negative; amounts, volumes and strengths cannot be")
     try:
         dimension, factor = parse_unit(unit)
-    except UnitError:
+    except UnitError as exc:
+        if "%" in unit:  # a qualified percentage says itself why it is refused
+            raise UnitError(f"{text!r}: {exc}") from None
         raise UnitError(
             f"unknown unit {unit!r} in {text!r}; use mg, mcg, g, mL, %, mg/mL, mg/kg, "
             "[iU], [USP'U] or a ratio like 1:100000"

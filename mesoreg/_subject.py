@@ -135,10 +135,17 @@ Fallback = Callable[[str], Ingredient | None]
 
 
 def _find(catalog: Catalog, name: str, fallback: Fallback | None) -> Ingredient | None:
-    found = catalog.find_ingredient(name)
-    if found is None and fallback is not None:
-        found = fallback(name)
-    return found
+    """The catalog's answer; plugins are asked only about names it does not know at all.
+
+    A name the catalog refuses (ambiguous, with a strength, a combination, a
+    qualifier it does not understand) stays refused: no plugin may guess it.
+    """
+    found = catalog.match_ingredient(name)
+    if found.id is not None:
+        return catalog.ingredients[found.id]
+    if found.reason == "unknown" and fallback is not None:
+        return fallback(name)
+    return None
 
 
 def _resolve_preparation(

@@ -65,7 +65,10 @@ def test_look_up_is_exact(catalog: Catalog, name: str) -> None:
 def test_unknown_ingredient_suggests(catalog: Catalog) -> None:
     problem = catalog.unknown_ingredient("lidocane", "preparations[0].components[0].ingredient")
     assert problem.key_path == "preparations[0].components[0].ingredient"
-    assert problem.message == "unknown ingredient 'lidocane'. Did you mean 'lidocaine'?"
+    assert (
+        problem.message
+        == "unknown ingredient 'lidocane'. Did you mean 'lidocaine' (local anaesthetic)?"
+    )
     assert problem.hint == "Run 'mesoreg catalog search lidoc'."
 
 
@@ -73,7 +76,7 @@ def test_get_unknown_ingredient_raises(catalog: Catalog) -> None:
     with pytest.raises(UnknownNameError) as info:
         catalog.get_ingredient("lidocane", key_path="x")
     assert str(info.value) == (
-        "x: unknown ingredient 'lidocane'. Did you mean 'lidocaine'? "
+        "x: unknown ingredient 'lidocane'. Did you mean 'lidocaine' (local anaesthetic)? "
         "Run 'mesoreg catalog search lidoc'."
     )
     assert isinstance(info.value, KeyError)

@@ -116,7 +116,8 @@ def test_unknown_ingredient(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert out == ""
     assert err == (
         f"error: {path}: preparations[0].components[0].ingredient: unknown ingredient "
-        "'lidocane'. Did you mean 'lidocaine'? Run 'mesoreg catalog search lidoc'.\n"
+        "'lidocane'. Did you mean 'lidocaine' (local anaesthetic)? "
+        "Run 'mesoreg catalog search lidoc'.\n"
     )
 
 
@@ -213,7 +214,8 @@ def test_catalog_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     assert out == ""
     assert err == (
-        "error: lidocane: unknown ingredient 'lidocane'. Did you mean 'lidocaine'? "
+        "error: lidocane: unknown ingredient 'lidocane'. "
+        "Did you mean 'lidocaine' (local anaesthetic)? "
         "Run 'mesoreg catalog search lidoc'.\n"
     )
 

@@ -139,9 +139,11 @@ def test_unknown_ingredients_are_reported_together(registry):
         check_with(f, None, registry=registry)
     assert str(caught.value).splitlines() == [
         "<test formulation>: preparations[0].components[0].ingredient: unknown ingredient "
-        "'lidocane'. Did you mean 'lidocaine'? Run 'mesoreg catalog search lidoc'.",
+        "'lidocane'. Did you mean 'lidocaine' (local anaesthetic)? "
+        "Run 'mesoreg catalog search lidoc'.",
         "<test formulation>: preparations[0].components[1].ingredient: unknown ingredient "
-        "'deoxycolic acid'. Did you mean 'deoxycholic_acid'? Run 'mesoreg catalog search deoxy'.",
+        "'deoxycolic acid'. Did you mean 'deoxycholic_acid' (lipolytic, bile acid)? "
+        "Run 'mesoreg catalog search deoxy'.",
     ]
 
 

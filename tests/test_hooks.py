@@ -132,7 +132,7 @@ def test_a_resolver_cannot_turn_a_typo_into_another_substance():
         check_with(formulation([("pyridoxin", "100 mg/mL", "1 mL")]), None, registry=registry)
     assert str(caught.value).splitlines() == [
         "<test formulation>: preparations[0].components[0].ingredient: unknown ingredient "
-        "'pyridoxin'. Did you mean 'pyridoxine'? Run 'mesoreg catalog search pyrid'.",
+        "'pyridoxin'. Did you mean 'pyridoxine' (vitamin)? Run 'mesoreg catalog search pyrid'.",
         "<test formulation>: plugin 'TypoToSaline' resolved 'pyridoxin' to 'sodium_chloride', "
         "refused: 'pyridoxin' looks like a misspelling of 'pyridoxine'. "
         "Write the catalog id or an alias instead.",

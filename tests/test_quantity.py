@@ -34,6 +34,18 @@ PARSED = [
     # a month is the longest month, so "at least 1 month apart" never passes early
     ("1 month", 31.0, "d"),
     ("1000 mcg/mL", 1.0, "mg/mL"),
+    # the spellings pharmacists use for grams per 100 mL
+    ("2 % w/v", 20.0, "mg/mL"),
+    ("2 %w/v", 20.0, "mg/mL"),
+    ("2% w/v", 20.0, "mg/mL"),
+    ("2 % m/v", 20.0, "mg/mL"),
+    ("2 % (w/v)", 20.0, "mg/mL"),
+    ("2 % W/V", 20.0, "mg/mL"),
+    ("2 w/v %", 20.0, "mg/mL"),
+    ("2 g/100 mL", 20.0, "mg/mL"),
+    ("2 g/100mL", 20.0, "mg/mL"),
+    # an ampoule's strength, written per its own volume
+    ("40 mg/2 mL", 20.0, "mg/mL"),
 ]
 
 
@@ -77,6 +89,37 @@ ERRORS = [
     (20, "expected a quantity with its unit as a string, like '20 mg/mL' (got 20)"),
     (None, "expected a quantity with its unit as a string, like '20 mg/mL' (got None)"),
     ("1:0", "ratio '1:0' must have a positive denominator"),
+    # not mass per volume: never read as % w/v
+    (
+        "2 % w/w",
+        "'2 % w/w': '% w/w' is g per 100 g, not mass per volume: a strength must be mass "
+        "per volume; write '% w/v' (g/100 mL) or mg/mL",
+    ),
+    (
+        "2 %m/m",
+        "'2 %m/m': '%m/m' is g per 100 g, not mass per volume: a strength must be mass "
+        "per volume; write '% w/v' (g/100 mL) or mg/mL",
+    ),
+    (
+        "2 % v/v",
+        "'2 % v/v': '% v/v' is mL per 100 mL, not mass per volume: a strength must be mass "
+        "per volume; write '% w/v' (g/100 mL) or mg/mL",
+    ),
+    (
+        "2 % v/w",
+        "'2 % v/w': '% v/w' is mL per 100 g, not mass per volume: a strength must be mass "
+        "per volume; write '% w/v' (g/100 mL) or mg/mL",
+    ),
+    (
+        "2 % x/v",
+        "'2 % x/v': unknown percentage '% x/v': write '% w/v' (grams per 100 mL) or a unit "
+        "like mg/mL",
+    ),
+    (
+        "1 mg/0 mL",
+        "unknown unit 'mg/0 mL' in '1 mg/0 mL'; use mg, mcg, g, mL, %, mg/mL, mg/kg, "
+        "[iU], [USP'U] or a ratio like 1:100000",
+    ),
 ]
 
 
@@ -91,7 +134,9 @@ def test_parse_quantity_errors(text: object, message: str) -> None:
     assert str(info.value) == message
 
 
-@pytest.mark.parametrize("unit", ["furlongs", "mg/s", "d/mL", "mm/kg", "", "mg/"])
+@pytest.mark.parametrize(
+    "unit", ["furlongs", "mg/s", "d/mL", "mm/kg", "", "mg/", "mg/100 kg", "mg/2 d"]
+)
 def test_parse_unit_rejects(unit: str) -> None:
     with pytest.raises(UnitError) as info:
         parse_unit(unit)
@@ -264,3 +309,16 @@ def test_format_number_shows_non_finite_values_instead_of_crashing() -> None:
         "-inf",
         "nan",
     ]
+
+
+def test_a_strength_in_w_w_is_refused_in_a_formulation() -> None:
+    from mesoreg import InputError
+    from mesoreg.testing import formulation
+
+    with pytest.raises(InputError) as info:
+        formulation([("lidocaine", "2 % w/w", "1 mL")])
+    assert str(info.value) == (
+        "<test formulation>: preparations[0].components[0].strength: '2 % w/w': '% w/w' is "
+        "g per 100 g, not mass per volume: a strength must be mass per volume; write '% w/v' "
+        "(g/100 mL) or mg/mL"
+    )
