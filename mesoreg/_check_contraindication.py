@@ -89,6 +89,24 @@ def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterato
         yield subject.finding(rule, f"patient is {rule.fact.value}")
 
 
+def _childbearing(
+    rule: Contraindication, subject: Subject, patient: Patient
+) -> Iterator[Outcome]:
+    """A rule on women who are or may become pregnant: pregnancy counts, and so does potential.
+
+    Only a male patient is out of scope; a female (or unrecorded) patient with no
+    ``childbearing_potential`` and no ``pregnant = true`` is not checked.
+    """
+    if patient.pregnant:
+        yield subject.finding(rule, "patient is pregnant")
+    elif patient.childbearing_potential:
+        yield subject.finding(rule, "patient may become pregnant (childbearing_potential = true)")
+    elif patient.childbearing_potential is None and patient.sex is not Sex.MALE:
+        yield _unchecked(
+            rule, "needs 'childbearing_potential = true/false' in the patient file"
+        )
+
+
 def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
     if patient.conditions is None:
         yield _unchecked(rule, "needs the patient's conditions ('conditions = []' if none)")
@@ -165,6 +183,7 @@ _FACTS = {
     Fact.AGE: _age,
     Fact.PREGNANT: _flag,
     Fact.BREASTFEEDING: _flag,
+    Fact.CHILDBEARING_POTENTIAL: _childbearing,
     Fact.CONDITION: _condition,
     Fact.MEDICATION_CLASS: _medication,
     Fact.ALLERGY: _allergy,

@@ -144,14 +144,15 @@ def test_schema_export_command(tmp_path, capsys):
 #: them validates needs a new schema version (and a migration), never an edit of the file.
 #: Help texts (description, title) may improve: they are not hashed.  The last change before
 #: the first release (0.1.0 is unreleased): route, technique, purpose and area became
-#: vocabularies, shown as enums, and limits gained with_minimum (CHANGELOG).
+#: vocabularies, shown as enums, limits gained with_minimum and product, and
+#: contraindications the fact childbearing_potential (CHANGELOG).
 RELEASED = {
     "catalog-part-1.schema.json": (
-        "2c59da9b1969a80ba46715df45cecf643df6bff9c23fc644fce91d6df8752891"
+        "721d2902dbaf1d3610c477977dff2d954910c9b7a8ab413920874c34069976e7"
     ),
     "formulation-1.schema.json": "6be2b98062a5b1d5efadc1360b842b36f8f260dc6ebba66c6dde4b3b4717f174",
     "ledger-1.schema.json": "ac967f2737f1c8a14b03fea9c86872a74a6e2a049daa0a1ee0c18a3475110ddd",
-    "pack-1.schema.json": "ccf1c76b1ceeb4bf55f2c3c71b793ccd216cff77b81f3196eed2da2f512e2b1c",
+    "pack-1.schema.json": "389920d24ad81231e2d96944a066ac78fc3ede7356124f13d3f4b8b4068a3336",
     "patient-1.schema.json": "cd9b63e5a5e2ebb4f0a87b1154cd9ba25f0ede60d1adcb0ccee3c1854a99be74",
     "report-1.schema.json": "87b64426501b745d6723bd40a82065969ef47a4e6bd06cc3c3781bfde4ff765b",
 }

@@ -12,6 +12,13 @@ PC = [{"ingredient": "phosphatidylcholine", "strength": "50 mg/mL", "volume": "5
 LIPOLYSIS = formulation(PC, use=LIPOLYSIS_USE)
 CELLULITE = formulation(PC, use={**LIPOLYSIS_USE, "purpose": "cellulite"})
 NO_PURPOSE = formulation(PC, use={"route": "subcutaneous", "area": "abdomen"})
+#: a lipolytic given intradermally by nappage is not injection lipolysis
+DERMAL_USE = {"route": "intradermal", "area": "abdomen"}
+DERMAL_CELLULITE = formulation(PC, use={**DERMAL_USE, "purpose": "cellulite"})
+DERMAL_NO_PURPOSE = formulation(PC, use=DERMAL_USE)
+TECHNIQUE_ONLY = formulation(
+    PC, use={**DERMAL_USE, "technique": "injection_lipolysis", "purpose": "skin_quality"}
+)
 BUFLOMEDIL = formulation(
     [("buflomedil", "10 mg/mL", "2 mL")], use={"route": "intradermal", "area": "thigh"}
 )
@@ -55,16 +62,23 @@ def test_the_ban_is_a_contraindication_in_france_only():
     assert BAN not in codes(eu(LIPOLYSIS, "DE", dt.date(2012, 3, 1)))
 
 
-def test_cellulite_purpose_is_not_fat_lysis():
-    assert BAN not in codes(eu(CELLULITE, "FR", dt.date(2012, 3, 1)))
+def test_injection_lipolysis_is_fat_lysis_whatever_the_stated_purpose():
+    # a lipolytic injected into subcutaneous fat is injection lipolysis (mesoreg._subject)
+    assert BAN in codes(eu(CELLULITE, "FR", dt.date(2012, 3, 1)))
+    assert BAN in codes(eu(NO_PURPOSE, "FR", dt.date(2012, 3, 1)))
+    assert BAN in codes(eu(TECHNIQUE_ONLY, "FR", dt.date(2012, 3, 1)))
+
+
+def test_cellulite_purpose_without_lipolysis_is_not_fat_lysis():
+    assert BAN not in codes(eu(DERMAL_CELLULITE, "FR", dt.date(2012, 3, 1)))
 
 
 def test_missing_purpose_is_reported_as_unchecked():
-    report = eu(NO_PURPOSE, "FR", dt.date(2012, 3, 1))
+    report = eu(DERMAL_NO_PURPOSE, "FR", dt.date(2012, 3, 1))
     assert BAN not in codes(report)
     assert report.verdict.value == "not-validated"
     assert [u.rule for u in report.unchecked] == ["fr_adipocyte_lysis_ban_2012"]
-    assert eu(NO_PURPOSE, "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
+    assert eu(DERMAL_NO_PURPOSE, "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
 
 
 def test_buflomedil_in_france_from_february_2011():
