@@ -89,9 +89,7 @@ def _flag(rule: Contraindication, subject: Subject, patient: Patient) -> Iterato
         yield subject.finding(rule, f"patient is {rule.fact.value}")
 
 
-def _childbearing(
-    rule: Contraindication, subject: Subject, patient: Patient
-) -> Iterator[Outcome]:
+def _childbearing(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
     """A rule on women who are or may become pregnant: pregnancy counts, and so does potential.
 
     Only a male patient is out of scope; a female (or unrecorded) patient with no
@@ -102,9 +100,7 @@ def _childbearing(
     elif patient.childbearing_potential:
         yield subject.finding(rule, "patient may become pregnant (childbearing_potential = true)")
     elif patient.childbearing_potential is None and patient.sex is not Sex.MALE:
-        yield _unchecked(
-            rule, "needs 'childbearing_potential = true/false' in the patient file"
-        )
+        yield _unchecked(rule, "needs 'childbearing_potential = true/false' in the patient file")
 
 
 def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
