@@ -162,6 +162,20 @@ def _lower(name: str) -> str:
     return name if name[:2].isupper() else name[:1].lower() + name[1:]
 
 
+def _childbearing(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
+    """A rule on women who are or may become pregnant: pregnancy counts, and so does potential.
+
+    Only a male patient is out of scope; a female (or unrecorded) patient with no
+    ``childbearing_potential`` and no ``pregnant = true`` is not checked.
+    """
+    if patient.pregnant:
+        yield subject.finding(rule, "patient is pregnant")
+    elif patient.childbearing_potential:
+        yield subject.finding(rule, "patient may become pregnant (childbearing_potential = true)")
+    elif patient.childbearing_potential is None and patient.sex is not Sex.MALE:
+        yield _unchecked(rule, "needs 'childbearing_potential = true/false' in the patient file")
+
+
 def _condition(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:
     """A finding for each patient condition that is the rule's condition or a kind of it.
 
@@ -291,6 +305,7 @@ _FACTS = {
     Fact.AGE: _age,
     Fact.PREGNANT: _flag,
     Fact.BREASTFEEDING: _flag,
+    Fact.CHILDBEARING_POTENTIAL: _childbearing,
     Fact.CONDITION: _condition,
     Fact.MEDICATION_CLASS: _medication,
     Fact.ALLERGY: _allergy,

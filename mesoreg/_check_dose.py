@@ -66,6 +66,24 @@ def has_effective(prep: ResolvedPreparation, ingredient_id: str, minimum: Quanti
     return math.isfinite(total) and total >= minimum.value * (1 - _TOLERANCE) > 0
 
 
+def is_alone(prep: ResolvedPreparation, ingredient_id: str) -> bool:
+    """True when ``prep`` holds ``ingredient_id`` and nothing else (the product as supplied)."""
+    return prep.has(ingredient_id) and all(d.ingredient.id == ingredient_id for d in prep.doses)
+
+
+def mixed_product_limits(subject: Subject, ingredient_id: str) -> list[Limit]:
+    """The ingredient's product limits that do not hold: it is mixed with other ingredients.
+
+    A product label's volume, strength and injection limits are defined on that product
+    (KYBELLA: 10 mg/mL, 0.2 mL per injection); a mixture holding the ingredient is another
+    preparation, which the label does not cover.
+    """
+    preps = [prep for prep, _ in doses_of(subject, ingredient_id)]
+    if all(is_alone(p, ingredient_id) for p in preps):
+        return []
+    return [r for r in subject.catalog.limits_for(ingredient_id) if r.product]
+
+
 def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
     """The ingredient's limits that apply to this formulation (see the module docstring)."""
     limits = subject.catalog.limits_for(ingredient_id)  # sorted by kind, then id
@@ -79,7 +97,9 @@ def applicable_limits(subject: Subject, ingredient_id: str) -> Iterator[Limit]:
             and preps
             and all(has_effective(p, r.with_ingredient, r.with_minimum) for p in preps)
         ]
-        yield from variants or [r for r in rules if not r.with_ingredient]
+        mixed = {r.id for r in mixed_product_limits(subject, ingredient_id)}
+        chosen = variants or [r for r in rules if not r.with_ingredient]
+        yield from (r for r in chosen if r.id not in mixed)
 
 
 def _show(q: Quantity) -> str:
@@ -244,6 +264,15 @@ _KINDS = {
 def check_doses(subject: Subject) -> Iterator[Outcome]:
     """Every dose limit of every ingredient in the formulation."""
     for ingredient in subject.ingredients:
+        for limit in mixed_product_limits(subject, ingredient.id):
+            if limit.kind in _KINDS:
+                yield Unchecked(
+                    NAME,
+                    limit.id,
+                    f"{ingredient.name} is mixed with other ingredients: the {limit.product} "
+                    "label's limit holds for that product alone, and no source sets one for "
+                    "the mixture",
+                )
         for limit in applicable_limits(subject, ingredient.id):
             if limit.kind in _KINDS:
                 yield from _KINDS[limit.kind](subject, limit, ingredient.name)

@@ -321,6 +321,7 @@ class Fact(enum.StrEnum):
     AGE = "age"
     PREGNANT = "pregnant"
     BREASTFEEDING = "breastfeeding"
+    CHILDBEARING_POTENTIAL = "childbearing_potential"
     CONDITION = "condition"
     MEDICATION_CLASS = "medication_class"
     ALLERGY = "allergy"
@@ -642,6 +643,14 @@ class Limit:
         metadata=doc(
             "The least concentration of with_ingredient, in each preparation as injected, for "
             "the limit to hold (e.g. '1:200000'); below it the plain limit applies."
+        ),
+    )
+    product: str = attrs.field(
+        default="",
+        metadata=doc(
+            "The product whose label sets this limit, e.g. 'KYBELLA': the limit then holds only "
+            "where the ingredient is injected as that product, alone in its preparation; in a "
+            "mixture with other ingredients it is reported as not checked."
         ),
     )
     routes: tuple[Route, ...] = attrs.field(

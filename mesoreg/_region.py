@@ -37,9 +37,9 @@ class RegionValidator:
 def _scope(rule: Regulation, subject: Subject) -> list[str] | None:
     """What in the formulation the rule concerns, or None when it does not apply."""
     use = subject.formulation.use
-    if rule.purposes and use.purpose not in rule.purposes:
+    if rule.purposes and not subject.purposes & set(rule.purposes):
         return None
-    if rule.techniques and use.technique not in rule.techniques:
+    if rule.techniques and not subject.techniques & set(rule.techniques):
         return None
     if rule.routes and use.route not in rule.routes:
         return None
@@ -59,7 +59,7 @@ def check_regulations(rules: tuple[Regulation, ...], subject: Subject) -> Iterat
     for rule in rules:
         if region not in rule.regions or not rule.is_in_force(day):
             continue
-        if rule.purposes and subject.formulation.use.purpose is None:
+        if rule.purposes and not subject.purposes:
             if _scope(attrs.evolve(rule, purposes=()), subject) is not None:
                 yield Unchecked(
                     "regulatory",

@@ -24,7 +24,7 @@ from mesoreg._model import Context, Formulation, Patient
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._report import Finding, Unchecked
 from mesoreg._validate import problems_in
-from mesoreg._vocabulary import did_you_mean
+from mesoreg._vocabulary import Purpose, Route, Technique, did_you_mean
 
 _VOLUME = Dimension("volume")
 
@@ -91,6 +91,40 @@ class Subject:
         if self.context.previous_session is not None:
             return self.context.previous_session
         return self.patient.previous_session if self.patient else None
+
+    @property
+    def is_injection_lipolysis(self) -> bool:
+        """True when the formulation is injection lipolysis, whatever use.purpose says.
+
+        Injection lipolysis is the injection of a fat-dissolving (``lipolytic``) substance
+        into subcutaneous fat (Network Lipolysis, Hasengschwandtner 2005; the US FDA's
+        2010 letters on 'lipodissolve'): a formulation given with the technique
+        ``injection_lipolysis``, or one holding an ingredient of class ``lipolytic``
+        injected subcutaneously.  Regional rules on fat lysis use it, so a missing or
+        different purpose cannot take a lipolysis mixture out of their scope.
+        """
+        use = self.formulation.use
+        if use.technique is Technique.INJECTION_LIPOLYSIS:
+            return True
+        return use.route is Route.SUBCUTANEOUS and any(
+            "lipolytic" in i.classes for i in self.ingredients
+        )
+
+    @property
+    def purposes(self) -> frozenset[Purpose]:
+        """The purposes the formulation serves: use.purpose, plus fat reduction for lipolysis."""
+        found = {self.formulation.use.purpose} - {None}
+        if self.is_injection_lipolysis:
+            found.add(Purpose.FAT_REDUCTION)
+        return frozenset(p for p in found if p is not None)
+
+    @property
+    def techniques(self) -> frozenset[Technique]:
+        """The techniques the formulation counts as: use.technique, plus injection lipolysis."""
+        found = {self.formulation.use.technique}
+        if self.is_injection_lipolysis:
+            found.add(Technique.INJECTION_LIPOLYSIS)
+        return frozenset(found)
 
     def finding(
         self,

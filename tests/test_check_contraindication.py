@@ -44,14 +44,15 @@ def test_age_bounds_on_birthdays(registry, born, age, flagged):
     assert ("MR-CI-AGE" in codes(report)) is flagged
 
 
-def test_age_17_is_contraindicated_and_76_is_moderate(registry):
+def test_age_17_is_contraindicated_and_76_is_major(registry):
     young = check_with(VITAMINS, patient(birth_date=dt.date(2008, 11, 23)), registry=registry)
     old = check_with(VITAMINS, patient(birth_date=dt.date(1950, 11, 22)), registry=registry)
     assert [f.severity.value for f in young.findings] == ["contraindicated"]
     assert young.findings[0].evidence == "age 17 on 2026-11-22 (born 2008-11-23) is under 18"
-    assert [f.severity.value for f in old.findings] == ["moderate"]
+    assert [f.severity.value for f in old.findings] == ["major"]
     assert old.findings[0].evidence == "age 76 on 2026-11-22 (born 1950-11-22) is over 75"
-    assert young.verdict is Verdict.FAIL and old.verdict is Verdict.WARN
+    # both ends of the seed's 18-75 candidacy range fail the default verdict
+    assert young.verdict is Verdict.FAIL and old.verdict is Verdict.FAIL
 
 
 def test_leap_day_birthday_counts_from_march_first(registry):

@@ -17,6 +17,8 @@ from mesoreg.cli import main
 ANNA = str(PATIENTS / "anna.toml")
 DATE = "2026-11-22"
 BY_NAME = {p.parent.name: str(p) for p in FORMULATIONS}
+#: a test case that fails by default (a major finding, whatever the patient)
+BY_NAME["lidocaine-overdose"] = str(ROOT / "tests" / "data" / "lidocaine-overdose.toml")
 
 BAD_FORMULATION = """\
 schema_version = 1
@@ -54,7 +56,7 @@ def check_anna(capsys: pytest.CaptureFixture[str], name: str, *extra: str) -> tu
     [
         ("face-revitalisation", 0),
         ("hair-scalp", 0),
-        ("lipo-abdomen", 1),
+        ("lipo-abdomen", 3),  # KYBELLA's limits are not checked on a mixture: not validated
         ("cellulite-thighs", 0),
     ],
 )
@@ -65,8 +67,8 @@ def test_check_exit_codes(capsys: pytest.CaptureFixture[str], name: str, code: i
     assert f"{name}@1 for anna" in out.splitlines()[0]
 
 
-def test_check_lipo_abdomen_reports_a_major_finding(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = check_anna(capsys, "lipo-abdomen", "--format", "json")
+def test_check_an_overdose_reports_a_major_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check_anna(capsys, "lidocaine-overdose", "--format", "json")
     report = json.loads(out)
     assert code == 1
     assert any(f["severity"] in ("major", "contraindicated") for f in report["findings"])
@@ -76,7 +78,7 @@ def test_check_lipo_abdomen_reports_a_major_finding(capsys: pytest.CaptureFixtur
 def test_check_json(capsys: pytest.CaptureFixture[str], path: Path) -> None:
     argv = ["check", str(path), "--patient", ANNA, "--date", DATE, "--format", "json"]
     code, out, err = run(capsys, *argv)
-    assert code in (0, 1)
+    assert code in (0, 1, 3)
     assert err == ""
     report = json.loads(out)
     assert {"report_schema_version", "verdict", "findings", "unchecked", "not_run"} <= set(report)
@@ -101,7 +103,7 @@ def test_fail_on_contraindicated_lets_lower_findings_pass(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     extra = ["--fail-on", "contraindicated", "--format", "json"]
-    code, out, _ = check_anna(capsys, "lipo-abdomen", *extra)
+    code, out, _ = check_anna(capsys, "lidocaine-overdose", *extra)
     severities = {f["severity"] for f in json.loads(out)["findings"]}
     assert "major" in severities
     assert "contraindicated" not in severities
@@ -346,7 +348,7 @@ def test_findings_at_fail_on_win_over_not_validated(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     patient = _anna_without_medications(tmp_path)
-    argv = ["check", BY_NAME["lipo-abdomen"], "--patient", patient, "--format", "json"]
+    argv = ["check", BY_NAME["lidocaine-overdose"], "--patient", patient, "--format", "json"]
     code, out, _ = run(capsys, *argv)
     assert json.loads(out)["unchecked"]  # something could not be checked ...
     assert code == ExitCode.FINDINGS  # ... but what was found already fails
@@ -423,11 +425,11 @@ def test_a_patient_id_cannot_overwrite_the_verdict(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     patient = _patient_with_id(tmp_path, FORGED + "\nPASS")
-    code, out, _ = run(capsys, "check", BY_NAME["lipo-abdomen"], "--patient", patient)
+    code, out, _ = run(capsys, "check", BY_NAME["lidocaine-overdose"], "--patient", patient)
     assert code == 1
     assert "\x1b" not in out and "\r" not in out
     first = out.splitlines()[0]
-    assert first.startswith("FAIL  lipo-abdomen@1 for \\x1b[2K\\x0dPASS\\x0aPASS, ")
+    assert first.startswith("FAIL  lidocaine-overdose@1 for \\x1b[2K\\x0dPASS\\x0aPASS, ")
 
 
 @pytest.mark.parametrize("patient_id", [FORGED, "\x9b2K\u202eSSAP", "a\u2028b"])

@@ -145,14 +145,15 @@ def test_schema_export_command(tmp_path, capsys):
 #: Help texts (description, title) may improve: they are not hashed.  The last change before
 #: the first release (0.1.0 is unreleased): route, technique, purpose and area became
 #: vocabularies, shown as enums, and limits gained with_minimum (CHANGELOG); packs and catalog
-#: parts gained [[medication_classes]], conditions gained codes, broader and may_be (issue 11).
+#: parts gained [[medication_classes]], conditions gained codes, broader and may_be, limits
+#: gained product and contraindications the childbearing_potential fact (issue 11).
 RELEASED = {
     "catalog-part-1.schema.json": (
-        "686abf0f285789784adb6a936f7791935ecc069727cf830c8948e1e388a61fb3"
+        "da38523104af01fe7fb2b40825197e20aea5fc805b014526402b994b5cbebe9a"
     ),
     "formulation-1.schema.json": "6be2b98062a5b1d5efadc1360b842b36f8f260dc6ebba66c6dde4b3b4717f174",
     "ledger-1.schema.json": "ac967f2737f1c8a14b03fea9c86872a74a6e2a049daa0a1ee0c18a3475110ddd",
-    "pack-1.schema.json": "44167740d05610639ff14dc2a7763dc94a797d250f9e52c6a89b1038212f937f",
+    "pack-1.schema.json": "9f003253dbf4283e19c892f6dfe6ee98e45c62983d6570ec64cb278872606d3e",
     "patient-1.schema.json": "cd9b63e5a5e2ebb4f0a87b1154cd9ba25f0ede60d1adcb0ccee3c1854a99be74",
     "report-1.schema.json": "87b64426501b745d6723bd40a82065969ef47a4e6bd06cc3c3781bfde4ff765b",
 }

@@ -169,6 +169,11 @@ KNOWN_GAPS: dict[str, tuple[str, ...]] = {
     "absorica_label": ("date",),
     "synthroid_label": ("date",),
     "lithobid_label": ("date",),
+    "dermanetwork_prepare": ("date",),
+    "aminophylline_us_label_copy": ("mirror", "date"),
+    "trissel_aminophylline": ("date",),
+    "carnitor_site": ("date",),
+    "proscar_mims_my_pregnancy": ("date",),
 }
 
 

@@ -201,10 +201,10 @@ def test_newer_schema_version_is_refused(tmp_path):
 
 
 def failing_formulation():  # type: ignore[no-untyped-def]
-    """The shipped lipo-abdomen (a deoxycholic acid admixture that fails its check) as 'demo'."""
+    """A lidocaine overdose (tests/data; fails its check whoever the patient) as 'demo'."""
     import attrs
 
-    shipped = mesoreg.load_formulation(ROOT / "formulations/lipo-abdomen/v1.toml")
+    shipped = mesoreg.load_formulation(ROOT / "tests/data/lidocaine-overdose.toml")
     return attrs.evolve(shipped, id="demo", origin=None)
 
 

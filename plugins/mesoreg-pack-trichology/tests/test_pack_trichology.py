@@ -25,6 +25,8 @@ FINASTERIDE = formulation([("Propecia", "0.05 %", "2 mL")], use=SCALP)
 RULES = {
     "MR-TRICH-FINASTERIDE-PREGNANCY",
     "MR-TRICH-DUTASTERIDE-PREGNANCY",
+    "MR-TRICH-FINASTERIDE-CHILDBEARING",
+    "MR-TRICH-DUTASTERIDE-CHILDBEARING",
     "MR-TRICH-MINOXIDIL-AGE",
     "MR-TRICH-MINOXIDIL-PREGNANCY",
     "MR-TRICH-MINOXIDIL-BREASTFEEDING",
@@ -152,3 +154,36 @@ def test_installed_distribution_is_discovered_through_its_entry_point():
     (info,) = found
     assert info.target == "mesoreg_pack_trichology:pack.toml"
     assert info.requires_mesoreg == ">=0.1"
+
+
+@pytest.mark.parametrize(
+    ("form", "code", "severity"),
+    [
+        (FINASTERIDE, "MR-TRICH-FINASTERIDE-CHILDBEARING", "contraindicated"),
+        (DUTASTERIDE, "MR-TRICH-DUTASTERIDE-CHILDBEARING", "major"),
+    ],
+    ids=["finasteride", "dutasteride"],
+)
+def test_woman_who_may_become_pregnant_fails(plugin, form, code, severity):
+    report = check_with(form, patient(childbearing_potential=True), plugins=[plugin])
+    (finding,) = [f for f in report.findings if f.code == code]
+    assert finding.severity.value == severity
+    assert finding.evidence == "patient may become pregnant (childbearing_potential = true)"
+    assert report.verdict is mesoreg.Verdict.FAIL
+
+
+@pytest.mark.parametrize("form", [FINASTERIDE, DUTASTERIDE], ids=["finasteride", "dutasteride"])
+def test_childbearing_potential_unknown_for_a_woman_is_not_checked(plugin, form):
+    report = check_with(form, patient(childbearing_potential=None), plugins=[plugin])
+    assert not codes(report) & RULES
+    assert any(u.rule.endswith("childbearing_potential") for u in report.unchecked)
+    assert report.verdict is mesoreg.Verdict.NOT_VALIDATED
+
+
+@pytest.mark.parametrize("form", [FINASTERIDE, DUTASTERIDE], ids=["finasteride", "dutasteride"])
+def test_childbearing_potential_is_not_needed_for_a_man_or_a_woman_who_cannot(plugin, form):
+    man = check_with(form, patient(sex="male", pregnant=None), plugins=[plugin])
+    cannot = check_with(form, patient(childbearing_potential=False), plugins=[plugin])
+    for report in (man, cannot):
+        assert not codes(report) & RULES
+        assert not any(u.rule.endswith("childbearing_potential") for u in report.unchecked)

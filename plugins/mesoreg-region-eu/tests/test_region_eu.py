@@ -12,6 +12,15 @@ PC = [{"ingredient": "phosphatidylcholine", "strength": "50 mg/mL", "volume": "5
 LIPOLYSIS = formulation(PC, use=LIPOLYSIS_USE)
 CELLULITE = formulation(PC, use={**LIPOLYSIS_USE, "purpose": "cellulite"})
 NO_PURPOSE = formulation(PC, use={"route": "subcutaneous", "area": "abdomen"})
+#: a lipolytic other than the decree's two given intradermally by nappage is not injection
+#: lipolysis (phosphatidylcholine and deoxycholate are banned whatever the route)
+DERMAL_USE = {"route": "intradermal", "area": "abdomen"}
+AMINOPHYLLINE = [{"ingredient": "aminophylline", "strength": "25 mg/mL", "volume": "1 mL"}]
+DERMAL_CELLULITE = formulation(AMINOPHYLLINE, use={**DERMAL_USE, "purpose": "cellulite"})
+DERMAL_NO_PURPOSE = formulation(AMINOPHYLLINE, use=DERMAL_USE)
+TECHNIQUE_ONLY = formulation(
+    PC, use={**DERMAL_USE, "technique": "injection_lipolysis", "purpose": "skin_quality"}
+)
 BUFLOMEDIL = formulation(
     [("buflomedil", "10 mg/mL", "2 mL")], use={"route": "intradermal", "area": "thigh"}
 )
@@ -96,9 +105,8 @@ def test_the_same_mixture_for_another_purpose_is_not_fat_lysis():
 def test_the_injection_lipolysis_technique_is_banned_whatever_the_mixture():
     f = formulation(ARTICHOKE, use={"technique": "injection_lipolysis", "purpose": "cellulite"})
     report = eu(f, "FR", dt.date(2012, 3, 1))
-    assert [x.rule for x in report.findings if x.code == BAN] == [
-        "fr_adipocyte_lysis_ban_2012_technique"
-    ]
+    # the technique makes it injection lipolysis, which is fat reduction whatever the purpose
+    assert [x.rule for x in report.findings if x.code == BAN] == ["fr_adipocyte_lysis_ban_2012"]
 
 
 def test_missing_purpose_is_reported_as_unchecked():
@@ -108,6 +116,25 @@ def test_missing_purpose_is_reported_as_unchecked():
     assert report.verdict.value == "not-validated"
     assert [u.rule for u in report.unchecked] == ["fr_adipocyte_lysis_ban_2012"]
     assert eu(formulation(ARTICHOKE), "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
+
+
+def test_injection_lipolysis_is_fat_lysis_whatever_the_stated_purpose():
+    # a lipolytic injected into subcutaneous fat is injection lipolysis (mesoreg._subject)
+    assert BAN in codes(eu(CELLULITE, "FR", dt.date(2012, 3, 1)))
+    assert BAN in codes(eu(NO_PURPOSE, "FR", dt.date(2012, 3, 1)))
+    assert BAN in codes(eu(TECHNIQUE_ONLY, "FR", dt.date(2012, 3, 1)))
+
+
+def test_cellulite_purpose_without_lipolysis_is_not_fat_lysis():
+    assert BAN not in codes(eu(DERMAL_CELLULITE, "FR", dt.date(2012, 3, 1)))
+
+
+def test_missing_purpose_of_a_dermal_mixture_is_reported_as_unchecked():
+    report = eu(DERMAL_NO_PURPOSE, "FR", dt.date(2012, 3, 1))
+    assert BAN not in codes(report)
+    assert report.verdict.value == "not-validated"
+    assert [u.rule for u in report.unchecked] == ["fr_adipocyte_lysis_ban_2012"]
+    assert eu(DERMAL_NO_PURPOSE, "FR", dt.date(2011, 7, 1)).verdict.value == "pass"
 
 
 def test_buflomedil_in_france_from_february_2011():
