@@ -252,11 +252,16 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
     for allergy in _allergens(subject, patient.allergies):
         term = normalize_term(allergy)
         named = catalog.find_ingredient(allergy)
+        # an allergy to an ingredient is an allergy to it under each of its names: another
+        # ingredient that lists it as a component (aminophylline: theophylline) contains it
+        terms = {term}
+        if named is not None:
+            terms |= {normalize_term(n) for n in (named.id, named.name, *named.aliases)}
         hits = [
             i.id
             for i in subject.ingredients
             if (named is not None and named.id == i.id)
-            or term in {normalize_term(x) for x in (*i.classes, *i.allergens)}
+            or terms & {normalize_term(x) for x in (*i.classes, *i.allergens)}
         ]
         for hit in hits:
             ingredient = catalog.ingredients[hit]
@@ -266,6 +271,18 @@ def _allergy(rule: Contraindication, subject: Subject, patient: Patient) -> Iter
                 [hit],
                 message=f"Allergy to {allergy}: {ingredient.name} is in the formulation.",
             )
+        if named is not None:
+            # the same class as the allergen, another substance: cross-sensitivity is a
+            # question the catalog cannot answer, so it is not checked, never passed
+            for other in subject.ingredients:
+                shared = sorted(set(named.classes) & set(other.classes))
+                if other.id != named.id and other.id not in hits and shared:
+                    yield _unchecked(
+                        f"{rule.id}:{allergy}:{other.id}",
+                        f"patient is allergic to {named.name}; {other.name} shares its class "
+                        f"({', '.join(c.replace('_', ' ') for c in shared)}): cross-sensitivity "
+                        "is not checked",
+                    )
         if (
             not hits
             and named is None

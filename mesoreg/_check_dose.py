@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from mesoreg._errors import UnitError
-from mesoreg._knowledge import Limit, LimitKind
+from mesoreg._knowledge import Ingredient, Limit, LimitKind
 from mesoreg._quantity import Dimension, Quantity, format_number
 from mesoreg._report import NotRun, Unchecked
 from mesoreg._subject import (
@@ -124,18 +124,35 @@ def _concentration(subject: Subject, limit: Limit, name: str) -> Iterator[Outcom
             )
 
 
-def _session_amount(subject: Subject, limit: Limit, name: str) -> tuple[float, str] | Unchecked:
-    """The ingredient's session amount in the limit's unit, or why it cannot be had."""
+def _session_amount(
+    subject: Subject, limit: Limit, name: str
+) -> tuple[float, str, str] | Unchecked:
+    """The ingredient's session amount in the limit's unit, or why it cannot be had.
+
+    A preparation of which a session uses only part (``per_session`` below 1) still
+    holds its whole amount, which can be injected by mistake: the amount checked is
+    the larger of the session's total and the whole of any one preparation.
+    """
     total = subject.session[limit.ingredient]
     if total.amount is None:
         return Unchecked(NAME, limit.id, f"{name}: amounts cannot be added: {total.problem}")
     target = limit.cap or limit.maximum
     assert target is not None
     unit = Dimension(target.dimension.numerator)
+    where = "this session"
     try:
-        return total.amount.to(unit).value, unit.__str__()
+        value = total.amount.to(unit).value
+        for prep, dose in doses_of(subject, limit.ingredient):
+            whole = dose.amount.to(unit).value
+            if whole > value:
+                value = whole
+                where = (
+                    f"in one '{prep.name}' (counted whole: the session is to use "
+                    f"{format_number(prep.per_session)} of it)"
+                )
     except UnitError as exc:
         return Unchecked(NAME, limit.id, f"{name} {total.amount}: {exc}")
+    return value, unit.__str__(), where
 
 
 def _amount(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
@@ -143,12 +160,12 @@ def _amount(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     if isinstance(got, Unchecked):
         yield got
         return
-    value, unit = got
+    value, unit, where = got
     assert limit.maximum is not None
     if value > limit.maximum.value:
         yield subject.finding(
             limit,
-            f"{name} {format_number(value)} {unit} this session > {limit.maximum}",
+            f"{name} {format_number(value)} {unit} {where} > {limit.maximum}",
             [limit.ingredient],
             message=f"{name} exceeds the maximum of {limit.maximum} per session.",
         )
@@ -162,11 +179,11 @@ def _cap(subject: Subject, limit: Limit, name: str, why: str) -> Iterator[Outcom
     if isinstance(got, Unchecked):
         yield got
         return
-    value, unit = got
+    value, unit, where = got
     if value > limit.cap.value:
         yield subject.finding(
             limit,
-            f"{name} {format_number(value)} {unit} this session > {limit.cap} cap ({why})",
+            f"{name} {format_number(value)} {unit} {where} > {limit.cap} cap ({why})",
             [limit.ingredient],
             message=f"{name} exceeds the maximum total dose of {limit.cap} per session.",
         )
@@ -196,7 +213,7 @@ def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     if isinstance(got, Unchecked):
         yield got
         return
-    value, unit = got
+    value, unit, where = got
     kg = weight.value / 1e6
     allowed = limit.maximum.value * kg
     per_kg = value / kg
@@ -207,12 +224,12 @@ def _per_kg(subject: Subject, limit: Limit, name: str) -> Iterator[Outcome]:
     rate = f"{format_number(round(per_kg, 2))} {limit.maximum.unit}"
     if capped:
         evidence = (
-            f"{name} {format_number(value)} {unit} this session > {limit.cap} cap "
+            f"{name} {format_number(value)} {unit} {where} > {limit.cap} cap "
             f"({limit.maximum} × {format_number(kg)} kg = {format_number(allowed)} {unit})"
         )
     else:
         evidence = (
-            f"{name} {format_number(value)} {unit} this session = {rate} > {limit.maximum} "
+            f"{name} {format_number(value)} {unit} {where} = {rate} > {limit.maximum} "
             f"(patient {format_number(kg)} kg)"
         )
     yield subject.finding(
@@ -261,9 +278,50 @@ _KINDS = {
 }
 
 
+#: the limits that bound how much of an ingredient a session gives
+_AMOUNT_KINDS = frozenset({LimitKind.CONCENTRATION, LimitKind.SESSION_AMOUNT, LimitKind.PER_KG})
+#: classes of medicines with systemic effects (anaesthetics, vasoactive and sympathomimetic
+#: drugs, xanthines, enzymes, lipolytics and the like): without a sourced dose limit their
+#: dose is not checked, so the verdict cannot be pass.  Nutrients, extracts, skin agents and
+#: vehicles without one are listed as information instead.
+DRUG_CLASSES = frozenset(
+    {
+        "local_anaesthetic",
+        "vasoactive",
+        "vasoconstrictor",
+        "sympathomimetic",
+        "beta_agonist",
+        "alpha2_adrenergic_antagonist",
+        "methylxanthine",
+        "enzyme",
+        "lipolytic",
+        "antifibrinolytic",
+        "hemorrheologic",
+        "peripheral_vasodilator",
+    }
+)
+
+
+def _unlimited(subject: Subject, ingredient: Ingredient) -> Iterator[Outcome]:
+    """What to say of an ingredient that has no dose limit in the catalog."""
+    if any(r.kind in _AMOUNT_KINDS for r in subject.catalog.limits_for(ingredient.id)):
+        return
+    total = subject.session[ingredient.id].amount
+    amount = f" ({total} this session)" if total is not None else ""
+    drug = sorted(DRUG_CLASSES & set(ingredient.classes))
+    if drug:
+        yield Unchecked(
+            NAME,
+            f"{ingredient.id}:dose",
+            f"{ingredient.name}{amount}: no sourced dose limit for this "
+            f"{drug[0].replace('_', ' ')} is in the catalog, so its dose is not checked",
+        )
+
+
 def check_doses(subject: Subject) -> Iterator[Outcome]:
     """Every dose limit of every ingredient in the formulation."""
     for ingredient in subject.ingredients:
+        yield from _unlimited(subject, ingredient)
         for limit in mixed_product_limits(subject, ingredient.id):
             if limit.kind in _KINDS:
                 yield Unchecked(

@@ -2,12 +2,16 @@
 
 General limits (those with no ingredient) cover every formulation given by the
 routes they name; they give way where an ingredient in the formulation has its
-own limit of the same kind (deoxycholic acid's one-month interval, say).
+own limit of the same kind (deoxycholic acid's one-month interval, say).  A
+depth limit's maximum also covers every shallower route: an intraepidermal
+injection cannot go deeper than an intradermal one may.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+import attrs
 
 from mesoreg._check_dose import applicable_limits
 from mesoreg._knowledge import Limit, LimitKind
@@ -29,8 +33,17 @@ def _limits(subject: Subject) -> Iterator[Limit]:
                 yield limit
     route = subject.formulation.use.route
     for limit in subject.catalog.limits_for(""):
-        if limit.kind not in own and (not limit.routes or route in limit.routes):
+        if limit.kind in own:
+            continue
+        if not limit.routes or route in limit.routes:
             yield limit
+        elif (
+            limit.kind is LimitKind.DEPTH
+            and limit.maximum is not None
+            and all(route.is_shallower_than(r) for r in limit.routes)
+        ):
+            # the deepest a shallower route can go: the deeper route's maximum only
+            yield attrs.evolve(limit, minimum=None)
 
 
 def _who(limit: Limit, subject: Subject) -> str:

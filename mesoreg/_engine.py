@@ -25,7 +25,7 @@ from mesoreg._registry import Registry, Resolution, get_registry
 from mesoreg._report import Finding, NotRun, Report, Unchecked
 from mesoreg._shape import shape_problems
 from mesoreg._subject import Outcome, Subject, resolve
-from mesoreg._validate import problems_on
+from mesoreg._validate import context_problems, problems_on
 
 #: code of the info finding that reports a name resolved by a plugin
 RESOLVED = "MR-PLUGIN-RESOLVED"
@@ -194,6 +194,9 @@ def check(
     # collected up front, so that every plugin failure is in every report whatever was used
     registry.validators  # noqa: B018
     registry.formats  # noqa: B018
+    wrong = context_problems(date, region, previous_session)
+    if wrong:
+        raise InputError(wrong)
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
     problems = problems_on(patient, context)  # every input problem at once, before any rule
     try:

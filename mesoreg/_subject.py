@@ -220,6 +220,7 @@ def _resolve_preparation(
             amount.value / total.value, Dimension(amount.dimension.numerator, "volume")
         )
         resolved.append(Dose(ingredient, amount, concentration, where))
+    resolved = _merged(resolved, problems)
     for dose in resolved:
         # finite inputs can still overflow (1e308 mL); a NaN or infinite amount compares false
         values = (total.value, dose.amount.value, dose.concentration.value)
@@ -236,6 +237,38 @@ def _resolve_preparation(
     return ResolvedPreparation(
         name=prep.name, per_session=prep.per_session, volume=total, doses=tuple(resolved)
     )
+
+
+def _merged(doses: list[Dose], problems: list[Problem]) -> list[Dose]:
+    """One dose per ingredient in a preparation: amounts and concentrations summed.
+
+    The same ingredient drawn twice (two components, or a component and a
+    co-ingredient, under any of its names) is one concentration in the syringe;
+    every limit reads the sum, never a part.  Parts that cannot be added (mg and
+    [iU]) are an input error: there is no amount to check.
+    """
+    merged: dict[str, Dose] = {}
+    for dose in doses:
+        first = merged.get(dose.ingredient.id)
+        if first is None:
+            merged[dose.ingredient.id] = dose
+            continue
+        try:
+            merged[dose.ingredient.id] = attrs.evolve(
+                first,
+                amount=first.amount + dose.amount,
+                concentration=first.concentration + dose.concentration,
+            )
+        except UnitError as exc:
+            problems.append(
+                Problem(
+                    dose.key_path,
+                    f"{dose.ingredient.name} is also at {first.key_path} in units that cannot "
+                    f"be added ({exc})",
+                    "Give every part of one ingredient in the same kind of unit.",
+                )
+            )
+    return list(merged.values())
 
 
 def _session_amounts(preparations: Sequence[ResolvedPreparation]) -> dict[str, SessionAmount]:

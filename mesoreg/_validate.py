@@ -35,6 +35,15 @@ What is refused, and why:
   limit, the unsafe direction, so it is refused rather than used; a patient
   whose weight really is outside the range can leave it out: the per-kg limits
   are then reported as not checked and the absolute caps still apply.
+* ``per_session`` below 0.01 or above 100 (less than 1 % of a preparation, or
+  more than a hundred of it, in one session is far more likely a slip than a
+  plan; a fraction hides doses, so tiny values are refused), and more than
+  10,000 injection ``points`` in one session.
+* ``points`` x ``volume_per_point`` more than 10 % above what the preparations
+  hold for one session: the doses are computed from the preparations, so a
+  session that injects more than they hold would be checked on too little.
+  Injecting less (dead volume, leftovers) is fine: the check then counts more
+  than is injected, the safe direction.
 * Contradictory facts: ``pregnant = true`` with ``sex = "male"`` or with
   ``childbearing_potential = false``; an ``age`` that differs from the age the
   ``birth_date`` gives on the session date.
@@ -47,14 +56,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import attrs
 
-from mesoreg._errors import Problem
+from mesoreg._errors import Problem, UnitError
 from mesoreg._knowledge import Contraindication, Limit, LimitKind
-from mesoreg._model import CoIngredient, Component, Context, Patient, Preparation, Use
+from mesoreg._model import (
+    CoIngredient,
+    Component,
+    Context,
+    Formulation,
+    Patient,
+    Preparation,
+    Use,
+)
 from mesoreg._quantity import Dimension, Quantity, format_number
 from mesoreg._vocabulary import Sex
 
@@ -65,6 +83,13 @@ MIN_WEIGHT_KG: Final = 1.0
 MAX_WEIGHT_KG: Final = 300.0
 #: the most concentrated mass concentration accepted, in mg/mL (100 % w/v)
 MAX_MASS_CONCENTRATION: Final = 1000.0
+#: a session uses from 1 % of a preparation to 100 of it (see the module docstring)
+MIN_PER_SESSION: Final = 0.01
+MAX_PER_SESSION: Final = 100.0
+MAX_POINTS: Final = 10_000
+_ML: Final = Dimension("volume")
+#: how much more than the preparations hold ``points`` x ``volume_per_point`` may say
+INJECTED_TOLERANCE: Final = 0.10
 
 _ARBITRARY = ("[iU]", "[USP'U]", "[U]")
 
@@ -159,25 +184,54 @@ def _strength(q: Quantity, key: str) -> Iterator[Problem]:
 # -- rules for each model, context-free ------------------------------------------------
 
 
+def _formulation(formulation: Formulation, path: str) -> Iterator[Problem]:
+    use = formulation.use
+    if use.points is None or use.volume_per_point is None:
+        return
+    try:
+        injected = use.volume_per_point.to(_ML).value * use.points
+        prepared = sum(
+            c.volume.to(_ML).value * p.per_session
+            for p in formulation.preparations
+            for c in p.components
+        )
+    except UnitError:
+        return  # the dimension problems are reported on their own keys
+    if math.isfinite(injected) and injected > prepared * (1 + INJECTED_TOLERANCE) and prepared > 0:
+        yield Problem(
+            _join(path, "use"),
+            f"points x volume_per_point = {use.points} x {use.volume_per_point} = "
+            f"{format_number(injected)} mL, but the preparations hold "
+            f"{format_number(prepared)} mL per session",
+            "Make them agree: the doses are computed from the preparations, so a session "
+            "cannot inject more than they hold.",
+        )
+
+
 def _use(use: Use, path: str) -> Iterator[Problem]:
     if use.depth is not None:
         yield from _quantity(use.depth, _join(path, "depth"), "length")
     if use.volume_per_point is not None:
         yield from _quantity(use.volume_per_point, _join(path, "volume_per_point"), "volume")
-    if use.points is not None and use.points < 1:
+    if use.points is not None and not 1 <= use.points <= MAX_POINTS:
         yield Problem(
             _join(path, "points"),
-            f"must be 1 or more (got {use.points})",
+            f"must be from 1 to {MAX_POINTS:,} (got {use.points})",
             "Give the number of injection points in one session, or leave points out.",
         )
 
 
 def _preparation(prep: Preparation, path: str) -> Iterator[Problem]:
-    yield from _number(
-        prep.per_session,
-        _join(path, "per_session"),
-        "Give how many of this preparation one session uses, e.g. 1 or 2.",
-    )
+    hint = "Give how many of this preparation one session uses, e.g. 1 or 2."
+    found = list(_number(prep.per_session, _join(path, "per_session"), hint))
+    yield from found
+    if not found and not MIN_PER_SESSION <= prep.per_session <= MAX_PER_SESSION:
+        yield Problem(
+            _join(path, "per_session"),
+            f"must be from {MIN_PER_SESSION} to {format_number(MAX_PER_SESSION)} "
+            f"(got {prep.per_session:g})",
+            hint,
+        )
 
 
 def _component(comp: Component, path: str) -> Iterator[Problem]:
@@ -277,6 +331,7 @@ def _contraindication(rule: Contraindication, path: str) -> Iterator[Problem]:
 
 
 _RULES: Final[dict[type, Callable[[Any, str], Iterator[Problem]]]] = {
+    Formulation: _formulation,
     Use: _use,
     Preparation: _preparation,
     Component: _component,
@@ -357,6 +412,39 @@ def _patient_on(patient: Patient, session: dt.date) -> Iterator[Problem]:
         "previous_session",
         "Give the date of the last session before this one.",
     )
+
+
+_REGION = re.compile(r"[A-Za-z]{2}")
+
+
+def context_problems(
+    day: object, region: object, previous_session: object = None, *, prefix: str = ""
+) -> list[Problem]:
+    """Problems with the session date, region and previous session given to a check.
+
+    The date must be a date (a datetime is not: it carries a time of day that no rule
+    reads); the region two ASCII letters (an ISO 3166 code: ``ＦＲ`` in fullwidth letters
+    only looks like ``FR``).  ``prefix`` is ``"--"`` for command-line options.
+    """
+    problems = []
+    for key, value in (("date", day), ("previous_session", previous_session)):
+        if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+            problems.append(
+                Problem(
+                    prefix + key.replace("_", "-" if prefix else "_"),
+                    f"must be a date like 2026-11-22 (got {value!r})",
+                    "Give the day only, e.g. datetime.date(2026, 11, 22).",
+                )
+            )
+    if region is not None and not (isinstance(region, str) and _REGION.fullmatch(region)):
+        problems.append(
+            Problem(
+                prefix + "region",
+                f"{region!r} is not an ISO 3166 code",
+                "Use two letters A to Z, e.g. US, FR or BR.",
+            )
+        )
+    return problems
 
 
 def problems_on(patient: Patient | None, context: Context) -> list[Problem]:

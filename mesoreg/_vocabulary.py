@@ -83,6 +83,11 @@ class Route(Term):
     INTRADERMAL = "intradermal"
     SUBCUTANEOUS = "subcutaneous"
 
+    def is_shallower_than(self, other: Route) -> bool:
+        """True when this route lies above ``other`` in the skin (members are in depth order)."""
+        order = list(Route)
+        return order.index(self) < order.index(other)
+
 
 class Technique(Term):
     """How the injections are given."""

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mesoreg import _store_cli
 from mesoreg._errors import InputError, MesoregError, Problem
@@ -54,8 +54,16 @@ def _seconds(text: str) -> float:
         ) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its error messages escaped: they echo what the user typed."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.INPUT, f"{self.prog}: error: {printable(message)}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mesoreg",
         description="Check mesotherapy formulations against sourced safety rules.",
         epilog=EPILOG,
@@ -244,18 +252,12 @@ def _exit_code(report: Report, fail_on: Severity) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     from mesoreg._engine import check
+    from mesoreg._validate import context_problems
 
     region = args.region
-    if region is not None and not (len(region) == 2 and region.isalpha()):
-        raise InputError(
-            [
-                Problem(
-                    "--region",
-                    f"'{region}' is not an ISO 3166 code",
-                    "Use two letters, e.g. US, FR or BR.",
-                )
-            ]
-        )
+    wrong = context_problems(None, region, prefix="--")
+    if wrong:
+        raise InputError(wrong)
     registry = _registry(args)
     formats = registry.formats
     if args.format not in formats:
@@ -384,7 +386,11 @@ def _run_export(args: argparse.Namespace) -> int:
     from mesoreg._model import Context
     from mesoreg._publish import DEFAULT_STORE
     from mesoreg._store import Store, parse_ref
+    from mesoreg._validate import context_problems
 
+    wrong = context_problems(None, args.region, prefix="--")
+    if wrong:
+        raise InputError(wrong)
     registry = _registry(args)
     store = Store(args.store or _settings(args).store or DEFAULT_STORE)
     formulation_id, version = parse_ref(args.fhir)
@@ -393,7 +399,8 @@ def _run_export(args: argparse.Namespace) -> int:
     day = args.date or dt.date.today()
     report = check(formulation, patient, region=args.region, date=day, registry=registry)
     # resolved as the check resolved it, names resolved by plugins included
-    subject, _ = resolve_subject(formulation, patient, Context(day, args.region), registry)
+    region = args.region.upper() if args.region else None
+    subject, _ = resolve_subject(formulation, patient, Context(day, region), registry)
     print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
     return ExitCode.OK
 

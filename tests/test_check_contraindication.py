@@ -278,3 +278,20 @@ def test_atc_code_of_no_known_drug_is_classified_but_not_a_pass(registry):
         VITAMINS, patient(medications=[{"name": "C09AA02", "classes": []}]), registry=registry
     )
     assert declared.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize("allergy", ["theophylline", "Theophylline anhydrous", "THEOPHYLLINE"])
+def test_an_allergy_to_a_component_under_any_of_its_names(registry, allergy):
+    """Aminophylline is theophylline with ethylenediamine: a theophylline allergy counts."""
+    f = formulation([("aminophylline", "25 mg/mL", "1 mL")])
+    report = check_with(f, patient(allergies=[allergy]), registry=registry)
+    assert "MR-CI-ALLERGY" in {x.code for x in report.findings}
+
+
+def test_an_allergy_to_another_member_of_the_class_is_not_checked(registry):
+    f = formulation([("mepivacaine", "1 %", "2 mL")])
+    report = check_with(f, patient(allergies=["lidocaine"]), registry=registry)
+    (gap,) = [u for u in report.unchecked if u.rule.startswith("allergy:lidocaine")]
+    assert gap.reason.startswith("patient is allergic to Lidocaine hydrochloride; Mepivacaine")
+    assert "cross-sensitivity is not checked" in gap.reason
+    assert report.verdict is not Verdict.PASS

@@ -265,3 +265,32 @@ def test_a_co_ingredient_limit_without_a_threshold_never_applies(registry):
     assert not has_effective(prep, "epinephrine", parse_quantity("1:50000"))
     assert not has_effective(prep, "epinephrine", None)  # a pack built in code without one
     assert not has_effective(prep, "procaine", parse_quantity("1 mg/mL"))
+
+
+# -- a preparation counts whole; a medicine without a limit is not checked -----------------------
+
+
+@pytest.mark.parametrize("per_session", [0.01, 0.1, 0.5])
+def test_a_partly_used_syringe_counts_whole(registry, per_session):
+    """2,000 mg of lidocaine in one syringe is an overdose whatever share is planned."""
+    f = formulation([("lidocaine", "2 %", "100 mL")], per_session=per_session)
+    report = check_with(f, patient(weight="60 kg"), registry=registry)
+    (finding,) = [x for x in report.findings if x.code == "MR-DOSE-LIDOCAINE-PER-KG"]
+    assert "2000 mg in one 'syringe 1' (counted whole" in finding.evidence
+    assert report.verdict is Verdict.FAIL
+
+
+def test_a_medicine_without_a_sourced_dose_limit_is_not_checked(registry):
+    report = check_with(
+        formulation([("epinephrine", "1 mg/mL", "20 mL")]), patient(), registry=registry
+    )
+    assert [(u.check, u.rule) for u in report.unchecked] == [("doses", "epinephrine:dose")]
+    assert "no sourced dose limit for this vasoactive" in report.unchecked[0].reason
+    assert report.verdict is not Verdict.PASS
+
+
+def test_a_nutrient_without_a_dose_limit_does_not_block_the_verdict(registry):
+    report = check_with(
+        formulation([("pyridoxine", "50 mg/mL", "1 mL")]), patient(), registry=registry
+    )
+    assert not [u for u in report.unchecked if u.rule.endswith(":dose")]

@@ -57,7 +57,7 @@ def check_anna(capsys: pytest.CaptureFixture[str], name: str, *extra: str) -> tu
         ("face-revitalisation", 0),
         ("hair-scalp", 0),
         ("lipo-abdomen", 3),  # KYBELLA's limits are not checked on a mixture: not validated
-        ("cellulite-thighs", 0),
+        ("cellulite-thighs", 3),  # aminophylline's dose has no sourced limit: not validated
     ],
 )
 def test_check_exit_codes(capsys: pytest.CaptureFixture[str], name: str, code: int) -> None:
@@ -93,7 +93,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str], path: Path) -> None:
 
 
 def test_fail_on_minor(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_anna(capsys, "cellulite-thighs")[0] == 0
+    assert check_anna(capsys, "cellulite-thighs")[0] == 3  # not validated, below major
     code, out, _ = check_anna(capsys, "cellulite-thighs", "--fail-on", "minor")
     assert code == 1
     assert "MR-IX-LIPOLYTIC-ANAESTHETIC" in out
@@ -161,8 +161,8 @@ def test_bad_region(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", BY_NAME["hair-scalp"], "--region", "USA")
     assert code == 2
     assert (
-        err
-        == "error: --region: 'USA' is not an ISO 3166 code. Use two letters, e.g. US, FR or BR.\n"
+        err == "error: --region: 'USA' is not an ISO 3166 code. "
+        "Use two letters A to Z, e.g. US, FR or BR.\n"
     )
 
 
@@ -456,3 +456,18 @@ def test_error_messages_escape_what_they_echo(
     assert "\x1b" not in err and "\r" not in err
     (line,) = err.splitlines()
     assert "lido\\x1b[2K\\x0dPASS" in line
+
+
+def test_argparse_errors_escape_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["check", "f.toml", "--date", "\x1b[2J\rPASS"])
+    assert info.value.code == ExitCode.INPUT
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\r" not in err
+    assert "\\x1b[2J\\x0dPASS" in err
+
+
+def test_a_look_alike_region_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", BY_NAME["lipo-abdomen"], "--region", "\uff26\uff32")
+    assert (code, out) == (ExitCode.INPUT, "")
+    assert "is not an ISO 3166 code" in err

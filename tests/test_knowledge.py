@@ -74,7 +74,8 @@ def test_each_ingredient_class_yields_a_sourced_finding(registry, cls, component
     for finding in own:
         assert finding.sources, finding.code
         assert finding.evidence_level
-    assert report.unchecked == ()
+    # a medicine without a sourced dose limit leaves its dose not checked, nothing else
+    assert [u for u in report.unchecked if not u.rule.endswith(":dose")] == []
 
 
 def test_counts_meet_the_knowledge_base_goals(catalog):

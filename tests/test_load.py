@@ -125,7 +125,7 @@ FORMULATION_ERRORS = [
     ),
     (
         ('technique = "nappage"', 'technique = "nappage"\npoints = 0'),
-        "use.points: must be 1 or more (got 0). "
+        "use.points: must be from 1 to 10,000 (got 0). "
         "Give the number of injection points in one session, or leave points out.",
     ),
     (

@@ -7,10 +7,10 @@ import datetime as dt
 import attrs
 import pytest
 
-from mesoreg import Context, InputError
+from mesoreg import Context, InputError, Verdict
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._subject import resolve
-from mesoreg.testing import DEFAULT_DATE, formulation
+from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
 
 CONTEXT = Context(DEFAULT_DATE)
 
@@ -59,3 +59,50 @@ def test_previous_session_prefers_the_context(catalog):
     day = dt.date(2026, 11, 10)
     subject = resolve(f, None, Context(DEFAULT_DATE, None, day), catalog)
     assert subject.previous_session == day
+
+
+# -- one concentration per ingredient and syringe ----------------------------------------------
+
+SUBMENTAL = {
+    "area": "submental",
+    "technique": "point_by_point",
+    "route": "subcutaneous",
+    "depth": "6 mm",
+    "points": 20,
+}
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        [("deoxycholic acid", "20 mg/mL", "2 mL")],
+        [("deoxycholic acid", "20 mg/mL", "1 mL"), ("Kybella", "20 mg/mL", "1 mL")],
+        [
+            {
+                "ingredient": "deoxycholic acid",
+                "strength": "10 mg/mL",
+                "volume": "2 mL",
+                "co_ingredients": [{"ingredient": "sodium deoxycholate", "strength": "10 mg/mL"}],
+            }
+        ],
+    ],
+    ids=["whole", "two-components", "component-and-co-ingredient"],
+)
+def test_an_ingredient_drawn_twice_is_one_concentration(registry, components):
+    """Splitting one stock into parts (any of its names) never halves its concentration."""
+    f = formulation(components, use=SUBMENTAL)
+    subject = resolve(f, None, Context(DEFAULT_DATE), registry.catalog)
+    (dose,) = subject.preparations[0].doses
+    assert dose.concentration.value == pytest.approx(20.0)
+    assert dose.amount.value == pytest.approx(40.0)
+    report = check_with(f, patient(), registry=registry)
+    assert "MR-DOSE-DEOXYCHOLIC-CONCENTRATION" in {x.code for x in report.findings}
+    assert report.verdict is Verdict.FAIL
+
+
+def test_parts_of_one_ingredient_in_units_that_cannot_be_added_are_refused(registry):
+    f = formulation(
+        [("hyaluronidase", "150 [USP'U]/mL", "1 mL"), ("hyaluronidase", "1 mg/mL", "1 mL")]
+    )
+    with pytest.raises(InputError, match=r"components\[1\]: Hyaluronidase is also at"):
+        resolve(f, None, Context(DEFAULT_DATE), registry.catalog)

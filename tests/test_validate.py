@@ -210,13 +210,13 @@ FORMULATION_CASES: list[tuple[tuple[Any, ...], Any, str]] = [
     (
         ("use", "points"),
         0,
-        "use.points: must be 1 or more (got 0). "
+        "use.points: must be from 1 to 10,000 (got 0). "
         "Give the number of injection points in one session, or leave points out.",
     ),
     (
         ("use", "points"),
         -5,
-        "use.points: must be 1 or more (got -5). "
+        "use.points: must be from 1 to 10,000 (got -5). "
         "Give the number of injection points in one session, or leave points out.",
     ),
 ]
@@ -670,3 +670,65 @@ def test_any_number_is_usable_or_an_input_error(
     assert comp.strength.dimension.denominator == "volume" and comp.strength.value > 0
     assert comp.volume.dimension == Dimension("volume") and 0 < comp.volume.value < math.inf
     assert f.use.points is not None and f.use.points >= 1
+
+
+# -- plausible sessions, and points that agree with the syringes --------------------------------
+
+
+@pytest.mark.parametrize("per_session", [1e-320, 1e-9, 0.009, 100.5, 1e6])
+def test_implausible_per_session_is_refused(per_session):
+    with pytest.raises(InputError) as info:
+        formulation([("lidocaine", "2 %", "10 mL")], per_session=per_session)
+    assert [p.key_path for p in info.value.problems] == ["preparations[0].per_session"]
+    assert "must be from 0.01 to 100" in str(info.value)
+
+
+@pytest.mark.parametrize("points", [10_001, 2**63 - 1])
+def test_more_points_than_a_session_can_have_is_refused(points):
+    with pytest.raises(InputError, match=r"use.points: must be from 1 to 10,000"):
+        formulation([("lidocaine", "1 %", "2 mL")], use={"points": points})
+
+
+def test_injecting_more_than_the_syringes_hold_is_a_contradiction():
+    with pytest.raises(InputError) as info:
+        formulation(
+            [("lidocaine", "1 %", "2 mL")], use={"points": 200, "volume_per_point": "0.5 mL"}
+        )
+    assert [str(p).split(": ", 1)[1] for p in info.value.problems] == [
+        "use: points x volume_per_point = 200 x 0.5 mL = 100 mL, but the preparations hold "
+        "2 mL per session. Make them agree: the doses are computed from the preparations, so "
+        "a session cannot inject more than they hold."
+    ]
+
+
+@pytest.mark.parametrize(("points", "per_session"), [(20, 1), (21, 1), (4, 1), (40, 2)])
+def test_injecting_up_to_ten_percent_more_or_any_less_is_accepted(points, per_session):
+    f = formulation(
+        [("lidocaine", "1 %", "2 mL")],
+        per_session=per_session,
+        use={"points": points, "volume_per_point": "0.1 mL"},
+    )
+    assert f.use.points == points
+
+
+# -- the session's date and region ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"date": dt.datetime(2026, 1, 10, 12)}, "date"),
+        ({"date": "2026-01-10"}, "date"),
+        ({"previous_session": dt.datetime(2026, 1, 1, 9)}, "previous_session"),
+        ({"region": "\uff26\uff32"}, "region"),  # fullwidth FR
+        ({"region": "F1"}, "region"),
+        ({"region": 5}, "region"),
+    ],
+)
+def test_check_refuses_a_bad_date_or_region_as_input(registry, kwargs, key):
+    import mesoreg
+
+    kwargs = {"date": DEFAULT_DATE, **kwargs}
+    with pytest.raises(InputError) as info:
+        mesoreg.check(formulation([("lidocaine", "1 %", "2 mL")]), registry=registry, **kwargs)
+    assert [p.key_path for p in info.value.problems] == [key]
