@@ -18,7 +18,7 @@ from pathlib import Path
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import PluginFault, call
 from mesoreg._knowledge import Evidence, Ingredient, Severity
-from mesoreg._load import load_formulation, load_patient
+from mesoreg._load import load_formulation, load_patient, read_toml
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._plugins import is_strict
 from mesoreg._registry import Registry, Resolution, get_registry
@@ -168,6 +168,45 @@ def _resolved(resolution: Resolution) -> Finding:
     )
 
 
+def _load_with_names(path: str | Path, registry: Registry) -> Formulation:
+    """Load a formulation file; when it cannot be read into a model, its ingredient names
+    are still looked up, so every problem is reported at once (a bad unit and a typo)."""
+    try:
+        return load_formulation(path)
+    except InputError as exc:
+        try:
+            data = read_toml(path)
+        except InputError:
+            raise exc from None
+        said = {p.key_path for p in exc.problems}
+        catalog = registry.catalog
+        extra = []
+        for i, prep in enumerate(_items(data.get("preparations"))):
+            for j, comp in enumerate(_items(prep.get("components"))):
+                key = f"preparations[{i}].components[{j}]"
+                actives = [
+                    (key, comp),
+                    *(
+                        (f"{key}.co_ingredients[{k}]", co)
+                        for k, co in enumerate(_items(comp.get("co_ingredients")))
+                    ),
+                ]
+                for where, item in actives:
+                    name = item.get("ingredient")
+                    where = f"{where}.ingredient"
+                    known = isinstance(name, str) and catalog.find_ingredient(name) is not None
+                    if isinstance(name, str) and where not in said and not known:
+                        extra.append(catalog.unknown_ingredient(name, where))
+        if not extra:
+            raise
+        raise InputError([*exc.problems, *extra], path=str(path)) from exc
+
+
+def _items(value: object) -> list[dict[str, object]]:
+    """The tables of a TOML array, skipping anything else (reported by the loader)."""
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
 def check(
     formulation: Formulation | str | Path,
     patient: Patient | str | Path | None = None,
@@ -184,11 +223,11 @@ def check(
     date or fact that cannot be right), before any rule runs;
     everything else, including plugin failures, ends up in the report.
     """
+    registry = registry or get_registry()
     if not isinstance(formulation, Formulation):
-        formulation = load_formulation(formulation)
+        formulation = _load_with_names(formulation, registry)
     if patient is not None and not isinstance(patient, Patient):
         patient = load_patient(patient)
-    registry = registry or get_registry()
     catalog = registry.catalog
     checks = registry.checks
     # collected up front, so that every plugin failure is in every report whatever was used

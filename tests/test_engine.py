@@ -311,3 +311,22 @@ def test_the_catalog_checks_see_is_read_only():
     assert "lidocaine" in registry.catalog.ingredients
     with pytest.raises(TypeError):
         registry.catalog.ingredients["x"] = registry.catalog.ingredients["lidocaine"]  # type: ignore[index]
+
+
+def test_a_file_that_cannot_be_read_still_has_its_names_looked_up(tmp_path, registry):
+    """A bad unit stops the file becoming a model; the typo beside it is reported too."""
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'schema_version = 1\nid = "bad"\nversion = 1\ntitle = "bad"\n'
+        '[use]\narea = "face"\ntechnique = "nappage"\n'
+        '[[preparations]]\nname = "s"\nper_session = 1\n'
+        '[[preparations.components]]\ningredient = "lidocane"\nstrength = "1 %"\nvolume = "2"\n'
+        'co_ingredients = [{ ingredient = "adrenalin", strength = "1:100000" }]\n'
+    )
+    with pytest.raises(mesoreg.InputError) as info:
+        mesoreg.check(path, registry=registry)
+    assert [p.key_path for p in info.value.problems] == [
+        "preparations[0].components[0].volume",
+        "preparations[0].components[0].ingredient",
+    ]
+    assert "Did you mean 'lidocaine'" in str(info.value)
