@@ -11,66 +11,105 @@ first use.
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from mesoreg._catalog import Catalog
-from mesoreg._errors import (
-    InputError,
-    MesoregError,
-    PluginError,
-    Problem,
-    UnitError,
-    UnknownNameError,
-)
-from mesoreg._knowledge import (
-    Compatibility,
-    Condition,
-    Contraindication,
-    Drug,
-    Evidence,
-    Ingredient,
-    Interaction,
-    Limit,
-    Pack,
-    Regulation,
-    Severity,
-    Source,
-)
-from mesoreg._load import load_formulation, load_patient
-from mesoreg._model import Component, Context, Formulation, Patient, Preparation
-from mesoreg._override import Override
-from mesoreg._quantity import Quantity, parse_quantity
-from mesoreg._region import RegionValidator
-from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
-from mesoreg._subject import Check, Subject
 from mesoreg._version import __version__
-from mesoreg.hookspecs import hookimpl
 
 if _TYPE_CHECKING:
+    from mesoreg._catalog import Catalog
     from mesoreg._diff import diff_formulations
     from mesoreg._engine import check
+    from mesoreg._errors import (
+        InputError,
+        MesoregError,
+        PluginError,
+        Problem,
+        UnitError,
+        UnknownNameError,
+    )
+    from mesoreg._knowledge import (
+        Compatibility,
+        Condition,
+        Contraindication,
+        Drug,
+        Evidence,
+        Ingredient,
+        Interaction,
+        Limit,
+        Pack,
+        Regulation,
+        Severity,
+        Source,
+    )
+    from mesoreg._load import load_formulation, load_patient
+    from mesoreg._model import Component, Context, Formulation, Patient, Preparation
+    from mesoreg._override import Override
     from mesoreg._pack import load_pack_document as load_pack
     from mesoreg._pack import parse_pack_document as parse_pack
     from mesoreg._publish import new_draft, publish, set_status
+    from mesoreg._quantity import Quantity, parse_quantity
     from mesoreg._recheck import recheck
+    from mesoreg._region import RegionValidator
     from mesoreg._registry import Registry, get_catalog
     from mesoreg._render import report_to_dict
+    from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
     from mesoreg._store import Store, StoreError
+    from mesoreg._subject import Check, Subject
+    from mesoreg.hookspecs import hookimpl
 
-#: names imported on first use, so that ``import mesoreg`` stays cheap (and the CLI's
-#: --version fast): public name -> (module, attribute)
+#: every public name is imported on first use, so that ``import mesoreg`` stays cheap (and
+#: the CLI's --version fast): public name -> (module, attribute)
 _LAZY = {
-    "check": ("mesoreg._engine", "check"),
-    "diff_formulations": ("mesoreg._diff", "diff_formulations"),
-    "load_pack": ("mesoreg._pack", "load_pack_document"),
-    "parse_pack": ("mesoreg._pack", "parse_pack_document"),
-    "new_draft": ("mesoreg._publish", "new_draft"),
-    "publish": ("mesoreg._publish", "publish"),
-    "set_status": ("mesoreg._publish", "set_status"),
-    "recheck": ("mesoreg._recheck", "recheck"),
+    "Catalog": ("mesoreg._catalog", "Catalog"),
+    "Check": ("mesoreg._subject", "Check"),
+    "Compatibility": ("mesoreg._knowledge", "Compatibility"),
+    "Component": ("mesoreg._model", "Component"),
+    "Condition": ("mesoreg._knowledge", "Condition"),
+    "Context": ("mesoreg._model", "Context"),
+    "Contraindication": ("mesoreg._knowledge", "Contraindication"),
+    "Drug": ("mesoreg._knowledge", "Drug"),
+    "Evidence": ("mesoreg._knowledge", "Evidence"),
+    "Finding": ("mesoreg._report", "Finding"),
+    "Formulation": ("mesoreg._model", "Formulation"),
+    "Ingredient": ("mesoreg._knowledge", "Ingredient"),
+    "InputError": ("mesoreg._errors", "InputError"),
+    "Interaction": ("mesoreg._knowledge", "Interaction"),
+    "Limit": ("mesoreg._knowledge", "Limit"),
+    "MesoregError": ("mesoreg._errors", "MesoregError"),
+    "NotRun": ("mesoreg._report", "NotRun"),
+    "OutputFormat": ("mesoreg._report", "OutputFormat"),
+    "Override": ("mesoreg._override", "Override"),
+    "Pack": ("mesoreg._knowledge", "Pack"),
+    "Patient": ("mesoreg._model", "Patient"),
+    "PluginError": ("mesoreg._errors", "PluginError"),
+    "Preparation": ("mesoreg._model", "Preparation"),
+    "Problem": ("mesoreg._errors", "Problem"),
+    "Quantity": ("mesoreg._quantity", "Quantity"),
+    "RegionValidator": ("mesoreg._region", "RegionValidator"),
     "Registry": ("mesoreg._registry", "Registry"),
-    "get_catalog": ("mesoreg._registry", "get_catalog"),
-    "report_to_dict": ("mesoreg._render", "report_to_dict"),
+    "Regulation": ("mesoreg._knowledge", "Regulation"),
+    "Report": ("mesoreg._report", "Report"),
+    "Severity": ("mesoreg._knowledge", "Severity"),
+    "Source": ("mesoreg._knowledge", "Source"),
     "Store": ("mesoreg._store", "Store"),
     "StoreError": ("mesoreg._store", "StoreError"),
+    "Subject": ("mesoreg._subject", "Subject"),
+    "Unchecked": ("mesoreg._report", "Unchecked"),
+    "UnitError": ("mesoreg._errors", "UnitError"),
+    "UnknownNameError": ("mesoreg._errors", "UnknownNameError"),
+    "Verdict": ("mesoreg._report", "Verdict"),
+    "check": ("mesoreg._engine", "check"),
+    "diff_formulations": ("mesoreg._diff", "diff_formulations"),
+    "get_catalog": ("mesoreg._registry", "get_catalog"),
+    "hookimpl": ("mesoreg.hookspecs", "hookimpl"),
+    "load_formulation": ("mesoreg._load", "load_formulation"),
+    "load_pack": ("mesoreg._pack", "load_pack_document"),
+    "load_patient": ("mesoreg._load", "load_patient"),
+    "new_draft": ("mesoreg._publish", "new_draft"),
+    "parse_pack": ("mesoreg._pack", "parse_pack_document"),
+    "parse_quantity": ("mesoreg._quantity", "parse_quantity"),
+    "publish": ("mesoreg._publish", "publish"),
+    "recheck": ("mesoreg._recheck", "recheck"),
+    "report_to_dict": ("mesoreg._render", "report_to_dict"),
+    "set_status": ("mesoreg._publish", "set_status"),
 }
 
 
