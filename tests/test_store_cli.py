@@ -118,7 +118,7 @@ def test_recheck_that_cannot_validate_exits_3(work, capsys):
     capsys.readouterr()
     # recorded, so nothing changes now; still not a pass
     assert run("--pack", str(deep), "recheck") == 3
-    assert "0 changed verdict" in capsys.readouterr().out
+    assert "0 changed (verdict or findings)" in capsys.readouterr().out
     assert run("recheck", "--record") == 1  # without the broken pack they validate again
 
 
@@ -149,13 +149,13 @@ def test_damage_ends_as_one_line_errors(work, capsys):
 
 
 def test_approve_with_an_override_reason(work, capsys):
-    published(work)
-    ledger = work / "formulations/demo/index.toml"
-    ledger.write_text(ledger.read_text().replace('verdict = "pass"', 'verdict = "fail"'))
-    assert run("approve", "demo@1") == 2
+    shutil.copy(ROOT / "tests/data/lidocaine-overdose.toml", work / "overdose.toml")
+    assert run("publish", "overdose.toml") == 0
+    assert run("approve", "lidocaine-overdose@1") == 2
     assert "its check is fail" in capsys.readouterr().err
-    assert run("approve", "demo@1", "--by", "chief", "--override-reason", "reviewed") == 0
-    assert run("history", "demo") == 0
+    argv = ["--by", "chief", "--override-reason", "reviewed"]
+    assert run("approve", "lidocaine-overdose@1", *argv) == 0
+    assert run("history", "lidocaine-overdose") == 0
     out = capsys.readouterr().out
     assert "approved overriding check fail: reviewed by chief" in out
 

@@ -176,7 +176,9 @@ def test_a_first_publish_killed_after_linking_is_recovered(tmp_path):
     folder.mkdir()
     (folder / "index.toml").write_text(dump_ledger(store.ledger("demo")))  # written first
     (folder / "v1.toml").write_text(dump_formulation(F, with_status=False))
-    assert store.verify() == ([], ["demo: recorded interrupted publish of version(s) 1"])
+    problems, notes = store.verify()
+    assert problems == [] and len(notes) == 1
+    assert notes[0].startswith(f"{folder / 'v1.toml'}: recorded as demo@1 from the file itself")
     assert [e.events[0].action for e in store.ledger("demo").versions] == ["recovered"]
 
 
@@ -253,13 +255,15 @@ def test_a_read_only_store_still_reports_damage_and_pending_repairs(tmp_path, mo
     assert notes[1:] == [
         f"{folder / '.v3.toml.tmp-9-deadbeef'}: temporary file left by an interrupted writer; "
         "not removed (read-only)",
-        "demo: interrupted publish of version(s) 2 not recorded (read-only)",
+        f"{folder / 'v2.toml'}: demo@2 is not in the ledger (a publish that did not finish, "
+        "or a file put there by hand); not recorded (read-only)",
     ]
     assert (folder / ".v3.toml.tmp-9-deadbeef").exists()
     assert store.ledger("demo").latest == 1
     # once writable, the same verify repairs what it reported
     problems, notes = store.verify()
-    assert notes == ["demo: recorded interrupted publish of version(s) 2"]
+    assert [n.split(":")[0] for n in notes] == [str(folder / "v2.toml")]
+    assert "recorded as demo@2 from the file itself" in notes[0]
     assert not (folder / ".v3.toml.tmp-9-deadbeef").exists()
 
 
