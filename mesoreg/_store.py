@@ -543,10 +543,11 @@ class Store:
                 ours[version] = data
         if not ours:
             return None, []
-        expected = max([ledger.latest, *files]) + 1
-        if len(ours) == 1 and max(ours) == expected - 1 and max(ours) > ledger.latest:
-            version = max(ours)
-            return (version, ours[version]), []
+        if len(ours) == 1:
+            (version,) = ours
+            # the number a publish would have taken, given every other file and the ledger
+            if version == max([ledger.latest, *(n for n in files if n != version)]) + 1:
+                return (version, ours[version]), []
         return None, [
             f"{files[n]}: a version of {formulation_id} that the ledger does not record, and "
             "not one a publish left unfinished (a killed publish leaves only the last version "

@@ -511,7 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader (e.g. `| head`) went away: stop quietly with SIGPIPE's usual status
         # (and nothing more may reach it; a stream with no descriptor has nothing to flush)
         with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+            target = stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, target)
+            os.close(devnull)
         return ExitCode.BROKEN_PIPE
     except (Exception, SystemExit) as exc:
         # SystemExit too: nothing inside a command may end it with a status of its choosing

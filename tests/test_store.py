@@ -259,7 +259,6 @@ def test_approve_needs_a_passing_check(store, registry):
     assert store.ledger("demo").entry(1).status is Status.DRAFT
 
 
-
 def test_approval_checks_the_version_now_not_the_ledgers_verdict(store, registry):
     """The ledger is not signed: a verdict edited to 'pass' never approves a failing version."""
     publish(failing_formulation(), store, author="alice", registry=registry)
@@ -356,3 +355,72 @@ def test_a_full_disk_leaves_every_version_intact(store, registry, monkeypatch, c
             set_status(store, "demo@1", Status.APPROVED, "carol")
     assert {p: p.read_bytes() for p in store.root.rglob("*") if p.is_file()} == snapshot
     assert store.verify() == ([], [])
+
+
+# -- a ledger that lost entries, an unfinished publish: nothing changes until repaired -----
+
+
+def canonical(version: int, strength: str = "1 %") -> str:
+    """What mesoreg itself would write for demo@version."""
+    f = formulation([("lidocaine", strength, "1 mL")], id="demo", version=version)
+    return dump_formulation(f, with_status=False)
+
+
+def test_publish_never_records_tampered_versions_beside_an_emptied_ledger(store, registry):
+    publish(F, store, author="alice", registry=registry)
+    publish(F, store, author="alice", registry=registry)
+    folder = store.folder("demo")
+    for n in (1, 2):
+        (folder / f"v{n}.toml").write_text(canonical(n, "9 %"))
+    (folder / "index.toml").write_text(
+        '#:schema ../../schemas/ledger-1.schema.json\nschema_version = 1\nid = "demo"\n'
+    )
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for use in (
+        lambda: publish(F, store, author="alice", registry=registry),
+        lambda: store.publish(F, "alice"),
+    ):
+        with pytest.raises(StoreError, match=r"v1\.toml: a version of demo that the ledger"):
+            use()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda s, r: publish(F, s, author="bob", registry=r),
+        lambda s, r: set_status(s, "demo@1", Status.APPROVED, "carol", registry=r),
+        lambda s, r: set_status(s, "demo@1", Status.RETIRED, "carol"),
+        lambda s, r: s.record_check("demo", 1, s.ledger("demo").entry(1).last_check),
+    ],
+    ids=["publish", "approve", "retire", "record-check"],
+)
+def test_an_unfinished_publish_is_recorded_only_by_verify(store, registry, use):
+    """Never silently inside another command: verify records it and says it is unverified."""
+    publish(F, store, author="alice", registry=registry)
+    orphan = store.version_path("demo", 2)
+    orphan.write_text(canonical(2))
+    ledger = (store.folder("demo") / "index.toml").read_bytes()
+    with pytest.raises(
+        StoreError, match=r"v2\.toml: demo@2 is not in the ledger .* 'mesoreg verify'"
+    ):
+        use(store, registry)
+    assert (store.folder("demo") / "index.toml").read_bytes() == ledger
+    problems, notes = store.verify()
+    assert problems == [] and "recorded as demo@2 from the file itself" in notes[0]
+    use(store, registry)  # and now it works
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", " alice", "alice ", "J. Martin\nv9  approved", "x\r", "a\x1b[2Kb", "a\u202eb", "a" * 201],
+    ids=["empty", "leading", "trailing", "newline", "cr", "escape", "bidi", "long"],
+)
+def test_names_are_one_printable_line(store, name):
+    with pytest.raises(mesoreg.InputError, match="author: must be"):
+        store.publish(F, name)
+    assert not store.root.exists()
+    store.publish(F, "J. Martin, PharmD")
+    with pytest.raises(mesoreg.InputError, match="--by: must be"):
+        store.set_status("demo", 1, Status.RETIRED, name)
+    assert store.ledger("demo").entry(1).status is Status.DRAFT
