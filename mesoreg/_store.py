@@ -5,24 +5,37 @@ changed) and ``<root>/<id>/index.toml`` (the ledger).  Writers take a file lock
 on the store (the filelock package), so concurrent publishers are serialised.
 
 Every use of a stored version (:meth:`Store.read`, :meth:`Store.read_file`)
-first checks the file's sha256 against the ledger and refuses a missing or
-changed file; ledgers are validated against their folder (see
-:func:`~mesoreg._ledger.ledger_problems`); symbolic links and special files
-are refused (:mod:`mesoreg._store_io`).
+and ``verify`` make one check (:meth:`Store.check_version`): the file exists,
+its sha256 is the ledger's, and it is exactly the canonical file of ``ID@N``.
+Ledgers are validated against their folder, and each version's status against
+its events (see :func:`~mesoreg._ledger.ledger_problems`); names are one
+printable line.  Symbolic links and special files are refused
+(:mod:`mesoreg._store_io`).
 
 A publish first checks that the formulation reads back identically from its
 canonical text, so nothing that cannot round-trip is ever written.  A brand-new
 formulation gets an empty ledger before its first version, so a version file
 beside a *missing* ledger always means damage: mesoreg never rebuilds a ledger
 from files it cannot verify.  The version file is the commit point: a publisher
-killed after linking it but before updating the ledger leaves a canonical next
-version that the ledger lacks; the next locked operation (publish, status
-change or a writable verify) records it as ``recovered`` (with no check, so it
-cannot be approved without an override), and removes temporary files left by
-dead writers, in the store's root as in its folders.  A version file that is
-not in the ledger and is not such a canonical version (a foreign or damaged
-``vN.toml``) is never recorded: later publishes take the next free number, and
-``verify`` reports the file until someone moves it out of the store.
+killed after linking it but before updating the ledger leaves ONE canonical
+version the ledger lacks, the number the publish took (one past the ledger's
+last and every other ``vN.toml``).  Only a writable ``verify`` records it, as
+``recovered`` with no author and no check, and says loudly that it was recorded
+from the file itself, unverified; every other change (publish, approve, retire,
+recorded re-check) refuses until then.  Any other canonical version of the
+formulation that the ledger lacks (two, a gap, one below the ledger's last)
+means the ledger lost entries (emptied or rolled back): it is damage, reported
+and never recorded, and it blocks changes until the ledger is restored.  A
+foreign or damaged ``vN.toml`` is never recorded either: later publishes take
+the next free number, and ``verify`` reports the file until someone moves it
+out of the store.
+
+What this protects against, and what not: the ledger is not signed.  A changed,
+swapped or foreign version file, a ledger that lost entries, a status without
+its event and a hand-edited verdict (approval re-checks the version) are all
+caught.  Someone who rewrites a version file *and* its ledger entry
+consistently (a new hash, matching events) is not: git history, with reviewed
+commits, is the safeguard for that.
 """
 
 from __future__ import annotations

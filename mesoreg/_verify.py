@@ -1,16 +1,20 @@
 """Verifying a store: every file matches its ledger, nothing else is there.
 
 Problems (``mesoreg verify`` exits 2) are anything that makes a version
-unusable or a ledger untrustworthy: a changed or missing version file, a
-ledger that is damaged, names another formulation, lists a version twice or is
-missing beside version files (a ledger is never rebuilt from unverified files),
-symbolic links, and files the ledger does not record.
+unusable or a ledger untrustworthy: a version file that fails the readers'
+own check (:meth:`~mesoreg._store.Store.check_version`: missing, changed, not
+the canonical file of its ``ID@N``), a ledger that is damaged, names another
+formulation, lists a version twice, gives a status its events do not lead to
+or is missing beside version files (a ledger is never rebuilt from unverified
+files), versions of the formulation that the ledger lost, symbolic links, and
+files the ledger does not record.
 
 Verify repairs only when it can write: it takes the store's lock, removes
-temporary files left by dead writers and records interrupted publishes (each
-reported as a note).  On a store it cannot write (a read-only mount, another
-user's folder) it takes no lock and writes nothing; it reports the same
-problems, and notes what it would have repaired.
+temporary files left by dead writers and records the one unfinished publish a
+killed publisher can leave (a note names the file and says it was recorded
+from the file itself, unverified).  On a store it cannot write (a read-only
+mount, another user's folder) it takes no lock and writes nothing; it reports
+the same problems, and notes what it would have repaired.
 """
 
 from __future__ import annotations
