@@ -14,7 +14,7 @@ class ExitCode(enum.IntEnum):
 
     #: pass, or findings below ``--fail-on``
     OK = 0
-    #: findings at or above ``--fail-on`` (``recheck``: a verdict changed)
+    #: findings at or above ``--fail-on`` (``recheck``: a verdict or the findings changed)
     FINDINGS = 1
     #: bad input, usage or a damaged store: no report was made
     INPUT = 2
@@ -32,7 +32,7 @@ class ExitCode(enum.IntEnum):
 EPILOG = """\
 exit codes:
   0    pass, or findings below --fail-on
-  1    findings at or above --fail-on (recheck: a verdict changed)
+  1    findings at or above --fail-on (recheck: a verdict or the findings changed)
   2    bad input, usage or a damaged store; no report
   3    report printed but not validated: something could not be checked
   4    internal error (one line; set MESOREG_DEBUG=1 for the traceback)

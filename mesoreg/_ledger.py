@@ -176,6 +176,57 @@ def utc_now() -> dt.datetime:
 
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: the longest name (an author, who approved) and the longest event action
+MAX_NAME = 200
+MAX_ACTION = 600
+#: an approval's action: plain, or with the check it overrode and why
+APPROVED = "approved"
+OVERRIDE = "approved overriding check "
+
+
+def name_problem(value: object, limit: int = MAX_NAME) -> str | None:
+    """Why ``value`` cannot be a name or an action in a ledger (None when it can).
+
+    One printable line of 1 to ``limit`` characters with no surrounding spaces:
+    a newline or a control character in a name would forge lines in
+    ``history`` and ``show``.
+    """
+    if not isinstance(value, str):
+        return f"must be text (got {value!r})"
+    if not value or value != value.strip() or len(value) > limit:
+        return f"must be 1 to {limit} characters with no surrounding spaces (got {value!r})"
+    if not value.isprintable():
+        return f"must be one line of printable text (got {value!r})"
+    return None
+
+
+def status_from_events(events: tuple[Event, ...]) -> tuple[Status, list[tuple[str, str]]]:
+    """The status a version's events lead to, and (key, why) for each event that cannot be.
+
+    The first event is ``published`` or ``recovered``; then an approval (``approved``,
+    or ``approved overriding check ...``) only from draft, ``retired`` from draft or
+    approved.  A status with no event behind it (an edit of the ledger) is damage.
+    """
+    status = Status.DRAFT
+    problems: list[tuple[str, str]] = []
+    for i, event in enumerate(events):
+        key, action = f"events[{i}].action", event.action
+        if action in ("published", "recovered"):
+            if i:
+                problems.append((key, f"'{action}' can only be the first event"))
+        elif not i:
+            problems.append((key, f"must be 'published' or 'recovered' (got {action!r})"))
+        elif action == APPROVED or action.startswith(OVERRIDE):
+            if status is not Status.DRAFT:
+                problems.append((key, f"a {status.value} version cannot be approved"))
+            status = Status.APPROVED
+        elif action == "retired":
+            if status is Status.RETIRED:
+                problems.append((key, "the version was already retired"))
+            status = Status.RETIRED
+        else:
+            problems.append((key, f"unknown action {action!r}"))
+    return status, problems
 
 
 def ledger_problems(ledger: Ledger, formulation_id: str) -> list[Problem]:
@@ -236,4 +287,36 @@ def ledger_problems(ledger: Ledger, formulation_id: str) -> list[Problem]:
                     f"version {entry.supersedes!r} is not another version in this ledger",
                 )
             )
+        problems += _entry_problems(entry, where)
+    return problems
+
+
+def _entry_problems(entry: Entry, where: str) -> list[Problem]:
+    """Names that would forge output, and a status that its events do not lead to."""
+    problems: list[Problem] = []
+    fix = "Restore the ledger from git; mesoreg records every change as an event."
+    bad = name_problem(entry.author)
+    if bad:
+        problems.append(Problem(f"{where}.author", bad, fix))
+    for j, event in enumerate(entry.events):
+        for field, value, limit in (
+            ("by", event.by, MAX_NAME),
+            ("action", event.action, MAX_ACTION),
+        ):
+            bad = name_problem(value, limit)
+            if bad:
+                problems.append(Problem(f"{where}.events[{j}].{field}", bad, fix))
+    if any(p.key_path.startswith(f"{where}.events") for p in problems):
+        return problems
+    status, wrong = status_from_events(entry.events)
+    problems += [Problem(f"{where}.{key}", why, fix) for key, why in wrong]
+    if not wrong and status is not entry.status:
+        problems.append(
+            Problem(
+                f"{where}.status",
+                f"is {entry.status.value!r}, but its events make it {status.value!r} (a status "
+                "changed by hand, without its event)",
+                fix,
+            )
+        )
     return problems

@@ -102,15 +102,28 @@ def set_status(
     by: str | None = None,
     *,
     override_reason: str | None = None,
+    registry: Registry | None = None,
 ) -> Entry:
     """Approve or retire ``ID@N`` (recorded in the ledger with who and when).
 
-    Approval needs a passing recorded check, or ``override_reason`` (recorded
-    with who approved); see :meth:`~mesoreg.Store.set_status`.
+    Approving checks the verified version now (with ``registry``, by default
+    the default one) and needs that check to pass, or ``override_reason``
+    (recorded with who approved); the check is recorded as the version's last.
+    The verdict recorded in the ledger is never what approves a version: see
+    :meth:`~mesoreg.Store.set_status`.
     """
     formulation_id, version = parse_ref(ref)
     if version is None:
         version = store.ledger(formulation_id).latest
+    record = None
+    if status is Status.APPROVED:
+        formulation, _ = store.read(formulation_id, version)
+        record = check_record(check(formulation, registry=registry or get_registry()))
     return store.set_status(
-        formulation_id, version, status, by or who(), override_reason=override_reason
+        formulation_id,
+        version,
+        status,
+        by or who(),
+        override_reason=override_reason,
+        check=record,
     )

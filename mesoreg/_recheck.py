@@ -1,8 +1,9 @@
 """Re-checking a store: every approved version against the current catalog and plugins.
 
-A verdict that differs from the one recorded in the ledger is reported with
-why: the finding codes that appeared or went away, and the packs whose
-versions changed since the recorded check.  Large stores are checked in
+A verdict or a set of findings (codes above info) that differs from the
+check recorded in the ledger is reported with why: the finding codes that
+appeared or went away, and the packs whose versions changed since the
+recorded check.  Large stores are checked in
 several processes, each with a registry built from exactly the parent's
 settings (``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
 ``--plugin-timeout``) and importing from the parent's ``sys.path``, so the
@@ -62,8 +63,18 @@ class Recheck:
 
     @property
     def changed(self) -> bool:
-        """True when the verdict differs from the recorded one (or none was recorded)."""
-        return self.before is None or self.before.verdict != self.after.verdict
+        """True when the verdict or the findings differ from the recorded check.
+
+        Findings count, not only the verdict: a version approved despite one
+        failing finding that gains another (a new contraindication, a region's
+        ban) keeps the verdict 'fail' but is a new reason to look at it.  Also
+        True when no check was recorded.
+        """
+        if self.before is None:
+            return True
+        return self.before.verdict != self.after.verdict or set(self.before.findings) != set(
+            self.after.findings
+        )
 
 
 def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:

@@ -5,24 +5,37 @@ changed) and ``<root>/<id>/index.toml`` (the ledger).  Writers take a file lock
 on the store (the filelock package), so concurrent publishers are serialised.
 
 Every use of a stored version (:meth:`Store.read`, :meth:`Store.read_file`)
-first checks the file's sha256 against the ledger and refuses a missing or
-changed file; ledgers are validated against their folder (see
-:func:`~mesoreg._ledger.ledger_problems`); symbolic links and special files
-are refused (:mod:`mesoreg._store_io`).
+and ``verify`` make one check (:meth:`Store.check_version`): the file exists,
+its sha256 is the ledger's, and it is exactly the canonical file of ``ID@N``.
+Ledgers are validated against their folder, and each version's status against
+its events (see :func:`~mesoreg._ledger.ledger_problems`); names are one
+printable line.  Symbolic links and special files are refused
+(:mod:`mesoreg._store_io`).
 
 A publish first checks that the formulation reads back identically from its
 canonical text, so nothing that cannot round-trip is ever written.  A brand-new
 formulation gets an empty ledger before its first version, so a version file
 beside a *missing* ledger always means damage: mesoreg never rebuilds a ledger
 from files it cannot verify.  The version file is the commit point: a publisher
-killed after linking it but before updating the ledger leaves a canonical next
-version that the ledger lacks; the next locked operation (publish, status
-change or a writable verify) records it as ``recovered`` (with no check, so it
-cannot be approved without an override), and removes temporary files left by
-dead writers, in the store's root as in its folders.  A version file that is
-not in the ledger and is not such a canonical version (a foreign or damaged
-``vN.toml``) is never recorded: later publishes take the next free number, and
-``verify`` reports the file until someone moves it out of the store.
+killed after linking it but before updating the ledger leaves ONE canonical
+version the ledger lacks, the number the publish took (one past the ledger's
+last and every other ``vN.toml``).  Only a writable ``verify`` records it, as
+``recovered`` with no author and no check, and says loudly that it was recorded
+from the file itself, unverified; every other change (publish, approve, retire,
+recorded re-check) refuses until then.  Any other canonical version of the
+formulation that the ledger lacks (two, a gap, one below the ledger's last)
+means the ledger lost entries (emptied or rolled back): it is damage, reported
+and never recorded, and it blocks changes until the ledger is restored.  A
+foreign or damaged ``vN.toml`` is never recorded either: later publishes take
+the next free number, and ``verify`` reports the file until someone moves it
+out of the store.
+
+What this protects against, and what not: the ledger is not signed.  A changed,
+swapped or foreign version file, a ledger that lost entries, a status without
+its event and a hand-edited verdict (approval re-checks the version) are all
+caught.  Someone who rewrites a version file *and* its ledger entry
+consistently (a new hash, matching events) is not: git history, with reviewed
+commits, is the safeguard for that.
 """
 
 from __future__ import annotations
@@ -47,6 +60,7 @@ from mesoreg._ledger import (
     Event,
     Ledger,
     dump_ledger,
+    name_problem,
     parse_ledger,
     utc_now,
 )
@@ -66,7 +80,15 @@ from mesoreg._store_io import (
     write_replace,
 )
 
-__all__ = ["Store", "StoreError", "parse_ref", "sha256", "validate_id", "write_new"]
+__all__ = [
+    "Store",
+    "StoreError",
+    "parse_ref",
+    "sha256",
+    "validate_id",
+    "validate_name",
+    "write_new",
+]
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.toml")
@@ -80,8 +102,10 @@ GITATTRIBUTES = "# written by mesoreg: store files are text with LF endings\n*.t
 GITIGNORE = (
     f"# written by mesoreg: the writers' lock and dead writers' temporary files\n{LOCK}\n.*.tmp-*\n"
 )
-#: verdicts of a recorded check that let a version be approved without an override
+#: verdicts of the check at approval that let a version be approved without an override
 PASSING = ("pass", "warn")
+#: the author of a version recorded from an unfinished publish: nobody vouches for it
+RECOVERED_AUTHOR = "unknown"
 
 
 def validate_id(value: str, where: str = "id") -> str:
@@ -211,11 +235,22 @@ class Store:
         )
 
     def read_file(self, formulation_id: str, version: int | None = None) -> tuple[bytes, Entry]:
-        """A version's bytes (the latest when None), checked against the ledger's sha256.
+        """A version's bytes (the latest when None), checked like :meth:`read`."""
+        data, entry, _ = self._read(formulation_id, version)
+        return data, entry
 
-        A version the ledger lacks, a missing file or a file changed after
-        publishing is a :class:`StoreError`: nothing uses an unverified version.
+    def read(self, formulation_id: str, version: int | None = None) -> tuple[Formulation, Entry]:
+        """A verified version (the latest when None) and its ledger entry.
+
+        A version the ledger lacks, a missing file, a file changed after
+        publishing, or one that is not the canonical file of ``ID@N`` (see
+        :meth:`check_version`) is a :class:`StoreError`: nothing uses an
+        unverified version.
         """
+        _, entry, formulation = self._read(formulation_id, version)
+        return formulation, entry
+
+    def _read(self, formulation_id: str, version: int | None) -> tuple[bytes, Entry, Formulation]:
         ledger = self.ledger(formulation_id)
         if version is None:
             if not ledger.versions:
@@ -227,32 +262,48 @@ class Store:
             raise StoreError(
                 f"{formulation_id}@{version} is not in the store {self.root} (versions: {known})"
             )
-        path = self.version_path(formulation_id, version)
-        data = read_regular(path)
+        data = read_regular(self.version_path(formulation_id, version))
+        try:
+            formulation = self.check_version(formulation_id, entry, data)
+        except StoreError as exc:
+            raise StoreError(
+                f"{exc}; {formulation_id}@{version} is not used. Restore it from git; "
+                "'mesoreg verify' lists every damaged file"
+            ) from exc
+        assert data is not None  # check_version refuses a missing file
+        return data, entry, formulation
+
+    def check_version(self, formulation_id: str, entry: Entry, data: bytes | None) -> Formulation:
+        """The formulation in a recorded version's file, or a one-line :class:`StoreError`.
+
+        The one check that every reader and ``verify`` make: the file exists, its
+        sha256 is the ledger's, and it is exactly the canonical file mesoreg writes
+        for ``ID@N`` (so a file copied over another with its hash, or hand-written
+        to match an edited hash, is refused).
+        """
+        path = self.version_path(formulation_id, entry.version)
         if data is None:
             raise StoreError(
-                f"{path}: missing; the ledger records {formulation_id}@{version}. Restore it "
-                "from git; 'mesoreg verify' lists every damaged file"
+                f"{path}: missing; the ledger records {formulation_id}@{entry.version}"
             )
         if sha256(data) != entry.sha256:
-            raise StoreError(
-                f"{path}: changed after publishing (sha256 does not match the ledger); "
-                f"{formulation_id}@{version} is not used. Restore it from git; "
-                "'mesoreg verify' lists every damaged file"
-            )
-        return data, entry
+            raise StoreError(f"{path}: changed after publishing (sha256 does not match the ledger)")
+        return self._version(data, path, formulation_id, entry.version)
 
-    def read(self, formulation_id: str, version: int | None = None) -> tuple[Formulation, Entry]:
-        """A verified version (the latest when None) and its ledger entry."""
-        data, entry = self.read_file(formulation_id, version)
-        path = self.version_path(formulation_id, entry.version)
-        formulation = self._build(data, path)
-        if (formulation.id, formulation.version) != (formulation_id, entry.version):
+    def _version(self, data: bytes, path: Path, formulation_id: str, version: int) -> Formulation:
+        """``data`` as the canonical file of ``formulation_id@version``, else StoreError."""
+        try:
+            stored = self._build(data, path)
+        except MesoregError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"{path}: not a valid version file ({first})") from exc
+        if (stored.id, stored.version) != (formulation_id, version):
             raise StoreError(
-                f"{path}: holds {formulation.id}@{formulation.version}, "
-                f"not {formulation_id}@{entry.version}"
+                f"{path}: holds {stored.id}@{stored.version}, not {formulation_id}@{version}"
             )
-        return formulation, entry
+        if dump_formulation(stored, with_status=False).encode("utf-8") != data:
+            raise StoreError(f"{path}: not a file mesoreg wrote (not in its canonical form)")
+        return stored
 
     @staticmethod
     def _build(data: bytes, path: Path) -> Formulation:
@@ -311,10 +362,14 @@ class Store:
         """Store ``formulation`` as the next version of its id; returns its ledger entry.
 
         A formulation that would not read back identically from its canonical text
-        is an :class:`~mesoreg.InputError` before anything is written.  The next
-        version is one past both the ledger's latest and every ``vN.toml`` present.
+        is an :class:`~mesoreg.InputError` before anything is written, as is an
+        author that is not one printable line.  The next version is one past both
+        the ledger's latest and every ``vN.toml`` present.  A version file of this
+        formulation that the ledger lacks (an unfinished publish, or lost ledger
+        entries) refuses the publish: see :meth:`unrecorded`.
         """
         formulation_id = validate_id(formulation.id)
+        author = validate_name(author, "author")
         first = attrs.evolve(formulation, version=1, status=Status.DRAFT, origin=None)
         text = dump_formulation(first, with_status=False).encode()
         check_round_trip(text, first, self.version_path(formulation_id, 1), formulation.origin)
@@ -324,7 +379,7 @@ class Store:
             folder = self.folder(formulation_id)
             if self._existing_folder(formulation_id) is None:
                 self._mkdir(folder)
-            ledger = self.recover(formulation_id)
+            ledger = self._current(formulation_id)
             if read_regular(folder / LEDGER) is None:
                 # an empty ledger first: a version file beside no ledger is then always damage
                 self._write_ledger(formulation_id, ledger)
@@ -363,15 +418,21 @@ class Store:
         by: str,
         *,
         override_reason: str | None = None,
+        check: CheckRecord | None = None,
     ) -> Entry:
         """Record a status change (approve, retire) in the ledger; the file is untouched.
 
-        The version's file must match its sha256.  Approving needs a recorded check
-        whose verdict is in :data:`PASSING`, or an ``override_reason``, recorded in
-        the approval event with who gave it.
+        The version's file must pass :meth:`check_version`.  Approving needs
+        ``check``, the result of checking the version *now* (``mesoreg.set_status``
+        and ``mesoreg approve`` run it), to be in :data:`PASSING`, or an
+        ``override_reason``, recorded in the approval event with who gave it.  The
+        check recorded in the ledger is never trusted for an approval: the ledger
+        is not signed, and a hand-edited verdict must not approve anything.
+        ``check`` is recorded as the version's last check.
         """
+        by = validate_name(by, "--by")
         with self._locked():
-            ledger = self.recover(formulation_id)
+            ledger = self._current(formulation_id)
             entry = ledger.entry(version)
             if entry is None:
                 raise StoreError(f"{formulation_id}@{version} is not in the store {self.root}")
@@ -384,16 +445,19 @@ class Store:
                     f"{formulation_id}@{version} is {entry.status.value}; "
                     f"it cannot become {status.value}"
                 )
-            self.read(formulation_id, version)  # refuses a missing or changed file
+            self.read(formulation_id, version)  # refuses a missing, changed or foreign file
             action = "approved" if status is Status.APPROVED else "retired"
             if status is Status.APPROVED:
-                action = _approval(formulation_id, entry, override_reason)
+                action = _approval(formulation_id, entry, check, override_reason)
             elif override_reason is not None:
                 raise InputError(
                     [Problem("--override-reason", "only an approval can override a check")]
                 )
             entry = attrs.evolve(
-                entry, status=status, events=(*entry.events, Event(action, by, utc_now()))
+                entry,
+                status=status,
+                events=(*entry.events, Event(action, by, utc_now())),
+                last_check=check or entry.last_check,
             )
             self._write_ledger(formulation_id, ledger.replace(entry))
             return entry
@@ -401,65 +465,120 @@ class Store:
     def record_check(self, formulation_id: str, version: int, check: CheckRecord) -> None:
         """Record the result of a re-check in the ledger."""
         with self._locked():
-            ledger = self.recover(formulation_id)
+            ledger = self._current(formulation_id)
             entry = ledger.entry(version)
             if entry is None:
                 raise StoreError(f"{formulation_id}@{version} is not in the store {self.root}")
             entry = attrs.evolve(entry, last_check=check)
             self._write_ledger(formulation_id, ledger.replace(entry))
 
-    def recover(self, formulation_id: str) -> Ledger:
-        """Under the lock: drop dead writers' temporary files, record interrupted publishes."""
+    def _current(self, formulation_id: str) -> Ledger:
+        """Under the lock: the ledger, once dead writers' temporary files are gone.
+
+        A version file of this formulation that the ledger lacks refuses every
+        change: an unfinished publish is recorded only by ``mesoreg verify``,
+        which says so; any other is damage to repair by hand.
+        """
         folder = self._existing_folder(formulation_id)
         if folder is None:
             return Ledger(LEDGER_SCHEMA_VERSION, formulation_id)
         for path in _temporaries(folder):
             self._remove(path)
         ledger = self.ledger(formulation_id)
-        for version, data in self._recoverable(formulation_id, ledger):
-            when = utc_now()
-            stored = self._build(data, self.version_path(formulation_id, version))
-            entry = Entry(
-                version=version,
-                file=f"v{version}.toml",
-                sha256=sha256(data),
-                author=stored.authors[0] if stored.authors else "unknown",
-                published=when,
-                supersedes=ledger.latest or None,
-                events=(Event("recovered", "mesoreg", when),),
+        pending, lost = self.unrecorded(formulation_id, ledger)
+        if lost:
+            raise StoreError(lost[0])
+        if pending is not None:
+            path = self.version_path(formulation_id, pending[0])
+            raise StoreError(
+                f"{path}: {formulation_id}@{pending[0]} is not in the ledger (left by a publish "
+                "that did not finish, or put there by hand); nothing is changed until "
+                "'mesoreg verify' records it (from the file itself: review it then) or it is "
+                "moved out of the store"
             )
-            ledger = attrs.evolve(ledger, versions=(*ledger.versions, entry))
-            self._write_ledger(formulation_id, ledger)
         return ledger
 
-    def _recoverable(self, formulation_id: str, ledger: Ledger) -> Iterator[tuple[int, bytes]]:
-        """Version files past the ledger's last that a publisher wrote before being killed.
+    def recover(self, formulation_id: str) -> tuple[Ledger, list[str]]:
+        """Under the lock (``verify`` only): record an unfinished publish; (ledger, notes).
 
-        Only a canonical file for this id and version qualifies (exactly what
-        :meth:`publish` writes); anything else is left where it is, unrecorded.
+        Drops dead writers' temporary files.  At most one version is recorded:
+        see :meth:`unrecorded`.  Its entry names no author ('unknown'), has a
+        ``recovered`` event and no check, and the note says it was recorded from
+        the file itself, unverified.
+        """
+        folder = self._existing_folder(formulation_id)
+        if folder is None:
+            return Ledger(LEDGER_SCHEMA_VERSION, formulation_id), []
+        for path in _temporaries(folder):
+            self._remove(path)
+        ledger = self.ledger(formulation_id)
+        pending, _lost = self.unrecorded(formulation_id, ledger)
+        if pending is None:
+            return ledger, []
+        version, data = pending
+        when = utc_now()
+        entry = Entry(
+            version=version,
+            file=f"v{version}.toml",
+            sha256=sha256(data),
+            author=RECOVERED_AUTHOR,
+            published=when,
+            supersedes=ledger.latest or None,
+            events=(Event("recovered", "mesoreg", when),),
+        )
+        ledger = attrs.evolve(ledger, versions=(*ledger.versions, entry))
+        self._write_ledger(formulation_id, ledger)
+        return ledger, [recovery_note(self.version_path(formulation_id, version), version, True)]
+
+    def unrecorded(
+        self, formulation_id: str, ledger: Ledger
+    ) -> tuple[tuple[int, bytes] | None, list[str]]:
+        """(the unfinished publish, problems) among the version files the ledger lacks.
+
+        A killed publisher leaves at most one version the ledger lacks: the next
+        number after the ledger's last and every ``vN.toml`` present, holding
+        exactly the canonical file of ``ID@N``.  That one is returned with its
+        bytes.  Any *other* canonical file of this formulation that the ledger
+        lacks (two of them, a gap, one below the ledger's last) means the ledger
+        lost entries, e.g. it was emptied or rolled back: each is a problem, and
+        then nothing is returned as an unfinished publish either.  Foreign or
+        damaged files are left to ``verify`` (see :meth:`unrecorded_reason`).
         """
         folder = self.folder(formulation_id)
-        for version, path in sorted(self._version_files(folder).items()):
-            if version <= ledger.latest:
+        recorded = {e.version for e in ledger.versions}
+        files = self._version_files(folder)
+        ours: dict[int, bytes] = {}
+        for version, path in sorted(files.items()):
+            if version in recorded:
                 continue
-            if self.unrecorded_reason(path, formulation_id, version) is None:
-                data = read_regular(path)
-                assert data is not None
-                yield version, data
+            data = read_regular(path)
+            if data is not None and self.unrecorded_reason(path, formulation_id, version) is None:
+                ours[version] = data
+        if not ours:
+            return None, []
+        if len(ours) == 1:
+            (version,) = ours
+            # the number a publish would have taken, given every other file and the ledger
+            if version == max([ledger.latest, *(n for n in files if n != version)]) + 1:
+                return (version, ours[version]), []
+        return None, [
+            f"{files[n]}: a version of {formulation_id} that the ledger does not record, and "
+            "not one a publish left unfinished (a killed publish leaves only the last version "
+            "file, and only one); the ledger has lost entries. Restore the ledger from git "
+            "(or a backup), or move the file out of the store"
+            for n in sorted(ours)
+        ]
 
     def unrecorded_reason(self, path: Path, formulation_id: str, version: int) -> str | None:
-        """Why a version file the ledger lacks is not an interrupted publish (None if it is)."""
+        """Why a version file the ledger lacks is not a version of this id (None if it is)."""
+        data = read_regular(path)
+        if data is None:
+            return "it is gone"
         try:
-            data = read_regular(path)
-            if data is None:
-                return "it is gone"
-            stored = self._build(data, path)
-        except MesoregError as exc:
-            return f"it is not a valid version file ({str(exc).splitlines()[0]})"
-        if (stored.id, stored.version) != (formulation_id, version):
-            return f"it holds {stored.id}@{stored.version}, not {formulation_id}@{version}"
-        if dump_formulation(stored, with_status=False).encode() != data:
-            return "it is not a file mesoreg wrote (not canonical)"
+            self._version(data, path, formulation_id, version)
+        except StoreError as exc:
+            why = str(exc).removeprefix(f"{path}: ")
+            return f"it {why}" if why.startswith("holds") else f"it is {why}"
         return None
 
     def _write_ledger(self, formulation_id: str, ledger: Ledger) -> None:
@@ -519,9 +638,11 @@ def _temporaries(folder: Path) -> list[Path]:
     ]
 
 
-def _approval(formulation_id: str, entry: Entry, reason: str | None) -> str:
+def _approval(
+    formulation_id: str, entry: Entry, check: CheckRecord | None, reason: str | None
+) -> str:
     """The approval event's action; refuses a version without a passing check or a reason."""
-    verdict = entry.last_check.verdict if entry.last_check else None
+    verdict = check.verdict if check else None
     if reason is not None:
         reason = " ".join(reason.split())
         if not reason or not reason.isprintable() or len(reason) > 500:
@@ -537,11 +658,37 @@ def _approval(formulation_id: str, entry: Entry, reason: str | None) -> str:
         return f"approved overriding check {verdict or 'none'}: {reason}"
     if verdict in PASSING:
         return "approved"
-    codes = entry.last_check.findings if entry.last_check else ()
+    codes = check.findings if check else ()
     found = f" ({', '.join(codes)})" if codes else ""
-    recorded = f"is {verdict}{found}" if verdict else "was never recorded"
+    checked = f"is {verdict}{found}" if verdict else "was not run for this approval"
     raise StoreError(
-        f"{formulation_id}@{entry.version}: its check {recorded}; only a version whose recorded "
-        f"check is {' or '.join(PASSING)} can be approved. Fix and publish it again, or approve "
-        "it with --override-reason TEXT (recorded in the ledger with who approved it)"
+        f"{formulation_id}@{entry.version}: its check {checked}; only a version that checks "
+        f"{' or '.join(PASSING)} when it is approved can be approved. Fix and publish it again, "
+        "or approve it with --override-reason TEXT (recorded in the ledger with who approved it)"
+    )
+
+
+def validate_name(value: str, where: str) -> str:
+    """A person's name for the ledger: one printable line (see :func:`name_problem`)."""
+    problem = name_problem(value)
+    if problem:
+        raise InputError(
+            [Problem(where, problem, "Give a name on one line, e.g. 'J. Martin, PharmD'.")]
+        )
+    return value
+
+
+def recovery_note(path: Path, version: int, recorded: bool) -> str:
+    """What ``verify`` says about an unfinished publish: loudly, that it is unverified."""
+    formulation_id = path.parent.name
+    if not recorded:
+        return (
+            f"{path}: {formulation_id}@{version} is not in the ledger (a publish that did not "
+            "finish, or a file put there by hand); not recorded (read-only)"
+        )
+    return (
+        f"{path}: recorded as {formulation_id}@{version} from the file itself: a publish that "
+        "did not finish left it, or someone put it there. UNVERIFIED: it has no author and no "
+        f"check; review it ('mesoreg show {formulation_id}@{version}') before using it, and "
+        "retire it if it is not yours"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,12 +87,16 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
     """Run one store command; returns the exit code.
 
     Operating-system errors (a full disk, a folder that cannot be written) end
-    as one-line :class:`~mesoreg.StoreError` messages, never tracebacks.
+    as one-line :class:`~mesoreg.StoreError` messages, never tracebacks.  A
+    closed output pipe is not one: it reaches the CLI, which exits 141 like
+    every other command (:data:`~mesoreg._exit.ExitCode.BROKEN_PIPE`).
     """
     from mesoreg._store_io import StoreError, why
 
     try:
         return _run(args, registry_factory, store_setting)
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise StoreError(f"{where}{why(exc)}") from exc
@@ -131,17 +136,23 @@ def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | N
             f"{store.root}, status draft, check: {verdict}"
         )
         for skipped in range(before + 1, entry.version):
-            print(
-                f"warning: v{skipped} skipped: "
-                f"{store.version_path(formulation.id, skipped)} is not in the ledger; "
-                "'mesoreg verify' reports it until it is moved out of the store",
-                file=sys.stderr,
-            )
+            path = store.version_path(formulation.id, skipped)
+            if os.path.lexists(path):  # a foreign file: publish never records one
+                print(
+                    f"warning: v{skipped} skipped: {printable(str(path))} is not in the ledger; "
+                    "'mesoreg verify' reports it until it is moved out of the store",
+                    file=sys.stderr,
+                )
         return ExitCode.OK
     if command in ("approve", "retire"):
         status = Status.APPROVED if command == "approve" else Status.RETIRED
         entry = _publish.set_status(
-            store, args.ref, status, args.by, override_reason=getattr(args, "override_reason", None)
+            store,
+            args.ref,
+            status,
+            args.by,
+            override_reason=getattr(args, "override_reason", None),
+            registry=registry_factory() if status is Status.APPROVED else None,
         )
         print(f"{args.ref.split('@')[0]}@{entry.version} is {entry.status.value}")
         return ExitCode.OK
@@ -154,7 +165,7 @@ def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | N
     if command == "verify":
         problems, notes = store.verify()
         for note in notes:
-            print(f"note: {note}")
+            print(f"note: {printable(note)}")
         for problem in problems:
             print(f"error: {printable(str(problem))}", file=sys.stderr)
         if not problems:
@@ -166,6 +177,8 @@ def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | N
 
 
 def _history(store: Any, args: argparse.Namespace) -> int:
+    from mesoreg._render import printable
+
     ledger = store.ledger(args.id)
     if not ledger.versions:
         raise InputError([Problem("", f"'{args.id}' has no published version in {store.root}")])
@@ -175,16 +188,26 @@ def _history(store: Any, args: argparse.Namespace) -> int:
     for entry in ledger.versions:
         check = entry.last_check.verdict if entry.last_check else "-"
         after = f", supersedes v{entry.supersedes}" if entry.supersedes else ""
+        # names are one line when recorded; escaped again here, whatever the ledger holds
         print(
-            f"v{entry.version}  {entry.status.value:<9} {entry.published:%Y-%m-%d %H:%M}Z  "
-            f"{entry.author}  sha256 {entry.sha256[:12]}  check {check}{after}"
+            printable(
+                f"v{entry.version}  {entry.status.value:<9} {entry.published:%Y-%m-%d %H:%M}Z  "
+                f"{entry.author}  sha256 {entry.sha256[:12]}  check {check}{after}"
+            )
         )
-        for event in entry.events[1:]:
-            print(f"    {event.action} by {event.by} at {event.at:%Y-%m-%d %H:%M}Z")
+        for i, event in enumerate(entry.events):
+            if i or event.action != "published":  # the first is the line above
+                note = " (from the file itself, unverified)" if event.action == "recovered" else ""
+                print(
+                    printable(
+                        f"    {event.action} by {event.by} at {event.at:%Y-%m-%d %H:%M}Z{note}"
+                    )
+                )
     return ExitCode.OK
 
 
 def _show(store: Any, args: argparse.Namespace) -> int:
+    from mesoreg._render import printable
     from mesoreg._store import parse_ref
 
     formulation_id, version = parse_ref(args.ref)
@@ -192,20 +215,22 @@ def _show(store: Any, args: argparse.Namespace) -> int:
     data, _ = store.read_file(formulation_id, entry.version)  # verified, like read()
     text = data.decode("utf-8")
     if args.format == "toml":
-        print(text, end="")
+        print(printable(text, newlines=True), end="")
     elif args.format == "json":
         from mesoreg._convert import unstructure
 
         data = {"formulation": unstructure(formulation), "ledger": _entry_dict(entry)}
         print(json.dumps(data, indent=2, default=str))
     else:
-        print(f"{formulation.id}@{entry.version}: {formulation.title}")
+        print(printable(f"{formulation.id}@{entry.version}: {formulation.title}"))
         print(
-            f"status {entry.status.value}, published by {entry.author} "
-            f"{entry.published:%Y-%m-%d %H:%M}Z, sha256 {entry.sha256}"
+            printable(
+                f"status {entry.status.value}, published by {entry.author} "
+                f"{entry.published:%Y-%m-%d %H:%M}Z, sha256 {entry.sha256}"
+            )
         )
         print()
-        print(text, end="")
+        print(printable(text, newlines=True), end="")
     return ExitCode.OK
 
 
@@ -215,14 +240,18 @@ def _diff(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
 
     refs = [parse_ref(args.old), parse_ref(args.new)]
     (old, _), (new, _) = (store.read(i, v) for i, v in refs)
+    from mesoreg._render import printable
+
     lines = diff_formulations(old, new, registry_factory().catalog)
     print(f"{args.old} → {args.new}")
-    print("\n".join(f"  {line}" for line in lines) if lines else "  no clinical difference")
+    for line in lines or ["no clinical difference"]:
+        print(f"  {printable(line)}")
     return ExitCode.OK
 
 
 def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
     from mesoreg._recheck import recheck, record
+    from mesoreg._render import printable
     from mesoreg._report import Verdict
 
     def progress(done: int, total: int) -> None:
@@ -257,12 +286,15 @@ def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int
             )
         )
     else:
-        print(f"rechecked {len(results)} approved versions; {len(changed)} changed verdict")
+        print(
+            f"rechecked {len(results)} approved versions; {len(changed)} changed "
+            "(verdict or findings)"
+        )
         for r in changed:
             before = r.before.verdict if r.before else "none"
             print(f"  {r.id}@{r.version}: {before} → {r.after.verdict}")
             for reason in r.reasons:
-                print(f"    {reason}")
+                print(f"    {printable(reason)}")
     if changed:
         return ExitCode.FINDINGS
     # an approved version that can no longer be fully checked is not a pass either

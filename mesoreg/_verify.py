@@ -1,16 +1,20 @@
 """Verifying a store: every file matches its ledger, nothing else is there.
 
 Problems (``mesoreg verify`` exits 2) are anything that makes a version
-unusable or a ledger untrustworthy: a changed or missing version file, a
-ledger that is damaged, names another formulation, lists a version twice or is
-missing beside version files (a ledger is never rebuilt from unverified files),
-symbolic links, and files the ledger does not record.
+unusable or a ledger untrustworthy: a version file that fails the readers'
+own check (:meth:`~mesoreg._store.Store.check_version`: missing, changed, not
+the canonical file of its ``ID@N``), a ledger that is damaged, names another
+formulation, lists a version twice, gives a status its events do not lead to
+or is missing beside version files (a ledger is never rebuilt from unverified
+files), versions of the formulation that the ledger lost, symbolic links, and
+files the ledger does not record.
 
 Verify repairs only when it can write: it takes the store's lock, removes
-temporary files left by dead writers and records interrupted publishes (each
-reported as a note).  On a store it cannot write (a read-only mount, another
-user's folder) it takes no lock and writes nothing; it reports the same
-problems, and notes what it would have repaired.
+temporary files left by dead writers and records the one unfinished publish a
+killed publisher can leave (a note names the file and says it was recorded
+from the file itself, unverified).  On a store it cannot write (a read-only
+mount, another user's folder) it takes no lock and writes nothing; it reports
+the same problems, and notes what it would have repaired.
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ from filelock import Timeout
 
 from mesoreg._errors import MesoregError
 from mesoreg._ledger import Ledger
-from mesoreg._store import _ID, _RESERVED, _VERSION_FILE, LEDGER, LOCK, Store, _temporaries, sha256
+from mesoreg._store import (
+    _ID,
+    _RESERVED,
+    _VERSION_FILE,
+    LEDGER,
+    LOCK,
+    Store,
+    _temporaries,
+    recovery_note,
+)
 from mesoreg._store_io import (
     READ_ONLY_ERRORS,
     TEMPORARY,
@@ -118,20 +131,17 @@ def _verify_one(store: Store, formulation_id: str, writable: bool, notes: list[s
     folder = store.folder(formulation_id)
     try:
         ledger = _ledger(store, formulation_id, writable, notes)
+        pending, lost = store.unrecorded(formulation_id, ledger)
     except MesoregError as exc:
         return str(exc).splitlines()
     problems: list[str] = []
     for entry in ledger.versions:
-        path = folder / entry.file
         try:
-            data = read_regular(path)
+            # the readers' own check: hash, then id@N and canonical form
+            store.check_version(formulation_id, entry, read_regular(folder / entry.file))
         except StoreError as exc:
             problems.append(str(exc))
-            continue
-        if data is None:
-            problems.append(f"{path}: missing; the ledger records version {entry.version}")
-        elif sha256(data) != entry.sha256:
-            problems.append(f"{path}: changed after publishing (sha256 does not match the ledger)")
+    problems += lost
     listed = {entry.file for entry in ledger.versions}
     for name in names(folder):
         path = folder / name
@@ -146,37 +156,26 @@ def _verify_one(store: Store, formulation_id: str, writable: bool, notes: list[s
         elif version and stat.S_ISREG(mode):
             number = int(version[1])
             reason = store.unrecorded_reason(path, formulation_id, number)
-            if reason is None and number > ledger.latest:
-                continue  # an interrupted publish, noted by _ledger
-            reason = reason or f"version {number} is not past the ledger's last"
+            if reason is None:
+                continue  # the unfinished publish (noted by _ledger), or in `lost` above
             problems.append(
                 f"{path}: extra file, not recorded in the ledger ({reason}); later publishes "
                 "skip its number. Move it out of the store, or restore its ledger entry from git"
             )
         else:
             problems.append(f"{path}: extra file, not recorded in the ledger")
+    if pending is not None and not writable:
+        notes.append(
+            recovery_note(store.version_path(formulation_id, pending[0]), pending[0], False)
+        )
     return problems
 
 
 def _ledger(store: Store, formulation_id: str, writable: bool, notes: list[str]) -> Ledger:
-    """The validated ledger, repaired under the lock when writable, else only read."""
+    """The validated ledger, with an unfinished publish recorded when writable."""
     if writable:
-        before = store.ledger(formulation_id)
-        ledger = store.recover(formulation_id)
-        added = [e.version for e in ledger.versions[len(before.versions) :]]
-        if added:
-            notes.append(
-                f"{formulation_id}: recorded interrupted publish of version(s) "
-                f"{', '.join(map(str, added))}"
-            )
+        ledger, recovered = store.recover(formulation_id)
+        notes += recovered
         return ledger
-    folder = store.folder(formulation_id)
-    notes += [_leftover(path) for path in _temporaries(folder)]
-    ledger = store.ledger(formulation_id)
-    pending = [str(v) for v, _ in store._recoverable(formulation_id, ledger)]
-    if pending:
-        notes.append(
-            f"{formulation_id}: interrupted publish of version(s) {', '.join(pending)} "
-            "not recorded (read-only)"
-        )
-    return ledger
+    notes += [_leftover(path) for path in _temporaries(store.folder(formulation_id))]
+    return store.ledger(formulation_id)

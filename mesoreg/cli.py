@@ -12,6 +12,7 @@ everything printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -515,7 +516,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # the reader (e.g. `| head`) went away: stop quietly with SIGPIPE's usual status
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        # (and nothing more may reach it; a stream with no descriptor has nothing to flush)
+        with contextlib.suppress(OSError, ValueError):
+            target = stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, target)
+            os.close(devnull)
         return ExitCode.BROKEN_PIPE
     except (Exception, SystemExit) as exc:
         # SystemExit too: nothing inside a command may end it with a status of its choosing

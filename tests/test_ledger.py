@@ -75,3 +75,56 @@ def test_a_good_ledger_parses():
     ledger = parse_ledger(HEAD + version("1") + version("2", extra="supersedes = 1\n"), "x", "demo")
     assert [e.version for e in ledger.versions] == [1, 2]
     assert ledger.latest == 2
+
+
+EVENT = "{{ action = {action!r}, by = {by!r}, at = 2026-11-22 00:00:00Z }}"
+
+
+def events(status: str, *actions: str, by: str = "a") -> str:
+    listed = ", ".join(EVENT.format(action=a, by=by).replace("'", '"') for a in actions)
+    return f'status = "{status}"\nevents = [{listed}]\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (events("approved", "published"), "versions[0].status: is 'approved', but its events "
+         "make it 'draft' (a status changed by hand, without its event)"),
+        (events("retired", "published", "approved"), "versions[0].status: is 'retired', but "
+         "its events make it 'approved' (a status changed by hand, without its event)"),
+        (events("draft", "published", "approved"), "versions[0].status: is 'draft', but its "
+         "events make it 'approved' (a status changed by hand, without its event)"),
+        (events("approved", "published", "retired", "approved"),
+         "versions[0].events[2].action: a retired version cannot be approved"),
+        (events("approved", "approved"),
+         "versions[0].events[0].action: must be 'published' or 'recovered' (got 'approved')"),
+        (events("draft", "published", "recovered"),
+         "versions[0].events[1].action: 'recovered' can only be the first event"),
+        (events("draft", "published", "vetted"), "versions[0].events[1].action: unknown "
+         "action 'vetted'"),
+        (events("draft", "published", by="x\nv9  approved"), "versions[0].events[0].by: must "
+         "be one line of printable text (got 'x\\nv9  approved')"),
+    ],
+    ids=["approved", "retired", "revoked", "after-retired", "first", "recovered-later",
+         "unknown", "by-newline"],
+)  # fmt: skip
+def test_a_status_is_what_its_events_make_it(extra, problem):
+    with pytest.raises(mesoreg.InputError) as info:
+        parse_ledger(HEAD + version("1", extra=extra), "x", "demo")
+    assert str(info.value.problems[0]).startswith(f"x: {problem}")
+    assert str(info.value.problems[0]).endswith(
+        "Restore the ledger from git; mesoreg records every change as an event."
+    )
+
+
+def test_every_status_reached_through_its_events_parses():
+    for extra in (
+        events("draft", "published"),
+        events("draft", "recovered"),
+        events("approved", "published", "approved"),
+        events("approved", "recovered", "approved overriding check none: reviewed"),
+        events("retired", "published", "approved", "retired"),
+        events("retired", "published", "retired"),
+        "",  # no events at all: a draft
+    ):
+        parse_ledger(HEAD + version("1", extra=extra), "x", "demo")

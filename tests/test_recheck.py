@@ -159,3 +159,52 @@ def test_a_registry_of_plugin_objects_is_never_split(approved, registry):
     assert registry.settings is None
     results = recheck(store, registry, workers=2, parallel_from=1)
     assert [r.id for r in results] == ["f0", "f1", "f2"]
+
+
+CODE = "MR-DOSE-LIDOCAINE-SESSION"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "changed"),
+    [
+        (("fail", (CODE,)), ("fail", (CODE, "MR-REG-FR-ADIPOCYTE-LYSIS")), True),
+        (("fail", (CODE, "MR-REG-FR-ADIPOCYTE-LYSIS")), ("fail", (CODE,)), True),
+        (("warn", ("MR-A",)), ("warn", ("MR-B",)), True),
+        (("pass", ()), ("warn", ("MR-A",)), True),
+        (("fail", ("MR-B", CODE)), ("fail", (CODE, "MR-B")), False),
+    ],
+    ids=["new-finding", "finding-gone", "swapped", "verdict", "same"],
+)
+def test_a_change_of_findings_counts_even_under_the_same_verdict(before, after, changed):
+    now = utc_now()
+    old = CheckRecord(before[0], now, "0.1.0", findings=before[1])
+    new = CheckRecord(after[0], now, "0.1.0", findings=after[1])
+    assert _recheck.Recheck("demo", 1, old, new).changed is changed
+
+
+def test_an_overridden_version_gaining_a_finding_is_reported_and_exits_1(
+    tmp_path, registry, monkeypatch, capsys
+):
+    """Approved despite one failing finding, it gains another: the verdict stays 'fail'."""
+    from conftest import ROOT
+
+    store = Store(tmp_path / "s")
+    publish(ROOT / "tests/data/lidocaine-overdose.toml", store, author="x", registry=registry)
+    set_status(
+        store,
+        "lidocaine-overdose@1",
+        Status.APPROVED,
+        "y",
+        override_reason="split",
+        registry=registry,
+    )
+    after = store.ledger("lidocaine-overdose").entry(1).last_check
+    assert after is not None and after.verdict == "fail"
+    # the recorded check lacked one of today's findings (as before a new rule or region)
+    store.record_check("lidocaine-overdose", 1, attrs.evolve(after, findings=after.findings[1:]))
+    monkeypatch.setattr(cli, "_registry", lambda args: registry)
+    assert cli.main(["recheck", "--store", str(store.root)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("rechecked 1 approved versions; 1 changed (verdict or findings)\n")
+    assert "  lidocaine-overdose@1: fail → fail\n" in out
+    assert f"    new finding {after.findings[0]}\n" in out

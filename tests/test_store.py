@@ -118,7 +118,7 @@ def test_verify_reports_tampering_missing_and_extra_files(store):
     problems, _ = store.verify()
     assert problems == [
         f"{folder / 'v1.toml'}: changed after publishing (sha256 does not match the ledger)",
-        f"{folder / 'v2.toml'}: missing; the ledger records version 2",
+        f"{folder / 'v2.toml'}: missing; the ledger records demo@2",
         f"{folder / 'notes.txt'}: extra file, not recorded in the ledger",
         f"{store.root / 'stray.toml'}: extra file, not part of the store",
     ]
@@ -135,8 +135,15 @@ def test_interrupted_publish_is_recovered_not_lost(store):
     (folder / ".v3.toml.tmp-999-dead").write_text("half written")
     problems, notes = store.verify()
     assert problems == []
-    assert notes == ["demo: recorded interrupted publish of version(s) 2"]
+    assert notes == [
+        f"{folder / 'v2.toml'}: recorded as demo@2 from the file itself: a publish that did not "
+        "finish left it, or someone put it there. UNVERIFIED: it has no author and no check; "
+        "review it ('mesoreg show demo@2') before using it, and retire it if it is not yours"
+    ]
     assert not list(folder.glob(".*.tmp-*"))
+    entry = store.ledger("demo").entry(2)
+    assert entry is not None and entry.author == "unknown" and entry.last_check is None
+    assert [(e.action, e.by) for e in entry.events] == [("recovered", "mesoreg")]
     assert store.ledger("demo").latest == 2
     assert store.publish(F, "bob").version == 3
 
@@ -250,9 +257,24 @@ def test_approve_needs_a_passing_check(store, registry):
         set_status(store, "demo@1", Status.APPROVED, "carol")
     assert "--override-reason TEXT" in str(info.value)
     assert store.ledger("demo").entry(1).status is Status.DRAFT
-    store.publish(F, "alice")  # no check recorded at all
-    with pytest.raises(StoreError, match="demo@2: its check was never recorded"):
-        set_status(store, "demo@2", Status.APPROVED, "carol")
+
+
+def test_approval_checks_the_version_now_not_the_ledgers_verdict(store, registry):
+    """The ledger is not signed: a verdict edited to 'pass' never approves a failing version."""
+    publish(failing_formulation(), store, author="alice", registry=registry)
+    path = store.folder("demo") / "index.toml"
+    path.write_text(path.read_text().replace('verdict = "fail"', 'verdict = "pass"'))
+    assert store.ledger("demo").entry(1).last_check.verdict == "pass"
+    with pytest.raises(StoreError, match=r"demo@1: its check is fail \(MR-"):
+        set_status(store, "demo@1", Status.APPROVED, "carol", registry=registry)
+    # a version with no recorded check (recovered, or published through Store) is checked now
+    store.publish(F, "alice")
+    entry = set_status(store, "demo@2", Status.APPROVED, "carol", registry=registry)
+    assert entry.status is Status.APPROVED and entry.last_check.verdict == "pass"
+    # Store.set_status itself never approves on the ledger's word: it needs the check
+    store.publish(F, "alice")
+    with pytest.raises(StoreError, match="demo@3: its check was not run for this approval"):
+        store.set_status("demo", 3, Status.APPROVED, "carol")
 
 
 def test_an_override_is_recorded_with_who_and_why(store, registry):
@@ -333,3 +355,72 @@ def test_a_full_disk_leaves_every_version_intact(store, registry, monkeypatch, c
             set_status(store, "demo@1", Status.APPROVED, "carol")
     assert {p: p.read_bytes() for p in store.root.rglob("*") if p.is_file()} == snapshot
     assert store.verify() == ([], [])
+
+
+# -- a ledger that lost entries, an unfinished publish: nothing changes until repaired -----
+
+
+def canonical(version: int, strength: str = "1 %") -> str:
+    """What mesoreg itself would write for demo@version."""
+    f = formulation([("lidocaine", strength, "1 mL")], id="demo", version=version)
+    return dump_formulation(f, with_status=False)
+
+
+def test_publish_never_records_tampered_versions_beside_an_emptied_ledger(store, registry):
+    publish(F, store, author="alice", registry=registry)
+    publish(F, store, author="alice", registry=registry)
+    folder = store.folder("demo")
+    for n in (1, 2):
+        (folder / f"v{n}.toml").write_text(canonical(n, "9 %"))
+    (folder / "index.toml").write_text(
+        '#:schema ../../schemas/ledger-1.schema.json\nschema_version = 1\nid = "demo"\n'
+    )
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for use in (
+        lambda: publish(F, store, author="alice", registry=registry),
+        lambda: store.publish(F, "alice"),
+    ):
+        with pytest.raises(StoreError, match=r"v1\.toml: a version of demo that the ledger"):
+            use()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda s, r: publish(F, s, author="bob", registry=r),
+        lambda s, r: set_status(s, "demo@1", Status.APPROVED, "carol", registry=r),
+        lambda s, r: set_status(s, "demo@1", Status.RETIRED, "carol"),
+        lambda s, r: s.record_check("demo", 1, s.ledger("demo").entry(1).last_check),
+    ],
+    ids=["publish", "approve", "retire", "record-check"],
+)
+def test_an_unfinished_publish_is_recorded_only_by_verify(store, registry, use):
+    """Never silently inside another command: verify records it and says it is unverified."""
+    publish(F, store, author="alice", registry=registry)
+    orphan = store.version_path("demo", 2)
+    orphan.write_text(canonical(2))
+    ledger = (store.folder("demo") / "index.toml").read_bytes()
+    with pytest.raises(
+        StoreError, match=r"v2\.toml: demo@2 is not in the ledger .* 'mesoreg verify'"
+    ):
+        use(store, registry)
+    assert (store.folder("demo") / "index.toml").read_bytes() == ledger
+    problems, notes = store.verify()
+    assert problems == [] and "recorded as demo@2 from the file itself" in notes[0]
+    use(store, registry)  # and now it works
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", " alice", "alice ", "J. Martin\nv9  approved", "x\r", "a\x1b[2Kb", "a\u202eb", "a" * 201],
+    ids=["empty", "leading", "trailing", "newline", "cr", "escape", "bidi", "long"],
+)
+def test_names_are_one_printable_line(store, name):
+    with pytest.raises(mesoreg.InputError, match="author: must be"):
+        store.publish(F, name)
+    assert not store.root.exists()
+    store.publish(F, "J. Martin, PharmD")
+    with pytest.raises(mesoreg.InputError, match="--by: must be"):
+        store.set_status("demo", 1, Status.RETIRED, name)
+    assert store.ledger("demo").entry(1).status is Status.DRAFT

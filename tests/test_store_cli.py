@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -124,7 +125,7 @@ def test_recheck_that_cannot_validate_exits_3(work, capsys):
     capsys.readouterr()
     # recorded, so nothing changes now; still not a pass
     assert run("--pack", str(deep), "recheck") == 3
-    assert "0 changed verdict" in capsys.readouterr().out
+    assert "0 changed (verdict or findings)" in capsys.readouterr().out
     assert run("recheck", "--record") == 1  # without the broken pack they validate again
 
 
@@ -155,13 +156,13 @@ def test_damage_ends_as_one_line_errors(work, capsys):
 
 
 def test_approve_with_an_override_reason(work, capsys):
-    published(work)
-    ledger = work / "formulations/demo/index.toml"
-    ledger.write_text(ledger.read_text().replace('verdict = "pass"', 'verdict = "fail"'))
-    assert run("approve", "demo@1") == 2
+    shutil.copy(ROOT / "tests/data/lidocaine-overdose.toml", work / "overdose.toml")
+    assert run("publish", "overdose.toml") == 0
+    assert run("approve", "lidocaine-overdose@1") == 2
     assert "its check is fail" in capsys.readouterr().err
-    assert run("approve", "demo@1", "--by", "chief", "--override-reason", "reviewed") == 0
-    assert run("history", "demo") == 0
+    argv = ["--by", "chief", "--override-reason", "reviewed"]
+    assert run("approve", "lidocaine-overdose@1", *argv) == 0
+    assert run("history", "lidocaine-overdose") == 0
     out = capsys.readouterr().out
     assert "approved overriding check fail: reviewed by chief" in out
 
@@ -201,3 +202,82 @@ def test_verify_with_a_lock_folder_in_a_child_process(work):
         assert done.returncode == 2
         assert "Traceback" not in done.stderr
         assert "the store's lock is a folder, not a file" in done.stderr
+
+
+# -- names cannot forge lines; a closed pipe is 141 -------------------------------------------
+
+
+FORGED = "J. Martin\nv9  approved  2026-12-01 14:57Z  Chief Pharmacist  check pass"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["publish", "demo.toml", "--author", FORGED],
+        ["approve", "demo@1", "--by", "x\n    retired by nobody"],
+        ["retire", "demo@1", "--by", "x\r    retired by nobody"],
+    ],
+    ids=["author", "approve-by", "retire-by"],
+)
+def test_names_that_would_forge_lines_are_refused(work, capsys, argv):
+    published(work)
+    ledger = (work / "formulations/demo/index.toml").read_bytes()
+    capsys.readouterr()
+    assert run(*argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert (work / "formulations/demo/index.toml").read_bytes() == ledger
+
+
+def test_history_and_show_print_one_line_per_field(work, capsys):
+    """A title with a newline (valid TOML) is escaped by show, never printed as two lines."""
+    published(work)
+    draft = work / "demo.toml"
+    draft.write_text(draft.read_text().replace('title = "', 'title = "x\\nv9  approved  '))
+    assert run("publish", "demo.toml") == 0
+    capsys.readouterr()
+    assert run("show", "demo@2") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("demo@2: x\\x0av9  approved  ")
+    assert not any(line.startswith("v9") for line in out)
+    assert run("history", "demo") == 0
+    assert [line[:2] for line in capsys.readouterr().out.splitlines()] == ["v1", "v2"]
+
+
+def test_history_says_a_version_was_recovered_unverified(work, capsys):
+    published(work)
+    folder = work / "formulations/demo"
+    text = (folder / "v1.toml").read_text().replace("\nversion = 1\n", "\nversion = 2\n")
+    (folder / "v2.toml").write_text(text)
+    capsys.readouterr()
+    assert run("verify") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("note: formulations/demo/v2.toml: recorded as demo@2 from the file ")
+    assert "UNVERIFIED" in out
+    assert run("history", "demo") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("v2  draft")
+    assert "  unknown  " in lines[1]
+    assert lines[2].startswith("    recovered by mesoreg at ")
+    assert lines[2].endswith("(from the file itself, unverified)")
+
+
+class ClosedPipe(io.StringIO):
+    """stdout whose reader went away (no file descriptor: nothing to redirect)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "demo@1"], ["history", "demo"], ["verify"], ["recheck"], ["new", "copy"]],
+)
+def test_store_commands_exit_141_on_a_closed_pipe(work, capsys, monkeypatch, argv):
+    import sys
+
+    published(work)
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert run(*argv) == 141
+    assert capsys.readouterr().err == ""

@@ -176,7 +176,9 @@ def test_a_first_publish_killed_after_linking_is_recovered(tmp_path):
     folder.mkdir()
     (folder / "index.toml").write_text(dump_ledger(store.ledger("demo")))  # written first
     (folder / "v1.toml").write_text(dump_formulation(F, with_status=False))
-    assert store.verify() == ([], ["demo: recorded interrupted publish of version(s) 1"])
+    problems, notes = store.verify()
+    assert problems == [] and len(notes) == 1
+    assert notes[0].startswith(f"{folder / 'v1.toml'}: recorded as demo@1 from the file itself")
     assert [e.events[0].action for e in store.ledger("demo").versions] == ["recovered"]
 
 
@@ -253,13 +255,15 @@ def test_a_read_only_store_still_reports_damage_and_pending_repairs(tmp_path, mo
     assert notes[1:] == [
         f"{folder / '.v3.toml.tmp-9-deadbeef'}: temporary file left by an interrupted writer; "
         "not removed (read-only)",
-        "demo: interrupted publish of version(s) 2 not recorded (read-only)",
+        f"{folder / 'v2.toml'}: demo@2 is not in the ledger (a publish that did not finish, "
+        "or a file put there by hand); not recorded (read-only)",
     ]
     assert (folder / ".v3.toml.tmp-9-deadbeef").exists()
     assert store.ledger("demo").latest == 1
     # once writable, the same verify repairs what it reported
     problems, notes = store.verify()
-    assert notes == ["demo: recorded interrupted publish of version(s) 2"]
+    assert [n.split(":")[0] for n in notes] == [str(folder / "v2.toml")]
+    assert "recorded as demo@2 from the file itself" in notes[0]
     assert not (folder / ".v3.toml.tmp-9-deadbeef").exists()
 
 
@@ -319,3 +323,155 @@ def test_a_mutated_ledger_gives_problems_or_a_valid_ledger_never_a_crash(
     # what is used is exactly what was published, whatever the ledger says otherwise
     assert problems == [] and entry.file == "v1.toml"
     assert formulation == attrs.evolve(F, version=1)
+
+
+# -- a ledger that lost entries is never refilled from the files ---------------------------
+
+
+def canonical(store: Store, version: int, strength: str = "1 %") -> str:
+    """What mesoreg would write for demo@version (so hashes are the only tell)."""
+    f = formulation([("lidocaine", strength, "1 mL")], id="demo", version=version)
+    return dump_formulation(f, with_status=False)
+
+
+def empty_ledger(store: Store) -> None:
+    (store.folder("demo") / "index.toml").write_text(
+        dump_ledger(attrs.evolve(store.ledger("demo"), versions=()))
+    )
+
+
+LOST = (
+    ": a version of demo that the ledger does not record, and not one a publish left "
+    "unfinished (a killed publish leaves only the last version file, and only one); the "
+    "ledger has lost entries. Restore the ledger from git (or a backup), or move the file "
+    "out of the store"
+)
+
+
+def test_an_emptied_ledger_beside_tampered_versions_is_damage_never_recorded(store, registry):
+    """v2 approved; v1 and v2 rewritten as mesoreg would write them; the ledger emptied."""
+    from mesoreg._model import Status
+    from mesoreg._publish import set_status
+
+    set_status(store, "demo@2", Status.APPROVED, "boss", registry=registry)
+    folder = store.folder("demo")
+    for n in (1, 2):
+        (folder / f"v{n}.toml").write_text(canonical(store, n, "9 %"))
+    empty_ledger(store)
+    ledger_before = (folder / "index.toml").read_bytes()
+    for _ in range(2):
+        problems, notes = store.verify()
+        assert problems == [f"{folder / 'v1.toml'}{LOST}", f"{folder / 'v2.toml'}{LOST}"]
+        assert notes == []
+        assert (folder / "index.toml").read_bytes() == ledger_before
+
+
+@pytest.mark.parametrize(
+    ("files", "latest", "lost"),
+    [
+        ([3], 2, []),  # the next version: an unfinished publish
+        ([4], 2, [4]),  # a gap: a publish never skips a number that no file takes
+        ([3, 4], 2, [3, 4]),  # two: a killed publisher leaves one
+        ([1], 2, [1]),  # below the ledger's last: a lost entry
+    ],
+    ids=["next", "gap", "two", "below"],
+)
+def test_at_most_the_next_version_is_an_unfinished_publish(store, files, latest, lost):
+    folder = store.folder("demo")
+    ledger = store.ledger("demo")
+    if 1 in files:  # v1 drops out of the ledger, v2 stays
+        (folder / "index.toml").write_text(
+            dump_ledger(
+                attrs.evolve(ledger, versions=(attrs.evolve(ledger.versions[1], supersedes=None),))
+            )
+        )
+    for n in files:
+        if n != 1:
+            (folder / f"v{n}.toml").write_text(canonical(store, n))
+    problems, notes = store.verify()
+    assert problems == [f"{folder / f'v{n}.toml'}{LOST}" for n in lost]
+    recorded = [e.version for e in store.ledger("demo").versions]
+    if lost:
+        assert notes == [] and recorded == sorted(set(range(1, latest + 1)) - set(lost))
+    else:
+        assert len(notes) == 1 and "UNVERIFIED" in notes[0]
+        assert recorded == [1, 2, 3]
+
+
+def test_a_foreign_file_does_not_hide_the_unfinished_publish_after_it(store):
+    """A publish after a foreign v3 writes v4; killed before the ledger, v4 is still next."""
+    folder = store.folder("demo")
+    foreign = folder / "v3.toml"
+    foreign.write_text(canonical(store, 3).replace('id = "demo"', 'id = "other"'))
+    (folder / "v4.toml").write_text(canonical(store, 4))
+    problems, notes = store.verify()
+    assert len(problems) == 1 and problems[0].startswith(f"{foreign}: extra file")
+    assert [n.split(": ")[0] for n in notes] == [str(folder / "v4.toml")]
+    assert [e.version for e in store.ledger("demo").versions] == [1, 2, 4]
+
+
+# -- verify reads what it vouches for: the readers' own check ------------------------------
+
+
+def swap_hash(store: Store, version: int, data: bytes) -> None:
+    """Write ``data`` as v<version> and put its sha256 in the ledger (a consistent edit)."""
+    from mesoreg._store import sha256
+
+    folder = store.folder("demo")
+    old = store.ledger("demo").entry(version).sha256
+    (folder / f"v{version}.toml").write_bytes(data)
+    text = ledger_text(store).replace(old, sha256(data))
+    (folder / "index.toml").write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (lambda s: s.version_path("demo", 1).read_bytes(), "holds demo@1, not demo@2"),
+        (
+            lambda s: canonical(s, 2).replace('id = "demo"', 'id = "other"').encode(),
+            "holds other@2, not demo@2",
+        ),
+        (lambda s: canonical(s, 2).encode() + b"# note\n", "not a file mesoreg wrote"),
+        (lambda s: b"schema_version = 1\n", "not a valid version file ("),
+    ],
+    ids=["copy-of-v1", "other-id", "not-canonical", "invalid"],
+)
+def test_a_version_file_with_a_matching_hash_is_still_read(store, content, expected):
+    swap_hash(store, 2, content(store))
+    path = store.version_path("demo", 2)
+    problems, _ = store.verify()
+    assert len(problems) == 1 and problems[0].startswith(f"{path}: {expected}")
+    with pytest.raises(MesoregError, match=r"demo@2 is not used"):
+        store.read("demo", 2)
+    assert store.read("demo", 1)[1].version == 1  # the rest of the formulation still works
+
+
+# -- a status is only what its events make it -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ('status = "draft"', 'status = "approved"'),
+            "versions[0].status: is 'approved', but its events make it 'draft'",
+        ),
+        (
+            ('status = "draft"', 'status = "retired"'),
+            "versions[0].status: is 'retired', but its events make it 'draft'",
+        ),
+        (
+            ('action = "published"', 'action = "approved"'),
+            "versions[0].events[0].action: must be 'published' or 'recovered' (got 'approved')",
+        ),
+    ],
+    ids=["approved-without-event", "retired-without-event", "first-event"],
+)
+def test_a_status_without_its_event_is_a_problem(store, edit, expected):
+    path = store.folder("demo") / "index.toml"
+    path.write_text(ledger_text(store).replace(*edit, 1))
+    problems, _ = store.verify()
+    assert problems[0].startswith(f"{path}: {expected}")
+    with pytest.raises(MesoregError, match=r"Restore the ledger from git"):
+        store.read("demo", 1)
