@@ -499,16 +499,33 @@ def _displacements(
     A limit that holds only with another ingredient replaces the ingredient's
     plain limits of its kind; an ingredient's own depth, interval or route limit
     replaces the general ones of its kind.  Adding either is an override in effect.
-    A pack's own limits displacing each other (lidocaine with epinephrine) are its
-    design, also when another pack overrides one of them (that override is judged
-    on its own).
+
+    Who a limit belongs to is the pack that first supplied it (the one whose
+    record has no ``override``), whoever overrode it since.  Limits first supplied
+    by one pack displacing each other (lidocaine with epinephrine) are that pack's
+    design; an override of either is judged on its own (:func:`_collect`).  Any
+    other displacement is compared with every record of the displaced limit that
+    another pack supplied, the original included: restating another pack's limit
+    word for word never makes it one's own to push aside.
     """
-    defined = {(pack.name, limit.id) for pack in packs for limit in pack.limits}
+    supplied: defaultdict[str, list[tuple[Limit, str]]] = defaultdict(list)
+    for supplier in packs:
+        for limit in supplier.limits:
+            origin = f"{supplier.name} {supplier.version}"
+            record = limit if limit.origin else attrs.evolve(limit, origin=origin)
+            supplied[limit.id].append((record, supplier.name))
+
+    def first_supplier(limit_id: str) -> str:
+        records = supplied[limit_id]
+        return next((p for r, p in records if not r.override), records[0][1])
+
     owned = sorted(owned, key=lambda pair: pair[0].id)
     found: list[Override] = []
     for limit, pack in owned:
-        for other, other_pack in owned:
-            if other_pack == pack or other.kind != limit.kind or (pack, other.id) in defined:
+        for other, _ in owned:
+            if other.id == limit.id or other.kind != limit.kind:
+                continue
+            if first_supplier(limit.id) == first_supplier(other.id):
                 continue
             variant = (
                 limit.with_ingredient
@@ -516,11 +533,13 @@ def _displacements(
                 and not other.with_ingredient
             )
             own = limit.ingredient and not other.ingredient and limit.kind in _TECHNIQUE_KINDS
-            if variant or own:
-                if not other.origin:
-                    other = attrs.evolve(other, origin=other_pack)
-                origin = limit.origin or pack
-                _judge(compare_bounds(other, limit, pack, allowed), found, problems, origin)
+            if not (variant or own):
+                continue
+            origin = limit.origin or pack
+            for displaced, displaced_pack in supplied[other.id]:
+                if displaced_pack != pack:
+                    found_override = compare_bounds(displaced, limit, pack, allowed)
+                    _judge(found_override, found, problems, origin)
     return found
 
 

@@ -16,7 +16,7 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -25,7 +25,7 @@ import pluggy
 from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._config import Settings, load_settings
 from mesoreg._errors import InputError, PluginError, Problem
-from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call
+from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call, exactly
 from mesoreg._knowledge import Pack
 from mesoreg._plugins import (
     BUILTIN_PLUGINS,
@@ -234,10 +234,13 @@ class Registry:
         """``report`` in output format ``name``, guarded; :class:`PluginError` if that fails."""
         output = self.formats[name]
         plugin = self.providers.get(f"format:{name}", "mesoreg._formats")
+
+        def run() -> str:
+            # checked inside the guard: a str subclass would run its own code when printed
+            return exactly(output.render(report), str, "text")
+
         try:
-            text = call(functools.partial(output.render, report), self.limit(plugin))
-            if not isinstance(text, str):
-                raise PluginFault(f"must return text (got {text!r:.60})")
+            text = call(run, self.limit(plugin))
         except PluginFault as exc:
             raise PluginError(f"plugin '{plugin}' failed in output format '{name}': {exc}") from exc
         return text
@@ -255,11 +258,9 @@ class Registry:
         impls = sorted(getattr(self.pm.hook, _RESOLVE).get_hookimpls(), key=lambda i: i.plugin_name)
         answers: dict[str, str] = {}
         for impl in impls:
-            ask = functools.partial(impl.function, name=name, catalog=catalog)
+            ask = functools.partial(_answer, impl.function, name, catalog)
             try:
                 found = call(ask, self.timeout)
-                if found is not None and not isinstance(found, str):
-                    raise PluginFault(f"must return a catalog id or None (got {found!r:.60})")
             except PluginFault as exc:
                 if is_strict():
                     raise PluginError(f"plugin '{impl.plugin_name}' failed in {_RESOLVE}") from exc
@@ -284,6 +285,12 @@ class Registry:
     def failures_in(self, hook: str) -> list[PluginFailure]:
         """Plugin failures recorded for one hook."""
         return [f for f in self.failures if f.hook == hook]
+
+
+def _answer(fn: Callable[..., object], name: str, catalog: Catalog) -> str | None:
+    """A resolver's answer, checked inside the guard: exactly a str (never a subclass) or None."""
+    found = fn(name=name, catalog=catalog)
+    return None if found is None else exactly(found, str, "a catalog id or None")
 
 
 def _state(statuses: Sequence[PluginStatus], name: str) -> str:

@@ -38,10 +38,7 @@ def test_well_formed_records_pass(catalog):
         (
             Pack(name="p", version="1", ingredients=[THING]),  # type: ignore[arg-type]
             Pack,
-            [
-                "Pack.ingredients: must be a tuple "
-                "(got list [Ingredient(id='thing', name='Thing', classes=('vi)"
-            ],
+            ["Pack.ingredients: must be a tuple (got list)"],
         ),
         (
             attrs.evolve(FINDING, components=("a", 1), code=None),
@@ -54,10 +51,7 @@ def test_well_formed_records_pass(catalog):
         (
             SubFinding(Severity.MINOR, "MR-X", "x", "m", "a", "e", Evidence.LABEL),
             Finding,
-            [
-                "Finding: must be Finding "
-                "(got SubFinding SubFinding(severity=<Severity.MINOR: 'minor'>, cod)"
-            ],
+            ["Finding: must be Finding (got SubFinding)"],
         ),
         (
             Check("c", "d", "not callable"),
