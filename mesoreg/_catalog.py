@@ -43,7 +43,8 @@ from mesoreg._knowledge import (
 )
 from mesoreg._names import NameIndex, NameMatch, strip_strengths
 from mesoreg._override import Override, compare, compare_bounds
-from mesoreg._pack import CORE_PACK
+from mesoreg._pack import CORE_PACK, name_skeleton, pack_name_problems
+from mesoreg._validate import problems_in
 from mesoreg._vocabulary import normalize
 
 #: the only plugin that may supply a pack named mesoreg-core
@@ -547,31 +548,50 @@ _TECHNIQUE_KINDS = (LimitKind.DEPTH, LimitKind.INTERVAL, LimitKind.ROUTE)
 
 
 def _pack_names(packs: Sequence[Pack], providers: Sequence[str] | None) -> list[Problem]:
-    """Every pack has its own name; only mesoreg's built-in plugin may call a pack mesoreg-core."""
+    """Every pack has a well-formed name of its own; only mesoreg may call a pack mesoreg-core.
+
+    Names are compared by how they look (:func:`mesoreg._pack.name_skeleton`),
+    so 'mesoreg-c0re' is refused like 'mesoreg-core', and two packs whose names
+    look alike are refused like two with one name.
+    """
     problems: list[Problem] = []
     who = (
         list(providers)
         if providers is not None
-        else [f"pack #{i} {p.name} {p.version}" for i, p in enumerate(packs, 1)]
+        else [f"pack #{i} {p.name!a}" for i, p in enumerate(packs, 1)]
     )
-    by_name: defaultdict[str, set[str]] = defaultdict(set)
+    by_look: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+    core = name_skeleton(CORE_PACK)
     for pack, provider in zip(packs, who, strict=True):
-        by_name[pack.name].add(provider)
-        if pack.name == CORE_PACK and providers is not None and provider != CORE_PLUGIN:
+        bad = pack_name_problems(pack.name, pack.version)
+        if bad:
+            problems.extend(
+                Problem(f"packs.{pack.name!a}", f"plugin '{provider}': {line}: refused.",
+                        "Give the pack a name of its own in that form.")
+                for line in bad
+            )  # fmt: skip
+            continue
+        by_look[name_skeleton(pack.name)].add((pack.name, provider))
+        if name_skeleton(pack.name) == core and providers is not None and provider != CORE_PLUGIN:
             problems.append(
                 Problem(
                     f"packs.{pack.name}",
-                    f"plugin '{provider}' calls its pack '{CORE_PACK}', the name of mesoreg's "
-                    "built-in pack: refused.",
+                    f"plugin '{provider}' calls its pack '{pack.name}', "
+                    + ("" if pack.name == CORE_PACK else f"which looks like '{CORE_PACK}', ")
+                    + "the name of mesoreg's built-in pack: refused.",
                     "Give the pack a name of its own.",
                 )
             )
-    for name, owners in sorted(by_name.items()):
+    for _, owners in sorted(by_look.items()):
+        names = sorted({name for name, _ in owners})
         if len(owners) > 1:
+            listed = ", ".join(sorted(provider for _, provider in owners))
+            what = f"named '{names[0]}'" if len(names) == 1 else "named alike (" + ", ".join(
+                f"'{n}'" for n in names) + ")"  # fmt: skip
             problems.append(
                 Problem(
-                    f"packs.{name}",
-                    f"two packs are named '{name}' (from {', '.join(sorted(owners))}): refused.",
+                    f"packs.{names[0]}",
+                    f"two packs are {what} (from {listed}): refused.",
                     "Every pack needs a name of its own: rename one, or --deny one of the plugins.",
                 )
             )
@@ -807,6 +827,11 @@ def build_catalog(
     """
     given = list(packs)
     problems = _pack_names(given, providers)
+    # a data pack's numbers and facts were checked when it was read; a code plugin's were not
+    for pack in given:
+        problems.extend(
+            attrs.evolve(p, key_path=f"packs.{pack.name!a}.{p.key_path}") for p in problems_in(pack)
+        )
     ordered = sorted(given, key=lambda p: p.name)
     allowed = frozenset(allow_weakening)
     overrides: list[Override] = []

@@ -27,8 +27,10 @@ from mesoreg._config import Settings, load_settings
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call, exactly
 from mesoreg._knowledge import Pack
+from mesoreg._pack import tag_records
 from mesoreg._plugins import (
     BUILTIN_PLUGINS,
+    PackPlugin,
     PluginFailure,
     PluginInfo,
     PluginStatus,
@@ -92,6 +94,8 @@ class Registry:
         self.settings = settings
         #: which plugin provides each check, validator and format, by name
         self.providers: dict[str, str] = {}
+        #: plugin -> its packs, as 'name version' (a finding of its code may name only these)
+        self.pack_labels: dict[str, set[str]] = {}
 
     @classmethod
     def from_plugins(
@@ -158,6 +162,15 @@ class Registry:
             packs, failures = collect(self.pm, hook, Pack, self.timeout)
             self.failures.extend(failures)
             found.extend(packs)
+        # where a record came from is mesoreg's to say: a code plugin's records are stamped
+        # with its pack and plugin, whatever origin they brought (data packs are stamped
+        # with their file when read, the core pack by mesoreg itself)
+        found = [
+            (plugin, pack if self._stamped(plugin) else _stamp(pack, plugin))
+            for plugin, pack in found
+        ]
+        for plugin, pack in found:
+            self.pack_labels.setdefault(plugin, set()).add(f"{pack.name} {pack.version}")
         return build_catalog(
             [pack for _, pack in found],
             allow_weakening=self.allow_weakening,
@@ -226,6 +239,15 @@ class Registry:
         self.failures.extend(sorted(failures))
         return MappingProxyType(formats)
 
+    def _stamped(self, plugin: str) -> bool:
+        """True when mesoreg itself stamped the plugin's records: built-in or data-only."""
+        registered = self.pm.get_plugin(plugin)
+        return is_builtin(registered) or type(registered) is PackPlugin
+
+    def is_trusted(self, plugin: str) -> bool:
+        """True for mesoreg's own plugins; every other one's code is held at arm's length."""
+        return bool(plugin) and is_builtin(self.pm.get_plugin(plugin))
+
     def limit(self, plugin: str) -> float | None:
         """The time limit of calls into ``plugin``: None for mesoreg's own built-in plugins."""
         return None if is_builtin(self.pm.get_plugin(plugin)) else self.timeout
@@ -285,6 +307,11 @@ class Registry:
     def failures_in(self, hook: str) -> list[PluginFailure]:
         """Plugin failures recorded for one hook."""
         return [f for f in self.failures if f.hook == hook]
+
+
+def _stamp(pack: Pack, plugin: str) -> Pack:
+    """A code plugin's pack with every record's origin set by mesoreg."""
+    return tag_records(pack, f"{pack.name} {pack.version} (plugin {plugin})")
 
 
 def _answer(fn: Callable[..., object], name: str, catalog: Catalog) -> str | None:
