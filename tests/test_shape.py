@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import attrs
 import pytest
 
@@ -83,3 +86,37 @@ def test_many_problems_are_counted():
     problems = shape_problems(bad, Finding)
     assert len(problems) == 4
     assert problems[-1] == "and 2 more problems"
+
+
+@attrs.frozen
+class _Table:
+    rows: Mapping[str, int]
+
+
+class _LoudDict(dict):  # type: ignore[type-arg]
+    def items(self):  # type: ignore[no-untyped-def]
+        raise SystemExit(0)
+
+
+@pytest.mark.parametrize(
+    ("rows", "problems"),
+    [
+        ({"a": 1}, []),
+        (_LoudDict(a=1), ["_Table.rows: must be a dict (got _LoudDict)"]),
+        (MappingProxyType({"a": 1}), ["_Table.rows: must be a dict (got mappingproxy)"]),
+    ],
+    ids=["dict", "dict-subclass", "mapping-view"],
+)
+def test_a_mapping_must_be_exactly_a_dict(rows, problems):
+    assert shape_problems(_Table(rows), _Table) == problems
+
+
+class _Loud:
+    def __repr__(self) -> str:
+        raise SystemExit(0)
+
+
+def test_a_problem_never_shows_a_plugin_objects_repr():
+    assert shape_problems(attrs.evolve(FINDING, code=_Loud()), Finding) == [
+        "Finding.code: must be str (got _Loud)"
+    ]
