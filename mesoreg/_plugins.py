@@ -282,6 +282,9 @@ def load_plugins(
             results.append((PluginStatus(info, "disabled", "--no-plugins"), None))
         elif not settings.is_allowed(info.name):
             results.append((PluginStatus(info, "disabled", "not allowed by configuration"), None))
+        elif _poses_as_core(info.name):
+            why = "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
+            results.append((PluginStatus(info, "failed", why), None))
         elif info.kind == "pack":
             results.append(_load_pack(info))
         else:
@@ -294,6 +297,13 @@ def load_plugins(
             status = attrs.evolve(status, info=local)
         results.append((status, plugin))
     return results
+
+
+def _poses_as_core(name: str) -> bool:
+    """True for a plugin name that reads as mesoreg's own (its findings would seem to be)."""
+    from mesoreg._pack import CORE_PACK, name_skeleton
+
+    return name_skeleton(name) in (name_skeleton(CORE_PACK), name_skeleton("mesoreg"))
 
 
 def child_path() -> list[str]:

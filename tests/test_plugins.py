@@ -625,3 +625,14 @@ def test_telling_built_ins_apart_reads_no_attribute_of_a_plugin():
     report = check_with(formulation([("lidocaine", "1 %", "2 mL")]), plugins=[_NoAttributes()])
     assert report.verdict is Verdict.NOT_VALIDATED
     assert any("'_NoAttributes' failed in mesoreg_checks" in u.reason for u in report.unchecked)
+
+
+@pytest.mark.parametrize("name", ["mesoreg-core", "Mesoreg_C0re", "mesoreg", "mesoreg-core\u200b"])
+def test_a_plugin_named_like_mesoreg_itself_is_refused_unloaded(name):
+    from mesoreg._plugins import PluginInfo
+
+    info = PluginInfo(name, "code", target="never_imported_module")
+    ((status, plugin),) = load_plugins(Settings(), infos=[info])
+    assert (status.status, plugin) == ("failed", None)
+    assert status.error == "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
+    assert "never_imported_module" not in sys.modules
