@@ -43,7 +43,8 @@ from mesoreg._knowledge import (
 )
 from mesoreg._names import NameIndex, NameMatch, strip_strengths
 from mesoreg._override import Override, compare, compare_bounds
-from mesoreg._pack import CORE_PACK
+from mesoreg._pack import CORE_PACK, name_skeleton, pack_name_problems
+from mesoreg._validate import problems_in
 from mesoreg._vocabulary import normalize
 
 #: the only plugin that may supply a pack named mesoreg-core
@@ -499,16 +500,33 @@ def _displacements(
     A limit that holds only with another ingredient replaces the ingredient's
     plain limits of its kind; an ingredient's own depth, interval or route limit
     replaces the general ones of its kind.  Adding either is an override in effect.
-    A pack's own limits displacing each other (lidocaine with epinephrine) are its
-    design, also when another pack overrides one of them (that override is judged
-    on its own).
+
+    Who a limit belongs to is the pack that first supplied it (the one whose
+    record has no ``override``), whoever overrode it since.  Limits first supplied
+    by one pack displacing each other (lidocaine with epinephrine) are that pack's
+    design; an override of either is judged on its own (:func:`_collect`).  Any
+    other displacement is compared with every record of the displaced limit that
+    another pack supplied, the original included: restating another pack's limit
+    word for word never makes it one's own to push aside.
     """
-    defined = {(pack.name, limit.id) for pack in packs for limit in pack.limits}
+    supplied: defaultdict[str, list[tuple[Limit, str]]] = defaultdict(list)
+    for supplier in packs:
+        for limit in supplier.limits:
+            origin = f"{supplier.name} {supplier.version}"
+            record = limit if limit.origin else attrs.evolve(limit, origin=origin)
+            supplied[limit.id].append((record, supplier.name))
+
+    def first_supplier(limit_id: str) -> str:
+        records = supplied[limit_id]
+        return next((p for r, p in records if not r.override), records[0][1])
+
     owned = sorted(owned, key=lambda pair: pair[0].id)
     found: list[Override] = []
     for limit, pack in owned:
-        for other, other_pack in owned:
-            if other_pack == pack or other.kind != limit.kind or (pack, other.id) in defined:
+        for other, _ in owned:
+            if other.id == limit.id or other.kind != limit.kind:
+                continue
+            if first_supplier(limit.id) == first_supplier(other.id):
                 continue
             variant = (
                 limit.with_ingredient
@@ -516,11 +534,13 @@ def _displacements(
                 and not other.with_ingredient
             )
             own = limit.ingredient and not other.ingredient and limit.kind in _TECHNIQUE_KINDS
-            if variant or own:
-                if not other.origin:
-                    other = attrs.evolve(other, origin=other_pack)
-                origin = limit.origin or pack
-                _judge(compare_bounds(other, limit, pack, allowed), found, problems, origin)
+            if not (variant or own):
+                continue
+            origin = limit.origin or pack
+            for displaced, displaced_pack in supplied[other.id]:
+                if displaced_pack != pack:
+                    found_override = compare_bounds(displaced, limit, pack, allowed)
+                    _judge(found_override, found, problems, origin)
     return found
 
 
@@ -528,31 +548,50 @@ _TECHNIQUE_KINDS = (LimitKind.DEPTH, LimitKind.INTERVAL, LimitKind.ROUTE)
 
 
 def _pack_names(packs: Sequence[Pack], providers: Sequence[str] | None) -> list[Problem]:
-    """Every pack has its own name; only mesoreg's built-in plugin may call a pack mesoreg-core."""
+    """Every pack has a well-formed name of its own; only mesoreg may call a pack mesoreg-core.
+
+    Names are compared by how they look (:func:`mesoreg._pack.name_skeleton`),
+    so 'mesoreg-c0re' is refused like 'mesoreg-core', and two packs whose names
+    look alike are refused like two with one name.
+    """
     problems: list[Problem] = []
     who = (
         list(providers)
         if providers is not None
-        else [f"pack #{i} {p.name} {p.version}" for i, p in enumerate(packs, 1)]
+        else [f"pack #{i} {p.name!a}" for i, p in enumerate(packs, 1)]
     )
-    by_name: defaultdict[str, set[str]] = defaultdict(set)
+    by_look: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+    core = name_skeleton(CORE_PACK)
     for pack, provider in zip(packs, who, strict=True):
-        by_name[pack.name].add(provider)
-        if pack.name == CORE_PACK and providers is not None and provider != CORE_PLUGIN:
+        bad = pack_name_problems(pack.name, pack.version)
+        if bad:
+            problems.extend(
+                Problem(f"packs.{pack.name!a}", f"plugin '{provider}': {line}: refused.",
+                        "Give the pack a name of its own in that form.")
+                for line in bad
+            )  # fmt: skip
+            continue
+        by_look[name_skeleton(pack.name)].add((pack.name, provider))
+        if name_skeleton(pack.name) == core and providers is not None and provider != CORE_PLUGIN:
             problems.append(
                 Problem(
                     f"packs.{pack.name}",
-                    f"plugin '{provider}' calls its pack '{CORE_PACK}', the name of mesoreg's "
-                    "built-in pack: refused.",
+                    f"plugin '{provider}' calls its pack '{pack.name}', "
+                    + ("" if pack.name == CORE_PACK else f"which looks like '{CORE_PACK}', ")
+                    + "the name of mesoreg's built-in pack: refused.",
                     "Give the pack a name of its own.",
                 )
             )
-    for name, owners in sorted(by_name.items()):
+    for _, owners in sorted(by_look.items()):
+        names = sorted({name for name, _ in owners})
         if len(owners) > 1:
+            listed = ", ".join(sorted(provider for _, provider in owners))
+            what = f"named '{names[0]}'" if len(names) == 1 else "named alike (" + ", ".join(
+                f"'{n}'" for n in names) + ")"  # fmt: skip
             problems.append(
                 Problem(
-                    f"packs.{name}",
-                    f"two packs are named '{name}' (from {', '.join(sorted(owners))}): refused.",
+                    f"packs.{names[0]}",
+                    f"two packs are {what} (from {listed}): refused.",
                     "Every pack needs a name of its own: rename one, or --deny one of the plugins.",
                 )
             )
@@ -788,6 +827,11 @@ def build_catalog(
     """
     given = list(packs)
     problems = _pack_names(given, providers)
+    # a data pack's numbers and facts were checked when it was read; a code plugin's were not
+    for pack in given:
+        problems.extend(
+            attrs.evolve(p, key_path=f"packs.{pack.name!a}.{p.key_path}") for p in problems_in(pack)
+        )
     ordered = sorted(given, key=lambda p: p.name)
     allowed = frozenset(allow_weakening)
     overrides: list[Override] = []

@@ -15,12 +15,15 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import attrs
+
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import PluginFault, call
 from mesoreg._knowledge import Evidence, Ingredient, Severity
 from mesoreg._load import load_formulation, load_patient, read_toml
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._plugins import is_strict
+from mesoreg._region import RegionValidator
 from mesoreg._registry import Registry, Resolution, get_registry
 from mesoreg._report import Finding, NotRun, Report, Unchecked
 from mesoreg._shape import shape_problems
@@ -54,7 +57,18 @@ def _run(
     *,
     plugin: str = "",
     timeout: float | None,
+    own: frozenset[str] | None = None,
 ) -> None:
+    """Run one check or validator, guarded, and file what it yields.
+
+    ``own`` is given for a plugin's code: the packs (``'name version'``) its
+    findings may name as their provider.  Such a check runs on its own copy of
+    the subject, and each of its findings is attributed to the check by name
+    and to the plugin, unless it names one of the plugin's own packs: a
+    plugin cannot pass its findings off as mesoreg-core's or another pack's.
+    """
+    if own is not None:
+        subject = subject.detached()
     try:
         outcomes = call(lambda: _outcomes(run, subject), timeout)
     except PluginFault as exc:
@@ -64,7 +78,10 @@ def _run(
         unchecked.append(Unchecked(name, "*", f"check failed{who}: {exc}"))
         return
     for outcome in outcomes:
-        if isinstance(outcome, Finding):
+        if isinstance(outcome, Finding) and own is not None:
+            by = outcome.provider if outcome.provider in own else plugin
+            findings.append(attrs.evolve(outcome, provider=by, check=name))
+        elif isinstance(outcome, Finding):
             findings.append(outcome if outcome.check else outcome.stamped(name, provider))
         elif isinstance(outcome, NotRun):
             not_run.append(outcome)
@@ -93,7 +110,11 @@ def _regional(
                 "regulatory", region, f"no regulatory validator for region {region} is installed"
             )
         )
-    for validator in mine:
+    # mesoreg's own validators (and those it makes of packs' regulations) run first
+    hooked = [v for v in mine if f"regulatory:{v.name}" in registry.providers]
+    ordered = [*(v for v in mine if v not in hooked or _trusted(registry, v)), *(
+        v for v in hooked if not _trusted(registry, v))]  # fmt: skip
+    for validator in ordered:
         # a pack's regulations come with a validator named after the pack
         plugin = registry.providers.get(f"regulatory:{validator.name}", validator.name)
         _run(
@@ -106,8 +127,15 @@ def _regional(
             provider=validator.name,
             plugin=plugin,
             timeout=registry.limit(plugin),
+            own=None
+            if validator not in hooked or _trusted(registry, validator)
+            else frozenset(registry.pack_labels.get(plugin, ())),
         )
     return [f"regulatory:{v.name} {v.version}".strip() for v in mine]
+
+
+def _trusted(registry: Registry, validator: RegionValidator) -> bool:
+    return registry.is_trusted(registry.providers.get(f"regulatory:{validator.name}", ""))
 
 
 def resolve_subject(
@@ -254,10 +282,24 @@ def check(
         if status.status in ("failed", "incompatible"):
             reason = f"plugin {status.status}: {status.error}; what it provides was not checked"
             unchecked.append(Unchecked("plugins", status.info.name, reason))
-    for item in checks:
+    # mesoreg's own checks and validators run before any plugin's check, so that no plugin
+    # code in this phase can change what they see; each plugin check gets its own copy
+    builtin = [c for c in checks if registry.is_trusted(registry.providers.get(c.name, ""))]
+    plugged = [c for c in checks if c not in builtin]
+    for item in builtin:
         if item.needs_patient and patient is None:
             not_run.append(NotRun(item.name, "*", "no patient given (use --patient FILE)"))
             continue
+        plugin = registry.providers.get(item.name, "")
+        _run(
+            item.name, item.run, subject, findings, unchecked, not_run, plugin=plugin, timeout=None
+        )
+    used = _regional(subject, registry, findings, unchecked, not_run)
+    for item in plugged:
+        if item.needs_patient and patient is None:
+            not_run.append(NotRun(item.name, "*", "no patient given (use --patient FILE)"))
+            continue
+        plugin = registry.providers.get(item.name, "")
         _run(
             item.name,
             item.run,
@@ -265,10 +307,10 @@ def check(
             findings,
             unchecked,
             not_run,
-            plugin=registry.providers.get(item.name, ""),
-            timeout=registry.limit(registry.providers.get(item.name, "")),
+            plugin=plugin,
+            timeout=registry.limit(plugin),
+            own=frozenset(registry.pack_labels.get(plugin, ())),
         )
-    used = _regional(subject, registry, findings, unchecked, not_run)
     if patient is None:
         not_run.append(
             NotRun(

@@ -19,7 +19,12 @@ check, a validator, a resolver or an output format) runs through :func:`call`:
   it starts itself is not redirected.
 
 A failed or overrunning call raises :class:`PluginFault`, whose message the
-caller records as a named plugin failure.  Plugin code that must run on the
+caller records as a named plugin failure.  The message is made inside the
+plugin's thread too (an exception's ``__str__`` is the plugin's code), and
+callers check and copy what a plugin returns inside the call as well, into
+exactly the built-in types they need (:func:`exactly`), so that no plugin code
+(an ``__iter__``, ``__eq__`` or ``__hash__`` of a subclass) runs after the
+call has returned.  Plugin code that must run on the
 main thread (``signal.signal``) fails here, which is reported the same way.
 """
 
@@ -128,6 +133,11 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
             box["value"] = fn()
         except BaseException as exc:  # a plugin may raise anything, even SystemExit
             box["error"] = exc
+            # described here: the exception is the plugin's, and so is its __str__
+            try:
+                box["text"] = describe(exc)
+            except BaseException:  # a plugin's __str__ may raise anything
+                box["text"] = "an exception that cannot be shown"
 
     thread = threading.Thread(target=run, name="mesoreg-plugin-call", daemon=True)
     alive = True
@@ -146,6 +156,25 @@ def call(fn: Callable[[], T], timeout: float | None = DEFAULT_TIMEOUT) -> T:
         )
     if "error" in box:
         error: BaseException = box["error"]
-        raise PluginFault(describe(error)) from error
+        raise PluginFault(str.__str__(box["text"])) from error
     value: T = box["value"]
     return value
+
+
+def exactly(value: object, kind: type[T], what: str) -> T:
+    """``value`` if its type is exactly ``kind`` (never a subclass), else :class:`TypeError`.
+
+    Meant to run inside :func:`call`: a subclass of a built-in could run the
+    plugin's code (``__iter__``, ``__eq__``, ``__hash__``, ``translate``) later,
+    outside the guard.  The message shows the value's type only, never its
+    ``repr`` (which would be the plugin's code too).
+    """
+    if type(value) is not kind:
+        raise TypeError(f"must return {what} (got {type_name(value)})")
+    return value
+
+
+def type_name(value: object) -> str:
+    """The name of ``value``'s type, read without running any of its code."""
+    name = type.__dict__["__name__"].__get__(type(value))
+    return name if type(name) is str else "an object"

@@ -26,7 +26,10 @@ show to be only tightening (or only adding) counts as weakening.  What
 A limit that holds only with another ingredient, or an ingredient's own depth,
 interval or route limit, replaces the plain or general limits of the same kind
 when it applies (:mod:`mesoreg._check_dose`, :mod:`mesoreg._check_technique`);
-one from another pack is held to the same policy by :func:`compare_bounds`.
+one from another pack is held to the same policy by :func:`compare_bounds`,
+against every other pack's record of the limit it displaces, the one first
+supplied included (:func:`mesoreg._catalog._displacements`): restating a
+limit with ``override = true`` never makes it one's own to push aside.
 
 A weakening override is refused unless the local configuration names it in
 ``allow_weakening`` as ``"pack:kind.id"`` (:attr:`Override.key`).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def _check_record_count(data: dict[str, Any], path: str) -> None:
         )
 
 
-def _tag(pack: Pack, origin: str) -> Pack:
+def tag_records(pack: Pack, origin: str) -> Pack:
     """Stamp every record with the file it came from."""
     changes: dict[str, Any] = {}
     for field in attrs.fields(Pack):
@@ -66,7 +67,7 @@ def parse_pack_file(text: str, path: str, name: str, version: str) -> Pack:
     """One pack file's records; ``name`` and ``version`` are the pack's."""
     data = parse_toml(text, path)
     data = {"name": name, "version": version, **data}
-    return _tag(structure(data, Pack, path=path), f"{name} {version} ({path})")
+    return tag_records(structure(data, Pack, path=path), f"{name} {version} ({path})")
 
 
 def merge_files(parts: Iterable[Pack], name: str, version: str) -> Pack:
@@ -81,7 +82,50 @@ def merge_files(parts: Iterable[Pack], name: str, version: str) -> Pack:
     return attrs.evolve(Pack(name=name, version=version), **records)
 
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: a pack name: lowercase ASCII letters and digits, in words joined by single hyphens
+PACK_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+#: a pack version: ASCII letters, digits and . + ! - (PEP 440 and semantic versions)
+PACK_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+!-]*")
+#: longest pack name or version
+MAX_PACK_NAME = 64
+
+#: characters that look alike in a name, folded to one before names are compared
+_LOOK_ALIKE = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("0", "o"), ("1", "l"), ("i", "l"))
+
+
+def pack_name_problems(name: object, version: object) -> list[str]:
+    """Why a pack's name or version cannot be used (none when both can), one line each.
+
+    Every pack, from a file or from a code plugin, follows the same rule, so a
+    name prints as itself: no capitals, spaces, invisible or non-ASCII letters.
+    """
+    problems = []
+    if not (type(name) is str and len(name) <= MAX_PACK_NAME and PACK_NAME.fullmatch(name)):
+        shown = ascii(name) if type(name) is str else f"a {type(name).__name__}"
+        problems.append(
+            f"pack name {shown} must be lowercase ASCII letters and digits in words joined "
+            f"by single hyphens, like 'my-pack', at most {MAX_PACK_NAME} characters"
+        )
+    if not (
+        type(version) is str and len(version) <= MAX_PACK_NAME and PACK_VERSION.fullmatch(version)
+    ):
+        shown = ascii(version) if type(version) is str else f"a {type(version).__name__}"
+        problems.append(
+            f"pack version {shown} must be ASCII letters, digits and '.+!-', like '1.0.2'"
+        )
+    return problems
+
+
+def name_skeleton(name: str) -> str:
+    """``name`` as it looks: case, separators and look-alike letters folded.
+
+    Two pack names with one skeleton ('mesoreg-core', 'mesoreg_c0re',
+    'mesoregcore') would be told apart by nobody reading a report.
+    """
+    folded = "".join(c for c in unicodedata.normalize("NFKC", name).casefold() if c.isalnum())
+    for look, like in _LOOK_ALIKE:
+        folded = folded.replace(look, like)
+    return folded
 
 
 def parse_pack_document(text: str, path: str) -> Pack:
@@ -111,11 +155,11 @@ def parse_pack_document(text: str, path: str) -> Pack:
     for key in ("name", "version", "licence"):
         if not header.get(key):
             problems.append(Problem(f"pack.{key}", "required key is missing"))
-    name = header.get("name", "")
-    if name and not (isinstance(name, str) and _SLUG.match(name)):
-        problems.append(
-            Problem("pack.name", f"must be a lowercase name like 'my-pack' (got {name!r})")
-        )
+    name, version = header.get("name", ""), header.get("version", "")
+    if name and version:
+        for line in pack_name_problems(name, version):
+            key = "pack.name" if line.startswith("pack name") else "pack.version"
+            problems.append(Problem(key, line))
     if not data.get("sources"):
         problems.append(
             Problem(
@@ -127,7 +171,7 @@ def parse_pack_document(text: str, path: str) -> Pack:
     if problems:
         raise InputError(problems, path)
     pack = structure({**header, **data}, Pack, path=path)
-    return _tag(pack, f"{pack.name} {pack.version} ({path})")
+    return tag_records(pack, f"{pack.name} {pack.version} ({path})")
 
 
 def load_pack_document(path: str | Path) -> Pack:

@@ -26,11 +26,13 @@ Every record a hook returns is checked against its declared types
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Sequence
+import types
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,7 @@ import pluggy
 from mesoreg import hookspecs
 from mesoreg._config import Settings
 from mesoreg._errors import MesoregError, PluginError
-from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call
+from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call, type_name
 from mesoreg._knowledge import Pack
 from mesoreg._shape import shape_problems
 from mesoreg._version import __version__
@@ -280,6 +282,9 @@ def load_plugins(
             results.append((PluginStatus(info, "disabled", "--no-plugins"), None))
         elif not settings.is_allowed(info.name):
             results.append((PluginStatus(info, "disabled", "not allowed by configuration"), None))
+        elif _poses_as_core(info.name):
+            why = "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
+            results.append((PluginStatus(info, "failed", why), None))
         elif info.kind == "pack":
             results.append(_load_pack(info))
         else:
@@ -292,6 +297,13 @@ def load_plugins(
             status = attrs.evolve(status, info=local)
         results.append((status, plugin))
     return results
+
+
+def _poses_as_core(name: str) -> bool:
+    """True for a plugin name that reads as mesoreg's own (its findings would seem to be)."""
+    from mesoreg._pack import CORE_PACK, name_skeleton
+
+    return name_skeleton(name) in (name_skeleton(CORE_PACK), name_skeleton("mesoreg"))
 
 
 def child_path() -> list[str]:
@@ -313,9 +325,11 @@ def builtin_plugins() -> list[object]:
 
 
 def is_builtin(plugin: object) -> bool:
-    """True for one of mesoreg's own plugin modules (by identity, never by a name it claims)."""
-    name = getattr(plugin, "__name__", None)
-    return name in BUILTIN_PLUGINS and sys.modules.get(str(name)) is plugin
+    """True for one of mesoreg's own plugin modules (by identity, never by a name it claims).
+
+    No attribute of ``plugin`` is read: that could run its code, outside the guard.
+    """
+    return any(sys.modules.get(name) is plugin for name in BUILTIN_PLUGINS)
 
 
 def make_plugin_manager(plugins: Sequence[object] | None = None) -> pluggy.PluginManager:
@@ -330,10 +344,17 @@ def make_plugin_manager(plugins: Sequence[object] | None = None) -> pluggy.Plugi
 
 def plugin_name(plugin: object) -> str:
     """The name a plugin is registered and reported under."""
-    if isinstance(plugin, PackPlugin):
+    if type(plugin) is PackPlugin:
         return plugin.pack.name
-    name = getattr(plugin, "__name__", None) or type(plugin).__name__
-    return str(name)
+    if issubclass(type(plugin), type):  # a class as a plugin
+        name = type.__dict__["__name__"].__get__(plugin)
+        return name if type(name) is str else "a plugin class"
+    if type(plugin) is types.ModuleType:
+        # read from the module's own namespace: no __getattr__ or property of the plugin runs
+        name = vars(plugin).get("__name__")
+        if type(name) is str and name:
+            return name
+    return type_name(plugin)
 
 
 def register(pm: pluggy.PluginManager, plugin: object, name: str, timeout: float) -> None:
@@ -355,14 +376,27 @@ def register(pm: pluggy.PluginManager, plugin: object, name: str, timeout: float
 
 
 def check_records(value: object, kind: type[Any]) -> str:
-    """Why a hook's return value is not a list of well-formed ``kind`` records ('' when it is)."""
-    if not isinstance(value, list | tuple):
-        return f"must return a list of {kind.__name__} (got {value!r:.60})"
+    """Why a hook's return value is not a list of well-formed ``kind`` records ('' when it is).
+
+    The value must be exactly a list or a tuple (not a subclass, whose ``__iter__``
+    would be the plugin's code) holding records of exactly ``kind``
+    (:mod:`mesoreg._shape`).  :func:`collect` runs this inside the guarded call.
+    """
+    if type(value) not in (list, tuple):
+        return f"must return a list of {kind.__name__} (got {type_name(value)})"
+    assert isinstance(value, list | tuple)
     for i, item in enumerate(value):
         problems = shape_problems(item, kind, f"{kind.__name__} #{i + 1}")
         if problems:
             return "returned a malformed record: " + "; ".join(problems)
     return ""
+
+
+def _records(fn: Callable[[], object], kind: type[Any]) -> tuple[tuple[Any, ...], str]:
+    """Call a hook and check what it returned, both as plugin code: (records, problem)."""
+    value = fn()
+    problem = check_records(value, kind)
+    return (() if problem else tuple(value)), problem  # type: ignore[arg-type]
 
 
 def collect(
@@ -377,9 +411,11 @@ def collect(
     results: list[tuple[str, Any]] = []
     failures: list[PluginFailure] = []
     for impl in getattr(pm.hook, hook).get_hookimpls():
+        value: tuple[Any, ...] = ()
         try:
-            value = call(impl.function, None if is_builtin(impl.plugin) else timeout)
-            problem = check_records(value, kind)
+            # checked and copied inside the guard: nothing the plugin returned runs later
+            run = functools.partial(_records, impl.function, kind)
+            value, problem = call(run, None if is_builtin(impl.plugin) else timeout)
         except PluginFault as exc:
             problem = str(exc)
         if problem:

@@ -16,7 +16,7 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -25,10 +25,12 @@ import pluggy
 from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._config import Settings, load_settings
 from mesoreg._errors import InputError, PluginError, Problem
-from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call
+from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call, exactly
 from mesoreg._knowledge import Pack
+from mesoreg._pack import tag_records
 from mesoreg._plugins import (
     BUILTIN_PLUGINS,
+    PackPlugin,
     PluginFailure,
     PluginInfo,
     PluginStatus,
@@ -92,6 +94,8 @@ class Registry:
         self.settings = settings
         #: which plugin provides each check, validator and format, by name
         self.providers: dict[str, str] = {}
+        #: plugin -> its packs, as 'name version' (a finding of its code may name only these)
+        self.pack_labels: dict[str, set[str]] = {}
 
     @classmethod
     def from_plugins(
@@ -158,6 +162,15 @@ class Registry:
             packs, failures = collect(self.pm, hook, Pack, self.timeout)
             self.failures.extend(failures)
             found.extend(packs)
+        # where a record came from is mesoreg's to say: a code plugin's records are stamped
+        # with its pack and plugin, whatever origin they brought (data packs are stamped
+        # with their file when read, the core pack by mesoreg itself)
+        found = [
+            (plugin, pack if self._stamped(plugin) else _stamp(pack, plugin))
+            for plugin, pack in found
+        ]
+        for plugin, pack in found:
+            self.pack_labels.setdefault(plugin, set()).add(f"{pack.name} {pack.version}")
         return build_catalog(
             [pack for _, pack in found],
             allow_weakening=self.allow_weakening,
@@ -226,6 +239,15 @@ class Registry:
         self.failures.extend(sorted(failures))
         return MappingProxyType(formats)
 
+    def _stamped(self, plugin: str) -> bool:
+        """True when mesoreg itself stamped the plugin's records: built-in or data-only."""
+        registered = self.pm.get_plugin(plugin)
+        return is_builtin(registered) or type(registered) is PackPlugin
+
+    def is_trusted(self, plugin: str) -> bool:
+        """True for mesoreg's own plugins; every other one's code is held at arm's length."""
+        return bool(plugin) and is_builtin(self.pm.get_plugin(plugin))
+
     def limit(self, plugin: str) -> float | None:
         """The time limit of calls into ``plugin``: None for mesoreg's own built-in plugins."""
         return None if is_builtin(self.pm.get_plugin(plugin)) else self.timeout
@@ -234,10 +256,13 @@ class Registry:
         """``report`` in output format ``name``, guarded; :class:`PluginError` if that fails."""
         output = self.formats[name]
         plugin = self.providers.get(f"format:{name}", "mesoreg._formats")
+
+        def run() -> str:
+            # checked inside the guard: a str subclass would run its own code when printed
+            return exactly(output.render(report), str, "text")
+
         try:
-            text = call(functools.partial(output.render, report), self.limit(plugin))
-            if not isinstance(text, str):
-                raise PluginFault(f"must return text (got {text!r:.60})")
+            text = call(run, self.limit(plugin))
         except PluginFault as exc:
             raise PluginError(f"plugin '{plugin}' failed in output format '{name}': {exc}") from exc
         return text
@@ -255,11 +280,9 @@ class Registry:
         impls = sorted(getattr(self.pm.hook, _RESOLVE).get_hookimpls(), key=lambda i: i.plugin_name)
         answers: dict[str, str] = {}
         for impl in impls:
-            ask = functools.partial(impl.function, name=name, catalog=catalog)
+            ask = functools.partial(_answer, impl.function, name, catalog)
             try:
                 found = call(ask, self.timeout)
-                if found is not None and not isinstance(found, str):
-                    raise PluginFault(f"must return a catalog id or None (got {found!r:.60})")
             except PluginFault as exc:
                 if is_strict():
                     raise PluginError(f"plugin '{impl.plugin_name}' failed in {_RESOLVE}") from exc
@@ -284,6 +307,17 @@ class Registry:
     def failures_in(self, hook: str) -> list[PluginFailure]:
         """Plugin failures recorded for one hook."""
         return [f for f in self.failures if f.hook == hook]
+
+
+def _stamp(pack: Pack, plugin: str) -> Pack:
+    """A code plugin's pack with every record's origin set by mesoreg."""
+    return tag_records(pack, f"{pack.name} {pack.version} (plugin {plugin})")
+
+
+def _answer(fn: Callable[..., object], name: str, catalog: Catalog) -> str | None:
+    """A resolver's answer, checked inside the guard: exactly a str (never a subclass) or None."""
+    found = fn(name=name, catalog=catalog)
+    return None if found is None else exactly(found, str, "a catalog id or None")
 
 
 def _state(statuses: Sequence[PluginStatus], name: str) -> str:

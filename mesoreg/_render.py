@@ -149,10 +149,18 @@ def report_to_text(report: Report) -> str:
     return "\n".join(printable(line) for line in lines)
 
 
+#: characters a terminal does not show: zero-width spaces and joiners, the word joiner and
+#: invisible operators, the byte-order mark, the soft hyphen ('mesoreg-core\u200b' would
+#: print as 'mesoreg-core')
+INVISIBLE = (0x00AD, 0x061C, 0x180E, *range(0x200B, 0x200E), *range(0x2060, 0x2065), 0xFEFF)
+
+
 def _control_table() -> dict[int, str]:
     table = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
     # bidirectional overrides and line separators reorder or split what a terminal shows
     for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029):
+        table[c] = f"\\u{c:04x}"
+    for c in INVISIBLE:
         table[c] = f"\\u{c:04x}"
     del table[ord("\t")]
     return table
@@ -165,9 +173,10 @@ _CONTROLS_KEEP_NEWLINES = {k: v for k, v in _CONTROLS.items() if k != ord("\n")}
 def printable(text: str, *, newlines: bool = False) -> str:
     """``text`` with terminal control characters escaped: ESC as ``\\x1b``, CR as ``\\x0d``.
 
-    C0 and C1 controls, DEL, bidirectional overrides and line separators are
-    escaped; tabs are kept, and newlines only with ``newlines=True``, so text
-    from an input can never move the cursor, clear a line or forge a new one.
+    C0 and C1 controls, DEL, bidirectional overrides, line separators and
+    invisible characters (:data:`INVISIBLE`) are escaped; tabs are kept, and
+    newlines only with ``newlines=True``, so text from an input can never move
+    the cursor, clear a line, forge a new one or hide a character.
     """
     return text.translate(_CONTROLS_KEEP_NEWLINES if newlines else _CONTROLS)
 

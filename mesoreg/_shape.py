@@ -24,12 +24,17 @@ from typing import Any
 
 import attrs
 
+from mesoreg._guard import type_name
+
 #: problems listed per record before the rest are counted
 _SHOWN = 3
 
 
 def _describe(value: object) -> str:
-    return f"{type(value).__name__} {value!r:.50}"
+    # a repr only of built-in values: another's __repr__ is the plugin's code
+    if type(value) in (str, int, float, bool, type(None)):
+        return f"{type(value).__name__} {value!r:.50}"
+    return type_name(value)
 
 
 @functools.cache
@@ -89,8 +94,9 @@ def _problems(value: object, expected: Any, path: str, out: list[str]) -> None:
             _problems(item, args[0], f"{path}[{item!r:.30}]", out)
         return
     if origin in (dict, collections.abc.Mapping):
-        if not isinstance(value, collections.abc.Mapping):
-            out.append(f"{path}: must be a mapping (got {_describe(value)})")
+        # exactly a dict: another mapping's items() and a dict subclass's are the plugin's code
+        if type(value) is not dict:
+            out.append(f"{path}: must be a dict (got {_describe(value)})")
             return
         for key, item in value.items():
             _problems(key, args[0], f"{path} key", out)

@@ -10,10 +10,12 @@ amount is then unknown and the limits that need it are reported as not checked.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import attrs
 
@@ -84,6 +86,23 @@ class Subject:
     def __attrs_post_init__(self) -> None:
         ingredients = tuple(s.ingredient for s in self.session.values())
         object.__setattr__(self, "ingredients", ingredients)
+
+    def detached(self) -> Subject:
+        """A deep copy that shares only the catalog: what a plugin's check is given.
+
+        Frozen records can still be changed with ``object.__setattr__``; a
+        plugin check that does so changes its own copy, never what the other
+        checks see.
+        """
+        memo: dict[int, Any] = {id(self.catalog): self.catalog}
+        return Subject(
+            formulation=copy.deepcopy(self.formulation, memo),
+            patient=copy.deepcopy(self.patient, memo),
+            context=copy.deepcopy(self.context, memo),
+            catalog=self.catalog,
+            preparations=copy.deepcopy(self.preparations, memo),
+            session=MappingProxyType(copy.deepcopy(dict(self.session), memo)),
+        )
 
     @property
     def previous_session(self) -> dt.date | None:

@@ -312,6 +312,13 @@ def _limit(limit: Limit, path: str) -> Iterator[Problem]:
             "concentration at which it does",
             "Give the lowest sourced strength, e.g. with_minimum = '1:200000'.",
         )
+    if limit.with_ingredient and limit.with_ingredient == limit.ingredient:
+        yield Problem(
+            _join(path, "with_ingredient"),
+            f"names the limit's own ingredient '{limit.ingredient}', so the limit would "
+            "always hold and push aside the ingredient's plain limits",
+            "Name the other ingredient the limit needs, or leave with_ingredient out.",
+        )
     if limit.with_minimum is not None:
         if not limit.with_ingredient:
             yield Problem(_join(path, "with_minimum"), "is used only with with_ingredient")

@@ -24,7 +24,7 @@ from mesoreg import _store_cli
 from mesoreg._errors import InputError, MesoregError, Problem
 from mesoreg._exit import EPILOG, ExitCode
 from mesoreg._knowledge import Severity
-from mesoreg._render import printable
+from mesoreg._render import INVISIBLE, printable
 from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
 
@@ -449,7 +449,7 @@ _STREAM_CONTROLS = {
     c: f"\\u{c:04x}"
     for c in (*range(0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029)
     if chr(c) not in "\n\t"
-} | {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+} | {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), *INVISIBLE)}
 
 
 def _print_error(exc: MesoregError) -> None:

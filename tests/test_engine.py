@@ -330,3 +330,79 @@ def test_a_file_that_cannot_be_read_still_has_its_names_looked_up(tmp_path, regi
         "preparations[0].components[0].ingredient",
     ]
     assert "Did you mean 'lidocaine'" in str(info.value)
+
+
+# -- plugin checks cannot change what the built-in checks see (issue 10, section 4) ----------
+
+
+def _clear(subject):  # type: ignore[no-untyped-def]
+    """Empty the frozen subject the way attrs cannot stop: object.__setattr__."""
+    object.__setattr__(subject, "preparations", ())
+    object.__setattr__(subject, "session", {})
+    object.__setattr__(subject, "ingredients", ())
+    return []
+
+
+class ClearsSubject:
+    """A check named to sort before every built-in one, which empties the subject."""
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        return [Check("aaa", "empties the subject", _clear)]
+
+
+class SeesSubject:
+    """A second plugin check, sorting after 'aaa', that records what it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            self.seen.append(len(subject.preparations))
+            return []
+
+        return [Check("aab", "counts the preparations", run)]
+
+
+class ClearsInValidator:
+    @hookimpl
+    def mesoreg_region_validators(self):  # type: ignore[no-untyped-def]
+        return [RegionValidator("fr-clears", ("FR",), _clear)]
+
+
+OVERDOSE_60_KG = formulation([("lidocaine", "2 %", "100 mL")])  # 2,000 mg: 33 mg/kg at 60 kg
+
+
+@pytest.mark.parametrize(
+    "plugin", [ClearsSubject(), ClearsInValidator()], ids=["check", "validator"]
+)
+def test_a_plugin_check_cannot_empty_the_subject_for_the_built_in_checks(plugin):
+    report = check_with(OVERDOSE_60_KG, patient(weight="60 kg"), plugins=[plugin], region="FR")
+    assert report.verdict is Verdict.FAIL
+    assert "MR-DOSE-LIDOCAINE-PER-KG" in {f.code for f in report.findings}
+
+
+def test_each_plugin_check_gets_its_own_copy_of_the_subject():
+    seer = SeesSubject()
+    check_with(OVERDOSE_60_KG, patient(weight="60 kg"), plugins=[ClearsSubject(), seer])
+    assert seer.seen == [1]
+
+
+class ClaimsCore:
+    """A check whose findings pretend to come from mesoreg-core's dose check."""
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            finding = _rule_finding("MR-CLAIM")
+            yield attrs.evolve(finding, provider="mesoreg-core 0.1.0", check="doses")
+
+        return [Check("claims", "claims to be mesoreg-core", run)]
+
+
+def test_a_plugin_finding_is_attributed_to_its_plugin_and_check():
+    report = check_with(VITAMINS, patient(), plugins=[ClaimsCore()])
+    (finding,) = [f for f in report.findings if f.code == "MR-CLAIM"]
+    assert (finding.provider, finding.check) == ("ClaimsCore", "claims")

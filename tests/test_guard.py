@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mesoreg._guard import PluginFault, call, check_timeout
+from mesoreg._guard import PluginFault, call, check_timeout, exactly
 
 
 def test_the_result_comes_back():
@@ -102,3 +102,60 @@ def test_built_ins_run_in_this_thread_without_a_limit():
 def test_bad_time_limits(value):
     with pytest.raises(ValueError, match="seconds"):
         check_timeout(value)
+
+
+class _Unprintable(Exception):
+    """An exception whose __str__ is plugin code that tries to end the run."""
+
+    def __str__(self) -> str:
+        raise SystemExit(3)
+
+
+class _Meta(type):
+    @property
+    def __name__(cls) -> str:  # type: ignore[override]
+        raise SystemExit(4)
+
+
+class _Sneaky(Exception, metaclass=_Meta):
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
+        (_Unprintable(), "an exception that cannot be shown"),
+        (_Sneaky(), "an exception that cannot be shown"),
+    ],
+    ids=["str-raises", "name-and-str-raise"],
+)
+def test_a_fault_is_described_inside_the_plugins_thread(exc, message):
+    with pytest.raises(PluginFault) as caught:
+        call(lambda: _raise(exc))
+    assert str(caught.value) == message
+
+
+class _Text(str):
+    def translate(self, table: object) -> str:  # type: ignore[override]
+        raise SystemExit(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "what", "message"),
+    [
+        ("ok", str, "text", ""),
+        (_Text("ok"), str, "text", "TypeError: must return text (got _Text)"),
+        ([], tuple, "a tuple", "TypeError: must return a tuple (got list)"),
+        (True, int, "a count", "TypeError: must return a count (got bool)"),
+    ],
+    ids=["str", "str-subclass", "list-for-tuple", "bool-for-int"],
+)
+def test_exactly_refuses_subclasses_inside_the_call(value, kind, what, message):
+    run = lambda: exactly(value, kind, what)  # noqa: E731
+    if not message:
+        assert call(run) is value
+        return
+    with pytest.raises(PluginFault) as caught:
+        call(run)
+    assert str(caught.value) == message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import types
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import tomli_w
 
 import mesoreg
 from mesoreg import Catalog, InputError, Pack, Severity, Source, Verdict
+from mesoreg._catalog import build_catalog
 from mesoreg._convert import unstructure
 from mesoreg._fhir import OVERRIDE_CODE, fhir_bundle
 from mesoreg._knowledge import Evidence, Limit, LimitKind
@@ -543,3 +546,197 @@ def test_plugins_check_flags_a_pack_that_takes_a_name(
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if expected in x)
     assert line.startswith("error: " if code else "warning: ")
+
+
+# -- displacement is judged against the limit as its pack first supplied it -------------------
+
+
+def _limits(catalog: Catalog) -> dict[str, Limit]:
+    return {r.id: r for group in catalog.limits.values() for r in group}
+
+
+def _self_variant(catalog: Catalog, **changes: Any) -> Limit:
+    """A lidocaine per-kg variant of this pack's, holding with a ubiquitous co-ingredient."""
+    plain = _limits(catalog)["lidocaine_plain_per_kg"]
+    fields = {
+        "id": "t_lidocaine_variant_per_kg",
+        "sources": ("t_source",),
+        "maximum": mesoreg.parse_quantity("100 mg/kg"),
+        "cap": mesoreg.parse_quantity("100000 mg"),
+        "with_ingredient": "epinephrine",
+        "with_minimum": mesoreg.parse_quantity("0.001 mg/mL"),
+        "origin": "",
+        **changes,
+    }
+    return attrs.evolve(plain, **fields)
+
+
+def test_restating_a_limit_word_for_word_does_not_make_it_ones_own_to_displace(
+    catalog: Catalog,
+) -> None:
+    """A pack restates lidocaine_plain_per_kg (override, no change) and adds a variant that
+    displaces it: the variant is compared with mesoreg-core's limit, and refused."""
+    restated = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="")
+    message = _refusal(_pack(limits=(restated, _self_variant(catalog))))
+    assert (
+        "limits.t_lidocaine_variant_per_kg: pack 't-pack' weakens lidocaine_plain_per_kg "
+        "from mesoreg-core" in message
+    )
+    assert "raises maximum from 4.5 mg/kg to 100 mg/kg" in message
+
+
+def test_restating_the_general_depth_limit_does_not_make_it_ones_own_to_displace(
+    catalog: Catalog,
+) -> None:
+    restated = _override(catalog, "limits", "intradermal_depth", origin="")
+    deep = attrs.evolve(
+        restated,
+        id="t_lidocaine_depth",
+        ingredient="lidocaine",
+        severity=Severity.INFO,
+        maximum=mesoreg.parse_quantity("50 mm"),
+        sources=("t_source",),
+        override=False,
+    )
+    message = _refusal(_pack(limits=(restated, deep)))
+    assert (
+        "limits.t_lidocaine_depth: pack 't-pack' weakens intradermal_depth from mesoreg-core"
+        in message
+    )
+    assert "raises maximum from 4 mm to 50 mm" in message
+
+
+def test_a_laundered_displacement_never_turns_a_fail_into_a_pass(catalog: Catalog) -> None:
+    overdose, heavy = formulation([("lidocaine", "2 %", "100 mL")]), patient(weight="60 kg")
+    assert check_with(overdose, heavy).verdict is Verdict.FAIL
+    restated = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="")
+    with pytest.raises(InputError, match="weakens lidocaine_plain_per_kg"):
+        check_with(
+            overdose, heavy, registry=_registry(_pack(limits=(restated, _self_variant(catalog))))
+        )
+
+
+def test_a_displacement_is_compared_with_every_other_packs_record_of_the_limit(
+    catalog: Catalog,
+) -> None:
+    """One pack tightens the plain limit, another adds a variant: the variant is held to
+    both the original and the tightened limit."""
+    tighter = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="",
+                        maximum=mesoreg.parse_quantity("3 mg/kg"))  # fmt: skip
+    variant = _self_variant(catalog, maximum=mesoreg.parse_quantity("4 mg/kg"),
+                            cap=mesoreg.parse_quantity("300 mg"))  # fmt: skip
+    message = _refusal(_pack("t-tight", limits=(tighter,)), _pack("t-variant", limits=(variant,)))
+    assert "pack 't-variant' weakens lidocaine_plain_per_kg from t-tight 1.0" in message
+    assert "raises maximum from 3 mg/kg to 4 mg/kg" in message
+    assert "weakens lidocaine_plain_per_kg from mesoreg-core" not in message  # 4 < 4.5
+
+
+def test_overriding_a_variant_of_the_same_pack_keeps_it_that_packs_design(
+    catalog: Catalog,
+) -> None:
+    """mesoreg-core's epinephrine variant displaces its own plain limit by design; a pack
+    that tightens the variant changes nothing about that."""
+    variant = _override(catalog, "limits", "lidocaine_epinephrine_per_kg", origin="",
+                        maximum=mesoreg.parse_quantity("6 mg/kg"))  # fmt: skip
+    found = _registry(_pack(limits=(variant,))).catalog.overrides
+    assert [(o.key, o.is_weakening) for o in found] == [
+        ("t-pack:limits.lidocaine_epinephrine_per_kg", False)
+    ]
+
+
+def test_plugins_check_refuses_a_laundered_displacement(
+    catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mesoreg import cli
+
+    restated = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="")
+    path = tmp_path / "launder.toml"
+    data = {
+        "schema_version": 1,
+        "pack": {"name": "launder", "version": "1.0", "licence": "CC0-1.0"},
+        "sources": [_plain(unstructure(SOURCE))],
+        "limits": [_plain(unstructure(r)) for r in (restated, _self_variant(catalog))],
+    }
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    assert cli.main(["plugins", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "limits.t_lidocaine_variant_per_kg: pack 'launder' weakens lidocaine_plain_per_kg" in err
+
+
+# -- pack names: one strict form for every pack, compared by how they look ----------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("mesoreg-core\u200b", "pack name 'mesoreg-core\\u200b' must be lowercase ASCII"),
+        ("mesoreg-core\n", "pack name 'mesoreg-core\\n' must be lowercase ASCII"),
+        ("Mesoreg-Core", "pack name 'Mesoreg-Core' must be lowercase ASCII"),
+        ("mesoreg_core", "pack name 'mesoreg_core' must be lowercase ASCII"),
+        ("mesoreg-c0re", "calls its pack 'mesoreg-c0re', which looks like 'mesoreg-core'"),
+        ("mesoregcore", "calls its pack 'mesoregcore', which looks like 'mesoreg-core'"),
+        ("rnesoreg-core", "calls its pack 'rnesoreg-core', which looks like 'mesoreg-core'"),
+    ],
+)
+def test_a_code_plugins_pack_cannot_look_like_mesoreg_core(name: str, why: str) -> None:
+    plugin = types.ModuleType("spoofer")
+    pack = Pack(name=name, version="0.1.0", sources=(SOURCE,))
+    plugin.mesoreg_rule_packs = mesoreg.hookimpl(lambda: [pack])  # type: ignore[attr-defined]
+    with pytest.raises(InputError) as caught:
+        make_registry([plugin]).catalog  # noqa: B018
+    assert why in str(caught.value)
+
+
+@pytest.mark.parametrize("version", ["0.1.0 (reviewed)", "0.1.0\u200b", "", "1.0\x1b[2K"])
+def test_a_pack_version_is_plain_ascii(version: str) -> None:
+    with pytest.raises(InputError, match="must be ASCII letters, digits"):
+        build_catalog([Pack(name="t-pack", version=version, sources=(SOURCE,))])
+
+
+def test_two_packs_named_alike_are_refused() -> None:
+    registry = make_registry([PackPlugin(_pack("t-pack-a")), PackPlugin(_pack("t-packa"))])
+    with pytest.raises(InputError, match=r"two packs are named alike \('t-pack-a', 't-packa'\)"):
+        registry.catalog  # noqa: B018
+
+
+def test_a_data_pack_name_follows_the_same_form(tmp_path: Path) -> None:
+    from mesoreg._pack import load_pack_document
+
+    path = _write_pack(tmp_path / "p.toml", "my_pack", "sources", SOURCE)
+    with pytest.raises(
+        InputError, match=re.escape("pack.name: pack name 'my_pack' must be lowercase ASCII")
+    ):
+        load_pack_document(path)
+
+
+def test_a_code_plugins_records_cannot_bring_their_own_origin(catalog: Catalog) -> None:
+    """Findings name the pack and plugin the rule came from, whatever origin it claims."""
+    rule = attrs.evolve(
+        _override(catalog, "contraindications", "pregnancy"),
+        id="t_rule", code="MR-T-RULE", override=False, sources=("t_source",),
+        origin="mesoreg-core 0.1.0 (mesoreg/catalog/contraindications.toml)",
+    )  # fmt: skip
+    plugin = types.ModuleType("t-plugin")
+    pack = _pack("t-rules", contraindications=(rule,))
+    plugin.mesoreg_rule_packs = mesoreg.hookimpl(lambda: [pack])  # type: ignore[attr-defined]
+    report = check_with(HYALURONIC, PREGNANT, plugins=[plugin])
+    (finding,) = [f for f in report.findings if f.rule == "t_rule"]
+    assert finding.provider == "t-rules 1.0"
+    registry = make_registry([plugin])
+    assert registry.catalog.contraindications  # built
+    (stamped,) = [r for r in registry.catalog.contraindications if r.id == "t_rule"]
+    assert stamped.origin == "t-rules 1.0 (plugin t-plugin)"
+
+
+def test_a_code_plugins_records_are_checked_like_a_data_packs(catalog: Catalog) -> None:
+    """The converter checks a data pack's numbers and facts; a code plugin's are checked
+    when the catalog is built (here: a variant limit with no least strength)."""
+    plugin = types.ModuleType("t-plugin")
+    pack = _pack(limits=(_self_variant(catalog, with_minimum=None),))
+    plugin.mesoreg_rule_packs = mesoreg.hookimpl(lambda: [pack])  # type: ignore[attr-defined]
+    with pytest.raises(InputError) as caught:
+        make_registry([plugin]).catalog  # noqa: B018
+    assert (
+        "packs.'t-pack'.limits[0].with_minimum: a limit that holds only with 'epinephrine' "
+        "needs the least concentration at which it does"
+    ) in str(caught.value)

@@ -11,16 +11,17 @@ import importlib
 import json
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
 
 import mesoreg
-from mesoreg import cli
+from mesoreg import Verdict, cli
 from mesoreg._config import Settings
 from mesoreg._plugins import discover, load_plugins
 from mesoreg._registry import Registry
-from mesoreg.testing import check_with, formulation
+from mesoreg.testing import check_with, formulation, make_registry
 
 GOOD = """
 import mesoreg
@@ -518,3 +519,120 @@ def test_plugins_list_child_gets_the_settings(site, capsys):
     assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["test-good"]["status"] == "disabled"
+
+
+# -- what a hook returns is checked inside the guard, by exact type (issue 10, section 4) ------
+
+
+class _ExitingList(list):  # type: ignore[type-arg]
+    """A list whose iteration is plugin code that tries to end the run."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise SystemExit(0)
+
+
+class _InterruptingTuple(tuple):  # type: ignore[type-arg]
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+
+class _EndlessList(list):  # type: ignore[type-arg]
+    """Iterating it never ends: refused by its type, so it is never iterated."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        while True:
+            yield None
+
+
+def _hooked(hook: str, value: object) -> object:
+    plugin = types.ModuleType("returns-" + type(value).__name__)
+    setattr(plugin, hook, mesoreg.hookimpl(lambda: value))
+    return plugin
+
+
+@pytest.mark.parametrize(
+    "value", [_ExitingList(), _InterruptingTuple(), _EndlessList()], ids=lambda v: type(v).__name__
+)
+@pytest.mark.parametrize(
+    ("hook", "kind"),
+    [
+        ("mesoreg_checks", "Check"),
+        ("mesoreg_rule_packs", "Pack"),
+        ("mesoreg_output_formats", "OutputFormat"),
+    ],
+)
+def test_a_hook_result_of_a_subclass_is_a_named_failure(hook, kind, value):
+    plugin = _hooked(hook, value)
+    report = check_with(formulation([("lidocaine", "1 %", "2 mL")]), plugins=[plugin])
+    expected = (
+        f"plugin '{plugin.__name__}' failed in {hook}: "
+        f"must return a list of {kind} (got {type(value).__name__})"
+    )
+    assert expected in {u.reason for u in report.unchecked}
+    assert report.verdict is Verdict.NOT_VALIDATED
+
+
+class _ShoutingText(str):
+    """Text whose own methods are plugin code (the text renderer escapes with translate)."""
+
+    def translate(self, table):  # type: ignore[no-untyped-def]
+        raise SystemExit(0)
+
+    def __hash__(self) -> int:
+        raise SystemExit(0)
+
+
+def test_an_output_format_returning_a_str_subclass_is_refused():
+    plugin = _hooked(
+        "mesoreg_output_formats",
+        [mesoreg.OutputFormat("sly", lambda report: _ShoutingText("PASS"))],
+    )
+    registry = make_registry([plugin])
+    report = check_with(formulation([("lidocaine", "1 %", "2 mL")]), registry=registry)
+    with pytest.raises(mesoreg.PluginError) as caught:
+        registry.render("sly", report)
+    assert str(caught.value) == (
+        f"plugin '{plugin.__name__}' failed in output format 'sly': "
+        "TypeError: must return text (got _ShoutingText)"
+    )
+
+
+def test_a_resolver_returning_a_str_subclass_is_refused():
+    plugin = types.ModuleType("sly-resolver")
+    plugin.mesoreg_resolve_ingredient = mesoreg.hookimpl(  # type: ignore[attr-defined]
+        lambda name, catalog: _ShoutingText("lidocaine")
+    )
+    with pytest.raises(mesoreg.InputError) as caught:
+        check_with(formulation([("our house anaesthetic", "1 %", "2 mL")]), plugins=[plugin])
+    assert (
+        "plugin 'sly-resolver' resolved 'our house anaesthetic', refused: the plugin failed: "
+        "TypeError: must return a catalog id or None (got _ShoutingText)"
+    ) in str(caught.value)
+
+
+class _NoAttributes:
+    """A plugin object whose unknown attributes are plugin code that ends the run."""
+
+    def __getattr__(self, name: str) -> object:
+        raise SystemExit(0)
+
+    @mesoreg.hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        return [_ExitingList()]
+
+
+def test_telling_built_ins_apart_reads_no_attribute_of_a_plugin():
+    report = check_with(formulation([("lidocaine", "1 %", "2 mL")]), plugins=[_NoAttributes()])
+    assert report.verdict is Verdict.NOT_VALIDATED
+    assert any("'_NoAttributes' failed in mesoreg_checks" in u.reason for u in report.unchecked)
+
+
+@pytest.mark.parametrize("name", ["mesoreg-core", "Mesoreg_C0re", "mesoreg", "mesoreg-core\u200b"])
+def test_a_plugin_named_like_mesoreg_itself_is_refused_unloaded(name):
+    from mesoreg._plugins import PluginInfo
+
+    info = PluginInfo(name, "code", target="never_imported_module")
+    ((status, plugin),) = load_plugins(Settings(), infos=[info])
+    assert (status.status, plugin) == ("failed", None)
+    assert status.error == "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
+    assert "never_imported_module" not in sys.modules

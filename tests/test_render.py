@@ -25,8 +25,21 @@ FORGED = "\x1b[2K\rPASS"
         ("\x9b2K\x85", "\\x9b2K\\x85"),  # C1: CSI and NEL
         ("\u202eSSAP\u2066", "\\u202eSSAP\\u2066"),  # bidirectional overrides
         ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),
+        ("mesoreg-core\u200b", "mesoreg-core\\u200b"),  # zero-width space
+        ("a\u00adb\u2060c\ufeffd\u200de", "a\\u00adb\\u2060c\\ufeffd\\u200de"),
     ],
-    ids=["plain", "tab", "esc-cr", "newline", "c0-del", "c1", "bidi", "separators"],
+    ids=[
+        "plain",
+        "tab",
+        "esc-cr",
+        "newline",
+        "c0-del",
+        "c1",
+        "bidi",
+        "separators",
+        "zero-width",
+        "invisible",
+    ],
 )
 def test_printable(text: str, escaped: str) -> None:
     assert printable(text) == escaped

@@ -591,6 +591,17 @@ PACK_CASES: list[tuple[dict[str, Any], str]] = [
         {"kind": "max_per_kg", "maximum": "7 mg/kg", "with_minimum": "1:200000"},
         "limits[0].with_minimum: is used only with with_ingredient",
     ),
+    (
+        {
+            "kind": "max_per_kg",
+            "maximum": "100 mg/kg",
+            "with_ingredient": "lidocaine",
+            "with_minimum": "0.001 mg/mL",
+        },
+        "limits[0].with_ingredient: names the limit's own ingredient 'lidocaine', so the limit "
+        "would always hold and push aside the ingredient's plain limits. Name the other "
+        "ingredient the limit needs, or leave with_ingredient out.",
+    ),
 ]
 
 
