@@ -28,6 +28,7 @@ from mesoreg._atc import in_group, is_atc, parse_atc
 from mesoreg._condition import ConditionIndex, Relation, build_condition_index
 from mesoreg._errors import InputError, Problem, UnknownNameError
 from mesoreg._knowledge import (
+    RECORD_KINDS,
     Condition,
     Contraindication,
     Drug,
@@ -49,19 +50,6 @@ from mesoreg._vocabulary import normalize
 
 #: the only plugin that may supply a pack named mesoreg-core
 CORE_PLUGIN = "mesoreg._core"
-
-_RECORD_KINDS = (
-    "sources",
-    "ingredients",
-    "drugs",
-    "conditions",
-    "medication_classes",
-    "contraindications",
-    "interactions",
-    "compatibilities",
-    "limits",
-    "regulations",
-)
 
 
 def _key(name: str) -> str:
@@ -835,7 +823,7 @@ def build_catalog(
     ordered = sorted(given, key=lambda p: p.name)
     allowed = frozenset(allow_weakening)
     overrides: list[Override] = []
-    owned = {kind: _collect(ordered, kind, problems, overrides, allowed) for kind in _RECORD_KINDS}
+    owned = {kind: _collect(ordered, kind, problems, overrides, allowed) for kind in RECORD_KINDS}
     overrides += _displacements(ordered, owned["limits"].values(), allowed, problems)
     records = {kind: {k: r for k, (r, _) in found.items()} for kind, found in owned.items()}
     limits: defaultdict[str, list[Limit]] = defaultdict(list)

@@ -44,23 +44,12 @@ import attrs
 
 from mesoreg._errors import InputError, Problem
 from mesoreg._guard import DEFAULT_TIMEOUT, check_timeout
+from mesoreg._knowledge import RECORD_KINDS
 from mesoreg._load import read_toml
 
 _LISTS = ("allow", "deny", "require", "packs", "allow_weakening")
 #: folders whose presence marks a project's root: configuration is never read above it
 _VCS_MARKERS = (".git", ".hg")
-_KINDS = (
-    "sources",
-    "ingredients",
-    "drugs",
-    "conditions",
-    "medication_classes",
-    "contraindications",
-    "interactions",
-    "compatibilities",
-    "limits",
-    "regulations",
-)
 
 
 @attrs.frozen
@@ -123,12 +112,13 @@ def weakening_problems(keys: Any, key: str = "allow_weakening") -> list[Problem]
             continue  # reported as "must be a list of strings"
         pack, _, rest = value.partition(":")
         kind, _, record = rest.partition(".")
-        if not (pack and record and kind in _KINDS):
+        if not (pack and record and kind in RECORD_KINDS):
             problems.append(
                 Problem(
                     f"{key}[{i}]",
                     f"must read 'pack:kind.id', e.g. 'my-pack:limits.x_max' (got {value!r})",
-                    f"kind is one of {', '.join(_KINDS)}; a refusal message gives the exact name.",
+                    f"kind is one of {', '.join(RECORD_KINDS)}; "
+                    "a refusal message gives the exact name.",
                 )
             )
     return problems

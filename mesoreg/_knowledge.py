@@ -17,6 +17,34 @@ from mesoreg._field import doc
 from mesoreg._quantity import Quantity
 from mesoreg._vocabulary import Area, Purpose, Route, Technique
 
+#: help texts of the fields every kind of rule has
+_RULE = {
+    "id": doc(
+        "Record id: lowercase snake_case, unique across every pack, never reused for another rule."
+    ),
+    "code": doc(
+        "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules may share one."
+    ),
+    "severity": doc(
+        "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
+    ),
+    "evidence": doc(
+        "The strongest kind of source that supports the rule as stated: label, regulator, "
+        "guideline, consensus, review, peer_reviewed_study, case_report or expert_opinion."
+    ),
+    "sources": doc("Ids of the sources (the [[sources]] records) the rule rests on; at least one."),
+    "message": doc("What the finding says, one sentence shown to the pharmacist."),
+    "advice": doc("What to do about it, one sentence shown to the pharmacist."),
+    "note": doc(
+        "Caveats on the rule or its sources (for example that a source was read in a copy); "
+        "shown with the finding."
+    ),
+    "override": doc(
+        "true to replace the record with the same id from another pack on purpose, instead "
+        "of clashing with it."
+    ),
+}
+
 
 class Severity(enum.StrEnum):
     """How bad a finding is, most severe first."""
@@ -331,47 +359,19 @@ class Fact(enum.StrEnum):
 class Contraindication:
     """A patient fact that makes a formulation (or some of its ingredients) unsafe."""
 
-    id: str = attrs.field(
-        metadata=doc(
-            "Record id: lowercase snake_case, unique across every pack, never reused for "
-            "another rule."
-        ),
-    )
-    code: str = attrs.field(
-        metadata=doc(
-            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
-            "may share one."
-        ),
-    )
-    severity: Severity = attrs.field(
-        metadata=doc(
-            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
-        ),
-    )
-    evidence: Evidence = attrs.field(
-        metadata=doc(
-            "The strongest kind of source that supports the rule as stated: label, "
-            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
-            "expert_opinion."
-        ),
-    )
-    sources: tuple[str, ...] = attrs.field(
-        metadata=doc(
-            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
-        ),
-    )
+    id: str = attrs.field(metadata=_RULE["id"])
+    code: str = attrs.field(metadata=_RULE["code"])
+    severity: Severity = attrs.field(metadata=_RULE["severity"])
+    evidence: Evidence = attrs.field(metadata=_RULE["evidence"])
+    sources: tuple[str, ...] = attrs.field(metadata=_RULE["sources"])
     fact: Fact = attrs.field(
         metadata=doc(
             "The patient fact the rule looks at: age, pregnant, breastfeeding, condition, "
             "medication_class or allergy."
         ),
     )
-    message: str = attrs.field(
-        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
-    )
-    advice: str = attrs.field(
-        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
-    )
+    message: str = attrs.field(metadata=_RULE["message"])
+    advice: str = attrs.field(metadata=_RULE["advice"])
     value: str = attrs.field(
         default="",
         metadata=doc(
@@ -411,20 +411,8 @@ class Contraindication:
         default=(),
         metadata=doc("Ingredient classes the rule is limited to."),
     )
-    note: str = attrs.field(
-        default="",
-        metadata=doc(
-            "Caveats on the rule or its sources (for example that a source was read in a "
-            "copy); shown with the finding."
-        ),
-    )
-    override: bool = attrs.field(
-        default=False,
-        metadata=doc(
-            "true to replace the record with the same id from another pack on purpose, "
-            "instead of clashing with it."
-        ),
-    )
+    note: str = attrs.field(default="", metadata=_RULE["note"])
+    override: bool = attrs.field(default=False, metadata=_RULE["override"])
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -432,41 +420,13 @@ class Contraindication:
 class Interaction:
     """Ingredients that interact with each other or with a medication class."""
 
-    id: str = attrs.field(
-        metadata=doc(
-            "Record id: lowercase snake_case, unique across every pack, never reused for "
-            "another rule."
-        ),
-    )
-    code: str = attrs.field(
-        metadata=doc(
-            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
-            "may share one."
-        ),
-    )
-    severity: Severity = attrs.field(
-        metadata=doc(
-            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
-        ),
-    )
-    evidence: Evidence = attrs.field(
-        metadata=doc(
-            "The strongest kind of source that supports the rule as stated: label, "
-            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
-            "expert_opinion."
-        ),
-    )
-    sources: tuple[str, ...] = attrs.field(
-        metadata=doc(
-            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
-        ),
-    )
-    message: str = attrs.field(
-        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
-    )
-    advice: str = attrs.field(
-        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
-    )
+    id: str = attrs.field(metadata=_RULE["id"])
+    code: str = attrs.field(metadata=_RULE["code"])
+    severity: Severity = attrs.field(metadata=_RULE["severity"])
+    evidence: Evidence = attrs.field(metadata=_RULE["evidence"])
+    sources: tuple[str, ...] = attrs.field(metadata=_RULE["sources"])
+    message: str = attrs.field(metadata=_RULE["message"])
+    advice: str = attrs.field(metadata=_RULE["advice"])
     ingredients: tuple[str, ...] = attrs.field(
         default=(),
         metadata=doc("Ingredient ids on the first side of the interaction."),
@@ -503,20 +463,8 @@ class Interaction:
             "true when the interaction holds only in the same syringe (a physical incompatibility)."
         ),
     )
-    note: str = attrs.field(
-        default="",
-        metadata=doc(
-            "Caveats on the rule or its sources (for example that a source was read in a "
-            "copy); shown with the finding."
-        ),
-    )
-    override: bool = attrs.field(
-        default=False,
-        metadata=doc(
-            "true to replace the record with the same id from another pack on purpose, "
-            "instead of clashing with it."
-        ),
-    )
+    note: str = attrs.field(default="", metadata=_RULE["note"])
+    override: bool = attrs.field(default=False, metadata=_RULE["override"])
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -567,44 +515,18 @@ class LimitKind(enum.StrEnum):
 class Limit:
     """A bound on an ingredient's dose, or (without ``ingredient``) on any session."""
 
-    id: str = attrs.field(
-        metadata=doc(
-            "Record id: lowercase snake_case, unique across every pack, never reused for "
-            "another rule."
-        ),
-    )
-    code: str = attrs.field(
-        metadata=doc(
-            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
-            "may share one."
-        ),
-    )
+    id: str = attrs.field(metadata=_RULE["id"])
+    code: str = attrs.field(metadata=_RULE["code"])
     kind: LimitKind = attrs.field(
         metadata=doc(
             "What the limit bounds: max_concentration, max_session_amount, max_per_kg, "
             "max_injections, max_session_volume, session_interval, depth or route."
         ),
     )
-    severity: Severity = attrs.field(
-        metadata=doc(
-            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
-        ),
-    )
-    evidence: Evidence = attrs.field(
-        metadata=doc(
-            "The strongest kind of source that supports the rule as stated: label, "
-            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
-            "expert_opinion."
-        ),
-    )
-    sources: tuple[str, ...] = attrs.field(
-        metadata=doc(
-            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
-        ),
-    )
-    advice: str = attrs.field(
-        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
-    )
+    severity: Severity = attrs.field(metadata=_RULE["severity"])
+    evidence: Evidence = attrs.field(metadata=_RULE["evidence"])
+    sources: tuple[str, ...] = attrs.field(metadata=_RULE["sources"])
+    advice: str = attrs.field(metadata=_RULE["advice"])
     ingredient: str = attrs.field(
         default="",
         metadata=doc("The ingredient id limited; empty for a limit on every session."),
@@ -660,20 +582,8 @@ class Limit:
             "e.g. ['intradermal']."
         ),
     )
-    note: str = attrs.field(
-        default="",
-        metadata=doc(
-            "Caveats on the rule or its sources (for example that a source was read in a "
-            "copy); shown with the finding."
-        ),
-    )
-    override: bool = attrs.field(
-        default=False,
-        metadata=doc(
-            "true to replace the record with the same id from another pack on purpose, "
-            "instead of clashing with it."
-        ),
-    )
+    note: str = attrs.field(default="", metadata=_RULE["note"])
+    override: bool = attrs.field(default=False, metadata=_RULE["override"])
     origin: str = attrs.field(default="", eq=False)
 
 
@@ -686,44 +596,16 @@ class Regulation:
     ``outside_areas``.  With no scope it applies to every formulation.
     """
 
-    id: str = attrs.field(
-        metadata=doc(
-            "Record id: lowercase snake_case, unique across every pack, never reused for "
-            "another rule."
-        ),
-    )
-    code: str = attrs.field(
-        metadata=doc(
-            "Stable finding code shown in reports, e.g. 'MR-CI-PREGNANCY'; several rules "
-            "may share one."
-        ),
-    )
+    id: str = attrs.field(metadata=_RULE["id"])
+    code: str = attrs.field(metadata=_RULE["code"])
     regions: tuple[str, ...] = attrs.field(
         metadata=doc("Region codes where the rule applies, e.g. ['FR'] or ['US']."),
     )
-    severity: Severity = attrs.field(
-        metadata=doc(
-            "How bad a finding from this rule is: contraindicated, major, moderate, minor or info."
-        ),
-    )
-    evidence: Evidence = attrs.field(
-        metadata=doc(
-            "The strongest kind of source that supports the rule as stated: label, "
-            "regulator, guideline, consensus, review, peer_reviewed_study, case_report or "
-            "expert_opinion."
-        ),
-    )
-    sources: tuple[str, ...] = attrs.field(
-        metadata=doc(
-            "Ids of the sources (the [[sources]] records) the rule rests on; at least one."
-        ),
-    )
-    message: str = attrs.field(
-        metadata=doc("What the finding says, one sentence shown to the pharmacist."),
-    )
-    advice: str = attrs.field(
-        metadata=doc("What to do about it, one sentence shown to the pharmacist."),
-    )
+    severity: Severity = attrs.field(metadata=_RULE["severity"])
+    evidence: Evidence = attrs.field(metadata=_RULE["evidence"])
+    sources: tuple[str, ...] = attrs.field(metadata=_RULE["sources"])
+    message: str = attrs.field(metadata=_RULE["message"])
+    advice: str = attrs.field(metadata=_RULE["advice"])
     valid_from: dt.date | None = attrs.field(
         default=None,
         metadata=doc("First day the rule applies (a TOML date); left out means always."),
@@ -765,26 +647,18 @@ class Regulation:
             "to an area)."
         ),
     )
-    note: str = attrs.field(
-        default="",
-        metadata=doc(
-            "Caveats on the rule or its sources (for example that a source was read in a "
-            "copy); shown with the finding."
-        ),
-    )
-    override: bool = attrs.field(
-        default=False,
-        metadata=doc(
-            "true to replace the record with the same id from another pack on purpose, "
-            "instead of clashing with it."
-        ),
-    )
+    note: str = attrs.field(default="", metadata=_RULE["note"])
+    override: bool = attrs.field(default=False, metadata=_RULE["override"])
     origin: str = attrs.field(default="", eq=False)
 
     def is_in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
         after_start = self.valid_from is None or self.valid_from <= day
         return after_start and (self.valid_to is None or day < self.valid_to)
+
+
+#: the fields of a pack's ``[pack]`` table; the others are its records
+PACK_HEADER = ("name", "version", "licence", "description", "requires_mesoreg")
 
 
 @attrs.frozen
@@ -851,3 +725,9 @@ class Pack:
         default=(),
         metadata=doc("Regional regulatory rules with their effective dates."),
     )
+
+
+#: the kinds of record a pack holds, in the order they are merged (sources first)
+RECORD_KINDS: tuple[str, ...] = tuple(
+    f.name for f in attrs.fields(Pack) if f.name not in PACK_HEADER
+)

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from mesoreg._field import doc_of
-from mesoreg._knowledge import Pack
+from mesoreg._knowledge import PACK_HEADER, Pack
 from mesoreg._ledger import LEDGER_SCHEMA_VERSION, Ledger
 from mesoreg._model import SCHEMA_VERSION, Formulation, Patient
 from mesoreg._quantity import Quantity
@@ -30,7 +30,6 @@ from mesoreg._quantity import Quantity
 DRAFT = "http://json-schema.org/draft-07/schema#"
 #: a number, then a unit; or a ratio like 1:100000 (the parser has the final word)
 QUANTITY_PATTERN = r"^\s*([0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*\S.*|1\s*:\s*[0-9][0-9 ,_]*)$"
-_PACK_HEADER = ("name", "version", "licence", "description", "requires_mesoreg")
 
 
 def _is_optional(kind: Any) -> tuple[bool, Any]:
@@ -132,9 +131,9 @@ def ledger_schema() -> dict[str, Any]:
 
 def pack_schema() -> dict[str, Any]:
     """Data-only pack files: a ``[pack]`` table, then records."""
-    records = object_schema(Pack, skip=_PACK_HEADER)
+    records = object_schema(Pack, skip=PACK_HEADER)
     header = object_schema(Pack)
-    header["properties"] = {k: v for k, v in header["properties"].items() if k in _PACK_HEADER}
+    header["properties"] = {k: v for k, v in header["properties"].items() if k in PACK_HEADER}
     header["required"] = ["name", "version", "licence"]
     header["description"] = (
         "The pack's header: its name, version, licence and the mesoreg versions it needs."
@@ -151,7 +150,7 @@ def pack_schema() -> dict[str, Any]:
 
 def catalog_part_schema() -> dict[str, Any]:
     """The built-in core pack's files: records only (the pack's name is mesoreg-core)."""
-    records = object_schema(Pack, skip=_PACK_HEADER)
+    records = object_schema(Pack, skip=PACK_HEADER)
     return {"$schema": DRAFT, "title": "mesoreg core catalog file", **records}
 
 
