@@ -147,8 +147,9 @@ def _compare_quantity(field: str, old: Quantity, new: Quantity) -> float | str:
         return f"changes {field} from {old} to {new} (units do not compare)"
 
 
-def _upper(field: str) -> Rule:
-    """An upper bound: may stay, drop or be added; never rise or go."""
+def _bound(field: str, *, upper: bool) -> Rule:
+    """A bound that may stay or be added, and move only the stricter way; never go."""
+    verb = "raises" if upper else "lowers"
 
     def rule(old: Any, new: Any, _o: Any, _n: Any) -> str | None:
         if old is None:
@@ -158,25 +159,20 @@ def _upper(field: str) -> Rule:
         diff = _compare_quantity(field, old, new) if isinstance(old, Quantity) else new - old
         if isinstance(diff, str):
             return diff
-        return f"raises {field} from {_show(old)} to {_show(new)}" if diff > 0 else None
+        looser = diff > 0 if upper else diff < 0
+        return f"{verb} {field} from {_show(old)} to {_show(new)}" if looser else None
 
     return rule
+
+
+def _upper(field: str) -> Rule:
+    """An upper bound: may stay, drop or be added; never rise or go."""
+    return _bound(field, upper=True)
 
 
 def _lower(field: str) -> Rule:
     """A lower bound: may stay, rise or be added; never drop or go."""
-
-    def rule(old: Any, new: Any, _o: Any, _n: Any) -> str | None:
-        if old is None:
-            return None
-        if new is None:
-            return f"removes {field} {_show(old)}"
-        diff = _compare_quantity(field, old, new) if isinstance(old, Quantity) else new - old
-        if isinstance(diff, str):
-            return diff
-        return f"lowers {field} from {_show(old)} to {_show(new)}" if diff < 0 else None
-
-    return rule
+    return _bound(field, upper=False)
 
 
 def _window(field: str) -> Rule:
