@@ -42,6 +42,7 @@ from mesoreg._knowledge import (
     Regulation,
     Source,
 )
+from mesoreg._model import Medication
 from mesoreg._names import NameIndex, NameMatch, strip_strengths
 from mesoreg._override import Override, compare, compare_bounds
 from mesoreg._pack import CORE_PACK, name_skeleton, pack_name_problems
@@ -251,6 +252,12 @@ class Catalog:
 
     def drug_classes(self, drug: Drug) -> tuple[str, ...]:
         """Every class of a drug: its own, those its ATC codes fall in, those naming it."""
+        known = self._drug_class_table.get(drug.id)
+        if known is not None and self.drugs.get(drug.id) is drug:
+            return known
+        return self._classes_of(drug)
+
+    def _classes_of(self, drug: Drug) -> tuple[str, ...]:
         classes = set(drug.classes)
         for record in self.class_records.values():
             if drug.id in record.drugs or any(
@@ -258,6 +265,35 @@ class Catalog:
             ):
                 classes.add(record.id)
         return tuple(sorted(classes))
+
+    @functools.cached_property
+    def _drug_class_table(self) -> Mapping[str, tuple[str, ...]]:
+        """Every drug's classes, worked out once."""
+        return MappingProxyType({d.id: self._classes_of(d) for d in self.drugs.values()})
+
+    def classes_of_medications(
+        self, medications: Iterable[Medication]
+    ) -> dict[str, tuple[str, ...]]:
+        """Each medication's name and classes: what the catalog knows plus any declared ones.
+
+        A known drug (by generic or brand name, or ATC code) has its own classes and
+        those of the ATC groups it lies in; an ATC code that is no drug of the catalog
+        has the classes of its groups; a combination ("bisoprolol + aspirin") has the
+        classes of every component.  Declared classes add to these and never remove
+        them.  A medication none of whose components the catalog can classify and that
+        declares no classes is left out (it is reported as not checked).
+        """
+        result: dict[str, tuple[str, ...]] = {}
+        for med in medications:
+            found = [self.classify_medication(n) for n, _ in self.find_drugs(med.name)]
+            known = [f for f in found if f is not None]
+            if not known and med.classes is None:
+                continue
+            declared = {self.find_medication_class(c) for c in med.classes or ()}
+            classes = {c for f in known for c in f[2]}
+            classes |= {c for c in declared if c is not None}
+            result[med.name] = tuple(sorted(classes | set(result.get(med.name, ()))))
+        return result
 
     def atc_classes(self, code: str) -> tuple[str, ...]:
         """The classes an ATC code (or group) lies in, by the class records' ATC groups."""

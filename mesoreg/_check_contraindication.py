@@ -7,7 +7,7 @@ known is reported as not checked, so the verdict cannot be pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
@@ -29,29 +29,14 @@ def _unchecked(rule: Contraindication | str, reason: str) -> Unchecked:
     return Unchecked(NAME, rule if isinstance(rule, str) else rule.id, reason)
 
 
-def medication_classes(subject: Subject, patient: Patient) -> dict[str, tuple[str, ...]]:
-    """Each medication's name and classes: what the catalog knows plus any declared ones.
+def medication_classes(subject: Subject, patient: Patient) -> Mapping[str, tuple[str, ...]]:
+    """Each medication's name and classes (see :meth:`Catalog.classes_of_medications`).
 
-    A known drug (by generic or brand name, or ATC code) has its own classes and those
-    of the ATC groups it lies in; an ATC code that is no drug of the catalog has the
-    classes of its groups; a combination ("bisoprolol + aspirin") has the classes of
-    every component.  Declared classes add to these and never remove them.  A
-    medication none of whose components the catalog can classify and that declares
-    no classes is left out; a component not known is reported as not checked
-    (:func:`unknown_medications`), while the known ones still count.
+    Worked out once per subject, for its own patient.
     """
-    catalog = subject.catalog
-    result: dict[str, tuple[str, ...]] = {}
-    for med in patient.medications or ():
-        found = [catalog.classify_medication(n) for n, _ in catalog.find_drugs(med.name)]
-        known = [f for f in found if f is not None]
-        if not known and med.classes is None:
-            continue
-        declared = {catalog.find_medication_class(c) for c in med.classes or ()}
-        classes = {c for f in known for c in f[2]}
-        classes |= {c for c in declared if c is not None}
-        result[med.name] = tuple(sorted(classes | set(result.get(med.name, ()))))
-    return result
+    if patient is subject.patient:
+        return subject.medication_classes
+    return subject.catalog.classes_of_medications(patient.medications or ())
 
 
 def unknown_medications(subject: Subject, patient: Patient) -> Iterator[tuple[str, list[str]]]:

@@ -82,10 +82,15 @@ class Subject:
     session: Mapping[str, SessionAmount]
     #: every distinct ingredient, in id order
     ingredients: tuple[Ingredient, ...] = attrs.field(init=False)
+    #: the patient's medications and their classes, worked out once (read-only)
+    medication_classes: Mapping[str, tuple[str, ...]] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         ingredients = tuple(s.ingredient for s in self.session.values())
         object.__setattr__(self, "ingredients", ingredients)
+        meds = self.patient.medications or () if self.patient is not None else ()
+        classes = MappingProxyType(self.catalog.classes_of_medications(meds))
+        object.__setattr__(self, "medication_classes", classes)
 
     def detached(self) -> Subject:
         """A deep copy that shares only the catalog: what a plugin's check is given.

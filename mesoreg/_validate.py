@@ -55,6 +55,7 @@ What is refused, and why:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -349,28 +350,45 @@ _RULES: Final[dict[type, Callable[[Any, str], Iterator[Problem]]]] = {
 }
 
 
+#: values that hold no model and no float: nothing to walk into
+_LEAVES = (str, int, bool, type(None), dt.date, dt.datetime, Dimension)
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[str, ...] | None:
+    """The field names of a model type, or None for anything that is not a model."""
+    if not attrs.has(kind) or issubclass(kind, Quantity | Dimension):
+        return None
+    return tuple(f.name for f in attrs.fields(kind))
+
+
 def _walk(value: Any, path: str) -> Iterator[Problem]:
     """Every model inside ``value``: its own rules, then non-finite numbers in any field."""
     if isinstance(value, tuple | list):
         for index, item in enumerate(value):
-            yield from _walk(item, f"{path}[{index}]")
+            if not isinstance(item, _LEAVES):
+                yield from _walk(item, f"{path}[{index}]")
         return
-    if not attrs.has(type(value)) or isinstance(value, Quantity | Dimension):
+    names = _fields(type(value))  # type: ignore[arg-type]  # every type is hashable
+    if names is None:
         return
     rules = _RULES.get(type(value))
     found = list(rules(value, path)) if rules is not None else []
     yield from found
     said = {p.key_path for p in found}
-    for field in attrs.fields(type(value)):
-        item = getattr(value, field.name)
-        key = _join(path, field.name)
+    for name in names:
+        item = getattr(value, name)
+        if isinstance(item, _LEAVES):
+            continue
         number = item.value if isinstance(item, Quantity) else item
         if isinstance(number, float):
-            if not math.isfinite(number) and key not in said:
-                shown = f"'{item}'" if isinstance(item, Quantity) else repr(item)
-                yield Problem(key, f"must be a finite number (got {shown})")
-        else:
-            yield from _walk(item, key)
+            if not math.isfinite(number):
+                key = _join(path, name)
+                if key not in said:
+                    shown = f"'{item}'" if isinstance(item, Quantity) else repr(item)
+                    yield Problem(key, f"must be a finite number (got {shown})")
+        elif not isinstance(item, Quantity):
+            yield from _walk(item, _join(path, name))
 
 
 def problems_in(value: Any, path: str = "") -> list[Problem]:

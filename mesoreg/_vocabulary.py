@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from typing import Any
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """``'Fat-Réduction '`` -> ``'fat_reduction'``: case, accents and separators folded."""
     decomposed = unicodedata.normalize("NFKD", text)
