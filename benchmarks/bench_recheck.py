@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ["cellulite-thighs", "face-revitalisation", "hair-scalp", "submental-deoxycholic"]
 
 
-def build_store(root: Path, count: int) -> list[Path]:
-    """A store of ``count`` approved formulations, written directly (no lock, no fsync)."""
+def build_store(root: Path, count: int, registry: object = None) -> list[Path]:
+    """A store of ``count`` approved formulations, written directly (no lock, no fsync).
+
+    Each ledger records a passing check, or with ``registry`` the check that registry
+    gives today, so that a recheck with the same registry finds nothing changed.
+    """
     import attrs
 
     import mesoreg
@@ -34,7 +38,11 @@ def build_store(root: Path, count: int) -> list[Path]:
 
     bases = [mesoreg.load_formulation(ROOT / "formulations" / e / "v1.toml") for e in EXAMPLES]
     now = utc_now()
-    record = CheckRecord("pass", now, mesoreg.__version__, ("mesoreg-core 0.1.0",))
+    records = [CheckRecord("pass", now, mesoreg.__version__, ("mesoreg-core 0.1.0",))] * len(bases)
+    if registry is not None:
+        from mesoreg._recheck import check_record
+
+        records = [check_record(mesoreg.check(b, registry=registry)) for b in bases]
     paths = []
     for i in range(count):
         formulation_id = f"gen-{i:05d}"
@@ -51,7 +59,7 @@ def build_store(root: Path, count: int) -> list[Path]:
             now,
             Status.APPROVED,
             events=(Event("published", "bench", now),),
-            last_check=record,
+            last_check=records[i % len(bases)],
         )
         (folder / "index.toml").write_text(dump_ledger(Ledger(1, formulation_id, (entry,))))
         paths.append(folder / "v1.toml")
