@@ -427,7 +427,16 @@ class Catalog:
 
     def is_compatible(self, a: str, b: str) -> bool:
         """True when published data says ``a`` and ``b`` may share a syringe."""
-        return frozenset((a, b)) in self.compatibilities
+        return b in self._compatible.get(a, ())
+
+    @functools.cached_property
+    def _compatible(self) -> Mapping[str, frozenset[str]]:
+        """Ingredient id -> the ingredients published as compatible with it."""
+        partners: dict[str, set[str]] = {}
+        for pair in self.compatibilities:
+            for a in pair:
+                partners.setdefault(a, set()).update(pair - {a} or {a})
+        return MappingProxyType({k: frozenset(v) for k, v in partners.items()})
 
     def cite(self, source_ids: Sequence[str]) -> tuple[Source, ...]:
         """The sources behind a rule."""

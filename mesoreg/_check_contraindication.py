@@ -12,13 +12,13 @@ from collections.abc import Iterable, Iterator, Mapping
 import attrs
 
 from mesoreg._atc import parse_atc
-from mesoreg._catalog import matches, normalize_term
+from mesoreg._catalog import normalize_term
 from mesoreg._condition import Relation
 from mesoreg._icd10 import has_prefix, parse_code, split_code
 from mesoreg._knowledge import Condition, Contraindication, Fact
 from mesoreg._model import Patient
 from mesoreg._report import Finding, Unchecked
-from mesoreg._subject import Check, Outcome, Subject
+from mesoreg._subject import Check, Outcome, Subject, concerned
 from mesoreg._vocabulary import Sex
 from mesoreg.hookspecs import hookimpl
 
@@ -78,9 +78,7 @@ def _in_scope(rule: Contraindication, subject: Subject) -> list[str]:
     """The formulation's ingredients the rule concerns ([''] for a rule on every formulation)."""
     if not rule.ingredients and not rule.ingredient_classes:
         return [""]
-    return [
-        i.id for i in subject.ingredients if matches(i, rule.ingredients, rule.ingredient_classes)
-    ]
+    return concerned(subject, rule.ingredients, rule.ingredient_classes)
 
 
 def _age(rule: Contraindication, subject: Subject, patient: Patient) -> Iterator[Outcome]:

@@ -42,10 +42,13 @@ def _pairs(rule: Interaction, a: Ingredient, b: Ingredient) -> bool:
     )
 
 
-def _listed(pairs: list[str]) -> str:
-    """Pairs joined with '; ', the first :data:`MAX_LISTED_PAIRS` of them and a count."""
+def _listed(pairs: list[str], total: int | None = None) -> str:
+    """Pairs joined with '; ', the first :data:`MAX_LISTED_PAIRS` of them and a count.
+
+    ``total`` is how many pairs there are when ``pairs`` holds only the first ones.
+    """
     shown = "; ".join(pairs[:MAX_LISTED_PAIRS])
-    more = len(pairs) - MAX_LISTED_PAIRS
+    more = (len(pairs) if total is None else total) - MAX_LISTED_PAIRS
     return f"{shown}; and {more} more pairs" if more > 0 else shown
 
 
@@ -130,15 +133,27 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
         for dose in prep.doses:
             ingredients[dose.ingredient.id] = dose.ingredient
             products.setdefault(dose.ingredient.id, set()).add(dose.product)
+        # pairs a same-syringe rule already speaks of: found from the few ingredients that
+        # have such rules, so the pair loop below does a set look-up, not a rule scan
+        ruled: set[tuple[str, str]] = set()
+        for a in ingredients.values():
+            for rule in catalog.interactions_for(a.id):
+                if rule.same_syringe:
+                    ruled.update(
+                        (min(a.id, b.id), max(a.id, b.id))
+                        for b in ingredients.values()
+                        if b.id != a.id and _pairs(rule, a, b)
+                    )
+        active = sorted(
+            (i for i in ingredients.values() if _INERT not in i.classes), key=lambda i: i.id
+        )
+        # actives of one product (lidocaine with epinephrine) come mixed by their maker
+        single = {k: next(iter(v)) if len(v) == 1 else None for k, v in products.items()}
         unknown: list[tuple[Ingredient, Ingredient]] = []
-        for a, b in combinations(sorted(ingredients.values(), key=lambda i: i.id), 2):
-            # actives of one product (lidocaine with epinephrine) come mixed by their maker
-            if len(products[a.id] | products[b.id]) == 1:
+        for a, b in combinations(active, 2):
+            if single[a.id] is not None and single[a.id] == single[b.id]:
                 continue
-            if _INERT in a.classes or _INERT in b.classes or catalog.is_compatible(a.id, b.id):
-                continue
-            rules = (*catalog.interactions_for(a.id), *catalog.interactions_for(b.id))
-            if any(r.same_syringe and _pairs(r, a, b) for r in rules):
+            if (a.id, b.id) in ruled or catalog.is_compatible(a.id, b.id):
                 continue
             unknown.append((a, b))
         if not unknown:
@@ -152,7 +167,8 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
                 f"Compatibility of {len(unknown)} pairs of ingredients in one syringe "
                 "is not established."
             )
-            listed = _listed([f"{a.name} and {b.name}" for a, b in unknown])
+            shown = [f"{a.name} and {b.name}" for a, b in unknown[: MAX_LISTED_PAIRS + 1]]
+            listed = _listed(shown, len(unknown))
             evidence = f"in '{prep.name}': {listed}"
         yield Finding(
             severity=Severity.INFO,

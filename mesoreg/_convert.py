@@ -73,20 +73,30 @@ def _structure_quantity(value: Any, _: type[Any]) -> Quantity:
     return parse_quantity(value)
 
 
+@functools.cache
+def _enum_table(kind: type[enum.Enum]) -> dict[str, enum.Enum]:
+    """An enum's members by their exact and their normalised value, worked out once."""
+    table = {normalize(str(m.value)): m for m in kind}
+    table.update({str(m.value): m for m in kind})
+    return table
+
+
 def _structure_enum(value: Any, kind: type[enum.Enum]) -> enum.Enum:
     """A vocabulary value: normalised (case, accents, separators), then matched exactly."""
-    allowed = [str(m.value) for m in kind]
     if isinstance(value, str):
+        found = _enum_table(kind).get(value)
+        if found is not None:
+            return found
         if issubclass(kind, Term):
             try:
-                return kind(value)
+                return kind(value)  # normalised, and the vocabulary's other spellings
             except ValueError:
                 pass
         else:
-            key = normalize(value)
-            for member in kind:
-                if normalize(str(member.value)) == key:
-                    return member
+            found = _enum_table(kind).get(normalize(value))
+            if found is not None:
+                return found
+    allowed = [str(m.value) for m in kind]
     close = closest(str(value), allowed) if isinstance(value, str) else []
     if close:
         guess = " or ".join(f"'{c}'" for c in close)

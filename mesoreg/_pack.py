@@ -14,7 +14,9 @@ failure instead of costing every run seconds and gigabytes.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -182,25 +184,38 @@ def load_pack_document(path: str | Path) -> Pack:
     return parse_pack_document(text, str(path))
 
 
+#: the core pack by the sha256 of its files' names and contents: a file that changes is
+#: read again, so the cache cannot serve a stale pack (MESOREG_CACHE=0 turns it off)
+_CORE_CACHE: dict[str, Pack] = {}
+
+
 def load_core_pack() -> Pack:
-    """The built-in pack, read from ``mesoreg/catalog/*.toml``."""
+    """The built-in pack, read from ``mesoreg/catalog/*.toml`` (parsed once per content)."""
     folder = importlib.resources.files("mesoreg") / "catalog"
+    files = [
+        (e.name, e.read_text(encoding="utf-8"))
+        for e in sorted(folder.iterdir(), key=lambda e: e.name)
+        if e.name.endswith(".toml")
+    ]
+    digest = hashlib.sha256()
+    for name, text in files:
+        digest.update(f"{name}\0{len(text)}\0".encode())
+        digest.update(text.encode("utf-8"))
+    key = f"{__version__}:{digest.hexdigest()}"
+    use_cache = os.environ.get("MESOREG_CACHE", "1") != "0"
+    if use_cache and key in _CORE_CACHE:
+        return _CORE_CACHE[key]
     parts: list[Pack] = []
     problems: list[Problem] = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".toml"):
-            continue
+    for name, text in files:
         try:
-            parts.append(
-                parse_pack_file(
-                    entry.read_text(encoding="utf-8"),
-                    f"mesoreg/catalog/{entry.name}",
-                    CORE_PACK,
-                    __version__,
-                )
-            )
+            parts.append(parse_pack_file(text, f"mesoreg/catalog/{name}", CORE_PACK, __version__))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    return merge_files(parts, CORE_PACK, __version__)
+    pack = merge_files(parts, CORE_PACK, __version__)
+    if use_cache:
+        _CORE_CACHE.clear()  # one version of the core at a time
+        _CORE_CACHE[key] = pack
+    return pack

@@ -98,16 +98,17 @@ def _check_id(
 ) -> list[Recheck]:
     """Every approved version of one formulation, re-checked.
 
-    Each version is read through :meth:`Store.read`, which refuses a missing or
-    changed file; the error is a picklable :class:`StoreError` so that a worker's
-    failure reaches the caller as the same one-line error as a serial run's.
+    The ledger is read once; each version through :meth:`Store.read_entry`, which
+    refuses a missing or changed file; the error is a picklable :class:`StoreError`
+    so that a worker's failure reaches the caller as the same one-line error as a
+    serial run's.
     """
     results: list[Recheck] = []
     try:
         for entry in store.ledger(formulation_id).versions:
             if entry.status is not Status.APPROVED:
                 continue
-            formulation, _ = store.read(formulation_id, entry.version)
+            _, formulation = store.read_entry(formulation_id, entry)
             after = check_record(check(formulation, region=region, date=day, registry=registry))
             before = entry.last_check
             results.append(

@@ -262,16 +262,21 @@ class Store:
             raise StoreError(
                 f"{formulation_id}@{version} is not in the store {self.root} (versions: {known})"
             )
-        data = read_regular(self.version_path(formulation_id, version))
+        data, formulation = self.read_entry(formulation_id, entry)
+        return data, entry, formulation
+
+    def read_entry(self, formulation_id: str, entry: Entry) -> tuple[bytes, Formulation]:
+        """The verified file of a ledger entry already in hand (no second ledger read)."""
+        data = read_regular(self.version_path(formulation_id, entry.version))
         try:
             formulation = self.check_version(formulation_id, entry, data)
         except StoreError as exc:
             raise StoreError(
-                f"{exc}; {formulation_id}@{version} is not used. Restore it from git; "
+                f"{exc}; {formulation_id}@{entry.version} is not used. Restore it from git; "
                 "'mesoreg verify' lists every damaged file"
             ) from exc
         assert data is not None  # check_version refuses a missing file
-        return data, entry, formulation
+        return data, formulation
 
     def check_version(self, formulation_id: str, entry: Entry, data: bytes | None) -> Formulation:
         """The formulation in a recorded version's file, or a one-line :class:`StoreError`.

@@ -55,9 +55,15 @@ class ResolvedPreparation:
     volume: Quantity
     doses: tuple[Dose, ...]
 
+    #: the ids of the ingredients it holds
+    ids: frozenset[str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "ids", frozenset(d.ingredient.id for d in self.doses))
+
     def has(self, ingredient_id: str) -> bool:
         """True when this preparation holds the ingredient."""
-        return any(d.ingredient.id == ingredient_id for d in self.doses)
+        return ingredient_id in self.ids
 
 
 @attrs.frozen
@@ -84,10 +90,29 @@ class Subject:
     ingredients: tuple[Ingredient, ...] = attrs.field(init=False)
     #: the patient's medications and their classes, worked out once (read-only)
     medication_classes: Mapping[str, tuple[str, ...]] = attrs.field(init=False, repr=False)
+    #: ingredient id -> each preparation holding it, with its dose there (read-only)
+    doses: Mapping[str, tuple[tuple[ResolvedPreparation, Dose], ...]] = attrs.field(
+        init=False, repr=False
+    )
+    #: ingredient class -> the formulation's ingredients of that class, in id order
+    by_class: Mapping[str, tuple[Ingredient, ...]] = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         ingredients = tuple(s.ingredient for s in self.session.values())
         object.__setattr__(self, "ingredients", ingredients)
+        doses: dict[str, list[tuple[ResolvedPreparation, Dose]]] = {}
+        for prep in self.preparations:
+            for dose in prep.doses:
+                doses.setdefault(dose.ingredient.id, []).append((prep, dose))
+        frozen = {k: tuple(v) for k, v in doses.items()}
+        object.__setattr__(self, "doses", MappingProxyType(frozen))
+        by_class: dict[str, list[Ingredient]] = {}
+        for ingredient in ingredients:
+            for cls in ingredient.classes:
+                by_class.setdefault(cls, []).append(ingredient)
+        object.__setattr__(
+            self, "by_class", MappingProxyType({k: tuple(v) for k, v in by_class.items()})
+        )
         meds = self.patient.medications or () if self.patient is not None else ()
         classes = MappingProxyType(self.catalog.classes_of_medications(meds))
         object.__setattr__(self, "medication_classes", classes)
@@ -369,7 +394,12 @@ def session_volume(subject: Subject, ingredient_id: str | None = None) -> Quanti
 
 def doses_of(subject: Subject, ingredient_id: str) -> Iterator[tuple[ResolvedPreparation, Dose]]:
     """Each preparation holding the ingredient, with its dose there."""
-    for prep in subject.preparations:
-        for dose in prep.doses:
-            if dose.ingredient.id == ingredient_id:
-                yield prep, dose
+    yield from subject.doses.get(ingredient_id, ())
+
+
+def concerned(subject: Subject, ids: Iterable[str], classes: Iterable[str]) -> list[str]:
+    """Ids of the formulation's ingredients named by id or class, in id order."""
+    found = {i for i in ids if i in subject.session}
+    for cls in classes:
+        found.update(i.id for i in subject.by_class.get(cls, ()))
+    return sorted(found)

@@ -346,3 +346,28 @@ def test_the_catalog_is_read_only(catalog: Catalog) -> None:
         catalog.contraindications = ()  # type: ignore[misc]
     assert isinstance(catalog.contraindications, tuple)
     assert isinstance(catalog.compatibilities, frozenset)
+
+
+def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
+    import importlib.resources
+    import shutil
+
+    from mesoreg import _pack
+
+    first = _pack.load_core_pack()
+    assert _pack.load_core_pack() is first  # same files: the parsed pack is reused
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    assert _pack.load_core_pack() is not first  # the cache can be turned off
+    monkeypatch.delenv("MESOREG_CACHE")
+    # a changed file is read again: the cache is keyed by the files' contents
+    copy = tmp_path / "mesoreg"
+    shutil.copytree(importlib.resources.files("mesoreg") / "catalog", copy / "catalog")
+    vehicles = copy / "catalog" / "vehicles.toml"
+    vehicles.write_text(
+        vehicles.read_text(encoding="utf-8").replace('name = "Sodium chloride', 'name = "Saline', 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(importlib.resources, "files", lambda _package: copy)
+    changed = _pack.load_core_pack()
+    assert changed is not first
+    assert {i.name for i in changed.ingredients} != {i.name for i in first.ingredients}
