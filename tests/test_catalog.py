@@ -363,10 +363,8 @@ def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
     copy = tmp_path / "mesoreg"
     shutil.copytree(importlib.resources.files("mesoreg") / "catalog", copy / "catalog")
     vehicles = copy / "catalog" / "vehicles.toml"
-    vehicles.write_text(
-        vehicles.read_text(encoding="utf-8").replace('name = "Sodium chloride', 'name = "Saline', 1),
-        encoding="utf-8",
-    )
+    text = vehicles.read_text(encoding="utf-8")
+    vehicles.write_text(text.replace('name = "Sodium chloride', 'name = "Saline', 1), "utf-8")
     monkeypatch.setattr(importlib.resources, "files", lambda _package: copy)
     changed = _pack.load_core_pack()
     assert changed is not first
