@@ -58,7 +58,7 @@ def build_store(root: Path, count: int, registry: object = None) -> list[Path]:
             "bench",
             now,
             Status.APPROVED,
-            events=(Event("published", "bench", now),),
+            events=(Event("published", "bench", now), Event("approved", "bench", now)),
             last_check=records[i % len(bases)],
         )
         (folder / "index.toml").write_text(dump_ledger(Ledger(1, formulation_id, (entry,))))
