@@ -549,28 +549,31 @@ def _displacements(
             record = limit if limit.origin else attrs.evolve(limit, origin=origin)
             supplied[limit.id].append((record, supplier.name))
 
-    def first_supplier(limit_id: str) -> str:
-        records = supplied[limit_id]
-        return next((p for r, p in records if not r.override), records[0][1])
-
+    first = {
+        lid: next((p for r, p in records if not r.override), records[0][1])
+        for lid, records in supplied.items()
+    }
     owned = sorted(owned, key=lambda pair: pair[0].id)
+    # what each limit could push aside, found by index rather than by comparing every pair
+    plain: defaultdict[tuple[str, LimitKind], list[Limit]] = defaultdict(list)
+    general: defaultdict[LimitKind, list[Limit]] = defaultdict(list)
+    for other, _ in owned:
+        if not other.with_ingredient:
+            plain[other.ingredient, other.kind].append(other)
+        if not other.ingredient:
+            general[other.kind].append(other)
     found: list[Override] = []
     for limit, pack in owned:
-        for other, _ in owned:
-            if other.id == limit.id or other.kind != limit.kind:
-                continue
-            if first_supplier(limit.id) == first_supplier(other.id):
-                continue
-            variant = (
-                limit.with_ingredient
-                and other.ingredient == limit.ingredient
-                and not other.with_ingredient
-            )
-            own = limit.ingredient and not other.ingredient and limit.kind in _TECHNIQUE_KINDS
-            if not (variant or own):
+        candidates: dict[str, Limit] = {}
+        if limit.with_ingredient:  # a variant replaces the ingredient's plain limits
+            candidates.update((o.id, o) for o in plain[limit.ingredient, limit.kind])
+        if limit.ingredient and limit.kind in _TECHNIQUE_KINDS:  # its own replaces general
+            candidates.update((o.id, o) for o in general[limit.kind])
+        for other_id in sorted(candidates):
+            if other_id == limit.id or first.get(limit.id) == first.get(other_id):
                 continue
             origin = limit.origin or pack
-            for displaced, displaced_pack in supplied[other.id]:
+            for displaced, displaced_pack in supplied[other_id]:
                 if displaced_pack != pack:
                     found_override = compare_bounds(displaced, limit, pack, allowed)
                     _judge(found_override, found, problems, origin)
