@@ -369,3 +369,13 @@ def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
     changed = _pack.load_core_pack()
     assert changed is not first
     assert {i.name for i in changed.ingredients} != {i.name for i in first.ingredients}
+
+
+def test_another_mesoreg_version_reads_the_core_pack_again(monkeypatch):
+    from mesoreg import _pack
+
+    first = _pack.load_core_pack()
+    monkeypatch.setattr(_pack, "__version__", "99.0.0")
+    again = _pack.load_core_pack()
+    assert again is not first
+    assert again.version == "99.0.0"
