@@ -315,6 +315,39 @@ def check_plugin(target: str, warnings: list[str] | None = None) -> list[str]:
     return problems
 
 
+def _check_together(
+    ready: list[tuple[PluginStatus, object]], allow_weakening: tuple[str, ...]
+) -> dict[str, list[str]] | None:
+    """Every plugin's problems, from one registry of them all (one catalog, not one each).
+
+    None when that cannot name the plugin at fault (a registration or catalog error, or a
+    failure under a name no plugin has): the caller then checks each plugin on its own.
+    """
+    from mesoreg._registry import Registry
+
+    owner = {plugin_name(p): s.info.name for s, p in ready}
+    if len(owner) != len(ready):
+        return None
+    registry = Registry.from_plugins([*_builtins(), *(p for _, p in ready)])
+    if any(status.status != "ok" for status in registry.statuses):
+        return None
+    registry.allow_weakening = allow_weakening
+    try:
+        registry.catalog  # noqa: B018 - builds and cross-checks every pack
+        registry.checks  # noqa: B018
+        registry.validators  # noqa: B018
+        registry.formats  # noqa: B018
+    except MesoregError:
+        return None
+    problems: dict[str, list[str]] = {s.info.name: [] for s, _ in ready}
+    for failure in registry.failures:
+        name = owner.get(failure.plugin)
+        if name is None:
+            return None
+        problems[name].append(f"{name}: {failure}")
+    return problems
+
+
 def _main() -> None:
     """Child process of ``plugins list``: load plugins, print their statuses as JSON.
 
@@ -329,17 +362,23 @@ def _main() -> None:
     raw = json.loads(os.environ.get("MESOREG_PROBE_SETTINGS", "{}"))
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     settings = Settings(**values)
+    loaded = list(load_plugins(settings))
+    ready = [(s, p) for s, p in loaded if p is not None and s.status == "ok"]
+    together = _check_together(ready, settings.allow_weakening)
     rows = []
-    for status, plugin in load_plugins(settings):
+    for status, plugin in loaded:
         if plugin is not None and status.status == "ok":
-            problems = list(
-                _check_records(
-                    plugin,
-                    status.info.name,
-                    allow_weakening=settings.allow_weakening,
-                    sample=False,
+            if together is not None:
+                problems = together[status.info.name]
+            else:  # check each on its own, to name the one at fault
+                problems = list(
+                    _check_records(
+                        plugin,
+                        status.info.name,
+                        allow_weakening=settings.allow_weakening,
+                        sample=False,
+                    )
                 )
-            )
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))
