@@ -26,6 +26,12 @@ FORMULATIONS = sorted(ROOT.glob("formulations/*/v*.toml"))
 PATIENTS = ROOT / "examples" / "patients"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The run's own on-disk cache (also for the commands it runs): never the user's."""
+    os.environ["MESOREG_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache") / "mesoreg")
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The built-in plugins, built once for the whole run (it is immutable)."""
