@@ -12,6 +12,7 @@ collected are reported the same way.  Names a plugin resolved are reported as
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import PluginFault, call
 from mesoreg._knowledge import Evidence, Ingredient, Severity
 from mesoreg._load import load_formulation, load_patient, read_toml
+from mesoreg._memo import Memo
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._plugins import is_strict
 from mesoreg._region import RegionValidator
@@ -261,15 +263,60 @@ def check(
         formulation = _load_with_names(formulation, registry)
     if patient is not None and not isinstance(patient, Patient):
         patient = load_patient(patient)
-    catalog = registry.catalog
-    checks = registry.checks
     # collected up front, so that every plugin failure is in every report whatever was used
+    registry.checks  # noqa: B018
     registry.validators  # noqa: B018
     registry.formats  # noqa: B018
     wrong = context_problems(date, region, previous_session)
     if wrong:
         raise InputError(wrong)
     context = Context(date or dt.date.today(), region.upper() if region else None, previous_session)
+    if not _pure(registry, context):
+        return _check(formulation, patient, context, registry)
+    memo = _REPORTS.get(registry)
+    if memo is None:
+        memo = _REPORTS.setdefault(registry, Memo(64))
+    # models by identity: equal models may differ in what equality ignores (where they were
+    # read from, a quantity as written), and the report shows those; the entry holds both
+    # models, so their ids cannot be reused while it lives
+    key = (id(formulation), id(patient), context, len(registry.failures), len(registry.statuses))
+    entry = memo.get(
+        key, lambda: (formulation, patient, _check(formulation, patient, context, registry))
+    )
+    if entry[0] is formulation and entry[1] is patient:
+        return entry[2]
+    return _check(formulation, patient, context, registry)  # pragma: no cover - ids held
+
+
+#: the last reports of each registry whose checks are all mesoreg's own (see :func:`_pure`),
+#: by formulation and patient object, context and the registry's plugin failures so far
+_REPORTS: weakref.WeakKeyDictionary[Registry, Memo[tuple[Formulation, Patient | None, Report]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _pure(registry: Registry, context: Context) -> bool:
+    """True when no plugin code takes part in a check in ``context``: every check and the
+    region's validators are mesoreg's own, and no plugin resolves names.  The report is then
+    a function of the formulation, patient, context and registry alone, and may be reused.
+    (Packs' data and regulations are in the registry; mesoreg's own code reads them.)"""
+    if is_strict() or registry.pm.hook.mesoreg_resolve_ingredient.get_hookimpls():
+        return False
+    if not all(registry.is_trusted(registry.providers.get(c.name, "")) for c in registry.checks):
+        return False
+    return all(
+        _trusted(registry, v) or f"regulatory:{v.name}" not in registry.providers
+        for v in registry.validators
+        if context.region in v.regions
+    )
+
+
+def _check(
+    formulation: Formulation, patient: Patient | None, context: Context, registry: Registry
+) -> Report:
+    """Check valid models in a context: every check and validator, then the report."""
+    catalog = registry.catalog
+    checks = registry.checks
     problems = problems_on(patient, context)  # every input problem at once, before any rule
     try:
         subject, resolutions = resolve_subject(formulation, patient, context, registry)

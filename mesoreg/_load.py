@@ -26,6 +26,7 @@ real syringe reaches them, while the worst case stays well under a second.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ import tomli  # tomllib's upstream, compiled: ~3x faster than the stdlib's pure-
 
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
+from mesoreg._memo import Memo
 from mesoreg._migrate import migrate
 from mesoreg._model import SCHEMA_VERSION, Formulation, Patient
 
@@ -113,7 +115,10 @@ def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES, setting: str = "")
 def read_text(path: str | Path, limit: int = MAX_FILE_BYTES, setting: str = "") -> str:
     """A UTF-8 text file's contents; a missing, special, oversized or unreadable file
     is an :class:`InputError` (see :func:`read_bytes`)."""
-    data = read_bytes(path, limit, setting)
+    return _decode(read_bytes(path, limit, setting), path)
+
+
+def _decode(data: bytes, path: str | Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -280,11 +285,28 @@ def build(data: Mapping[str, Any], kind: type[T], path: str) -> T:
     return attrs.evolve(value, origin=path)  # type: ignore[misc]
 
 
+#: models read from files, by kind, path and the sha256 of the bytes read: a model is a
+#: pure function of those, so a file read again with the same contents is not parsed again
+_LOADED: Memo[object] = Memo(128)
+
+
+def _load(path: str | Path, kind: type[T]) -> T:
+    data = read_bytes(path)
+    where = str(path)
+
+    def parse() -> object:
+        return build(parse_toml(_decode(data, where), where), kind, where)
+
+    model = _LOADED.get((kind, where, hashlib.sha256(data).digest()), parse)
+    assert isinstance(model, kind)
+    return model
+
+
 def load_formulation(path: str | Path) -> Formulation:
     """Read a formulation TOML file; :class:`InputError` lists every problem."""
-    return build(read_toml(path), Formulation, str(path))
+    return _load(path, Formulation)
 
 
 def load_patient(path: str | Path) -> Patient:
     """Read a patient TOML file; :class:`InputError` lists every problem."""
-    return build(read_toml(path), Patient, str(path))
+    return _load(path, Patient)

@@ -406,3 +406,74 @@ def test_a_plugin_finding_is_attributed_to_its_plugin_and_check():
     report = check_with(VITAMINS, patient(), plugins=[ClaimsCore()])
     (finding,) = [f for f in report.findings if f.code == "MR-CLAIM"]
     assert (finding.provider, finding.check) == ("ClaimsCore", "claims")
+
+
+# -- reports reused when no plugin code takes part ----------------------------------------
+
+
+class CountingCheck:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        def run(subject):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            return []
+
+        return [Check("counted", "counts its runs", run, needs_patient=False)]
+
+
+def test_the_same_models_and_context_give_the_same_report():
+    registry = make_registry()
+    who = patient()
+    first = mesoreg.check(VITAMINS, who, registry=registry)
+    assert mesoreg.check(VITAMINS, who, registry=registry) is first
+    # another date, region or registry is another report
+    other_day = mesoreg.check(VITAMINS, who, registry=registry, date=first.date.replace(year=2020))
+    assert other_day is not first and other_day.date.year == 2020
+    assert mesoreg.check(VITAMINS, who, registry=registry, region="US") is not first
+    assert mesoreg.check(VITAMINS, who, registry=make_registry()) is not first
+
+
+def test_equal_models_written_differently_are_not_confused():
+    # "1 mL" and "1.0 ml" are equal quantities, but a report quotes what was written
+    a = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
+    b = formulation([("pyridoxine", "100 mg/mL", "1.0 ml")])
+    assert a == b
+    registry = make_registry()
+    ra = mesoreg.check(a, patient(), registry=registry)
+    rb = mesoreg.check(b, patient(), registry=registry)
+    assert ra is not rb
+    assert mesoreg.check(a, patient(), registry=registry) is not ra  # a new patient object
+
+
+def test_plugin_checks_run_every_time():
+    counting = CountingCheck()
+    registry = make_registry([counting])
+    who = patient()
+    reports = [mesoreg.check(VITAMINS, who, registry=registry) for _ in range(3)]
+    assert counting.calls == 3
+    assert reports[0] is not reports[1]
+
+
+def test_a_new_plugin_failure_is_in_the_next_report():
+    registry = make_registry()
+    who = patient()
+    first = mesoreg.check(VITAMINS, who, registry=registry)
+    from mesoreg._plugins import PluginFailure
+
+    registry.failures.append(PluginFailure("late", "mesoreg_formats", "raised OSError: gone"))
+    second = mesoreg.check(VITAMINS, who, registry=registry)
+    assert second is not first
+    assert second.verdict is Verdict.NOT_VALIDATED
+    assert any(u.rule == "late" for u in second.unchecked)
+
+
+def test_no_reuse_with_the_cache_off(monkeypatch):
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    registry = make_registry()
+    who = patient()
+    first = mesoreg.check(VITAMINS, who, registry=registry)
+    again = mesoreg.check(VITAMINS, who, registry=registry)
+    assert again is not first and again == first

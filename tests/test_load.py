@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FORMULATIONS, PATIENTS
+from conftest import FORMULATIONS, PATIENTS, ROOT
 
 from mesoreg import InputError, Verdict, load_formulation, load_patient
 from mesoreg._load import (
@@ -453,3 +453,50 @@ def test_a_pack_fifo_is_refused(tmp_path: Path) -> None:
 def test_huge_integers_are_input_errors(tmp_path: Path, value: str, message: str) -> None:
     path = write(tmp_path, BASE.replace("\nversion = 1", f"\nversion = {value}"))
     assert load_error(path) == f"{path}: {message}"
+
+
+# -- the memo of models read from files --------------------------------------------------
+
+
+def test_a_file_read_again_unchanged_gives_the_same_model(tmp_path):
+    from mesoreg._load import load_formulation
+
+    path = tmp_path / "f.toml"
+    source = (ROOT / "formulations" / "face-revitalisation" / "v1.toml").read_text()
+    path.write_text(source)
+    first = load_formulation(path)
+    assert load_formulation(path) is first
+    path.write_text(source.replace('title = "', 'title = "Changed ', 1))
+    changed = load_formulation(path)
+    assert changed is not first and changed.title.startswith("Changed ")
+    path.write_text(source)  # back to the first bytes: the same model again
+    assert load_formulation(path) is first
+
+
+def test_the_same_bytes_under_another_path_is_another_model(tmp_path):
+    from mesoreg._load import load_patient
+
+    source = (ROOT / "examples" / "patients" / "anna.toml").read_bytes()
+    (tmp_path / "a.toml").write_bytes(source)
+    (tmp_path / "b.toml").write_bytes(source)
+    a, b = load_patient(tmp_path / "a.toml"), load_patient(tmp_path / "b.toml")
+    assert a == b and a is not b
+    assert (a.origin, b.origin) == (str(tmp_path / "a.toml"), str(tmp_path / "b.toml"))
+
+
+def test_a_bad_file_is_never_remembered(tmp_path):
+    from mesoreg._load import load_patient
+
+    path = tmp_path / "p.toml"
+    path.write_text("schema_version = 1\nage = -3\n")
+    for _ in range(2):
+        with pytest.raises(InputError):
+            load_patient(path)
+
+
+def test_no_memo_with_the_cache_off(tmp_path, monkeypatch):
+    from mesoreg._load import load_patient
+
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    path = ROOT / "examples" / "patients" / "anna.toml"
+    assert load_patient(path) is not load_patient(path)
