@@ -193,8 +193,13 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
         yield (path.lstrip("."), f"invalid value: {exc}")
 
 
-def structure(data: Mapping[str, Any], kind: type[T], path: str | None = None) -> T:
-    """Build ``kind`` from parsed TOML, or raise :class:`InputError` listing every problem."""
+def structure(
+    data: Mapping[str, Any], kind: type[T], path: str | None = None, *, origin: str | None = None
+) -> T:
+    """Build ``kind`` from parsed TOML, or raise :class:`InputError` listing every problem.
+
+    ``origin`` sets the model's ``origin`` field (where it was read from) before the model is
+    validated, so the model validated is the model returned."""
     if not isinstance(data, Mapping):
         raise InputError([Problem("", f"expected a table (got {data!r})")], path=path)
     try:
@@ -202,6 +207,8 @@ def structure(data: Mapping[str, Any], kind: type[T], path: str | None = None) -
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError) as exc:
         problems = [Problem(key, msg) for key, msg in _walk(exc, "")]
         raise InputError(problems, path=path) from exc
+    if origin is not None:
+        value = attrs.evolve(value, origin=origin)  # type: ignore[misc]
     # numbers, dimensions and facts: mesoreg._validate
     problems = problems_in(value)
     if problems:

@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-import attrs
 import tomli  # tomllib's upstream, compiled: ~3x faster than the stdlib's pure-Python copy
 
 from mesoreg._convert import structure
@@ -148,6 +147,18 @@ def _join(prefix: str, key: str | int) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+def _key_path(trail: tuple[Any, ...]) -> str:
+    """The key path of a trail ``(parent trail, key)``, built only for a problem."""
+    keys: list[str | int] = []
+    while trail:
+        trail, key = trail
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = _join(path, key)
+    return path
+
+
 def check_shape(
     data: Mapping[str, Any], max_depth: int = MAX_NESTING_DEPTH, max_items: int | None = None
 ) -> list[Problem]:
@@ -155,22 +166,21 @@ def check_shape(
 
     Walks the data with an explicit stack, never recursion, so any depth is safe;
     each over-deep branch is reported once, at the first level past the limit.
-    An integer outside the 64-bit range TOML allows is a problem too.
+    An integer outside the 64-bit range TOML allows is a problem too.  Only tables,
+    arrays and out-of-range integers are visited, and a key path is built only for a
+    problem, so the walk costs little more than one look at each value.
     """
     problems: list[Problem] = []
-    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(data, 1, ())]
     while stack:
-        value, depth, key_path = stack.pop()
-        if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
-            problems.append(Problem(key_path, "integer does not fit in 64 bits, as TOML requires"))
-            continue
+        value, depth, trail = stack.pop()
         if isinstance(value, dict):
             children: list[tuple[str | int, Any]] = list(value.items())
         elif isinstance(value, list):
             if max_items is not None and len(value) > max_items:
                 problems.append(
                     Problem(
-                        key_path,
+                        _key_path(trail),
                         f"has {len(value):,} items; at most {max_items:,} are read "
                         "(mesoreg._load.MAX_ARRAY_ITEMS)",
                         "Check that this is the file you meant; no real formulation or "
@@ -179,12 +189,19 @@ def check_shape(
                 )
                 continue
             children = list(enumerate(value))
-        else:
+        else:  # an integer out of range, pushed by its parent
+            problems.append(
+                Problem(_key_path(trail), "integer does not fit in 64 bits, as TOML requires")
+            )
             continue
-        if depth >= max_depth and children and any(isinstance(v, dict | list) for _, v in children):
-            problems.append(_too_deep(key_path))
+        if depth >= max_depth and any(isinstance(v, dict | list) for _, v in children):
+            problems.append(_too_deep(_key_path(trail)))
             continue
-        stack.extend((v, depth + 1, _join(key_path, k)) for k, v in reversed(children))
+        for key, child in reversed(children):
+            if isinstance(child, dict | list) or (
+                isinstance(child, int) and not isinstance(child, bool) and child not in _INT64
+            ):
+                stack.append((child, depth + 1, (trail, key)))
     return problems
 
 
@@ -281,8 +298,7 @@ def build(data: Mapping[str, Any], kind: type[T], path: str) -> T:
         raise exc.with_path(path) from None
     if kind is Formulation:
         data = migrate(dict(data), SCHEMA_VERSION, path)
-    value = structure(data, kind, path=path)
-    return attrs.evolve(value, origin=path)  # type: ignore[misc]
+    return structure(data, kind, path=path, origin=path)
 
 
 #: models read from files, by kind, path and the sha256 of the bytes read: a model is a

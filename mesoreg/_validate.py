@@ -58,6 +58,7 @@ import datetime as dt
 import functools
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -65,6 +66,7 @@ import attrs
 
 from mesoreg._errors import Problem, UnitError
 from mesoreg._knowledge import Contraindication, Limit, LimitKind
+from mesoreg._memo import enabled as memo_enabled
 from mesoreg._model import (
     CoIngredient,
     Component,
@@ -391,9 +393,20 @@ def _walk(value: Any, path: str) -> Iterator[Problem]:
             yield from _walk(item, _join(path, name))
 
 
+#: formulations and patients found without problems, by identity (a model is frozen, so it
+#: stays valid; an entry goes when its model is collected, so an id is never confused)
+_VALID: weakref.WeakValueDictionary[int, Formulation | Patient] = weakref.WeakValueDictionary()
+
+
 def problems_in(value: Any, path: str = "") -> list[Problem]:
     """Every context-free problem with the numbers and facts in ``value`` (any model)."""
-    return list(_walk(value, path))
+    whole = isinstance(value, Formulation | Patient) and not path and memo_enabled()
+    if whole and _VALID.get(id(value)) is value:
+        return []
+    found = list(_walk(value, path))
+    if whole and not found:
+        _VALID[id(value)] = value
+    return found
 
 
 # -- what needs the session date --------------------------------------------------------

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any
 
-import attrs
-
 from mesoreg._convert import structure
 from mesoreg._engine import check
 from mesoreg._guard import DEFAULT_TIMEOUT
@@ -72,7 +70,7 @@ def formulation(
         **fields,
     }
     where = "<test formulation>"
-    return attrs.evolve(structure(data, Formulation, path=where), origin=where)
+    return structure(data, Formulation, path=where, origin=where)
 
 
 def patient(**fields: Any) -> Patient:
@@ -95,7 +93,7 @@ def patient(**fields: Any) -> Patient:
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
     where = "<test patient>"
-    return attrs.evolve(structure(data, Patient, path=where), origin=where)
+    return structure(data, Patient, path=where, origin=where)
 
 
 def make_registry(

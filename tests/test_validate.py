@@ -743,3 +743,41 @@ def test_check_refuses_a_bad_date_or_region_as_input(registry, kwargs, key):
     with pytest.raises(InputError) as info:
         mesoreg.check(formulation([("lidocaine", "1 %", "2 mL")]), registry=registry, **kwargs)
     assert [p.key_path for p in info.value.problems] == [key]
+
+
+def test_a_whole_model_found_valid_is_not_walked_again(monkeypatch):
+    import attrs
+
+    from mesoreg import _validate
+    from mesoreg.testing import formulation
+
+    walked: list[object] = []
+    real = _validate._walk
+
+    def counting(value, path):  # type: ignore[no-untyped-def]
+        if not path:
+            walked.append(value)
+        return real(value, path)
+
+    monkeypatch.setattr(_validate, "_walk", counting)
+    model = formulation([("pyridoxine", "100 mg/mL", "1 mL")])  # validated as it is built
+    walked.clear()
+    assert _validate.problems_in(model) == []
+    assert walked == []
+    other = attrs.evolve(model)  # equal, another object
+    assert _validate.problems_in(other) == []
+    assert walked == [other]
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    assert _validate.problems_in(model) == []
+    assert walked == [other, model]
+
+
+def test_a_model_with_problems_is_walked_every_time():
+    import attrs
+
+    from mesoreg import _validate
+    from mesoreg.testing import patient
+
+    bad = attrs.evolve(patient(), age=500)
+    first = _validate.problems_in(bad)
+    assert first and _validate.problems_in(bad) == first
