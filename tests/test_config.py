@@ -48,8 +48,8 @@ def test_bad_configuration_lists_every_problem(tmp_path):
     assert lines == [
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
-        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, deny, "
-        "no_plugins, packs, plugin_timeout, require, store.",
+        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, "
+        "author, deny, fail_on, no_plugins, packs, plugin_timeout, region, require, store.",
     ]
 
 

@@ -61,6 +61,9 @@ def test_errors_are_one_line(work, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: id: 'Bad/Id' is not a valid formulation id.")
     assert "Traceback" not in err
+    run("new", "demo")
+    run("publish", "demo.toml")
+    capsys.readouterr()
     assert run("show", "nothing@1") == 2
     assert "is not in the store" in capsys.readouterr().err
 
@@ -113,7 +116,7 @@ def test_share_a_store_through_git(work, capsys):
     clone = work / "clone"
     git("clone", "-q", str(repo), str(clone), cwd=work)
     assert run("verify", "--store", str(clone / "formulations")) == 0
-    assert "1 formulations, 1 versions verified" in capsys.readouterr().out
+    assert "1 formulation, 1 version verified" in capsys.readouterr().out
 
 
 def test_recheck_that_cannot_validate_exits_3(work, capsys):
