@@ -162,7 +162,7 @@ def composition_lines(subject: Subject) -> list[str]:
         for dose in prep.doses:
             lines.append(
                 f"    {dose.ingredient.name:<{width}}  {_quantity(dose.concentration)}"
-                f"  ({_quantity(dose.amount)} per {prep.name})"
+                f"  ({_quantity(dose.amount)} in {prep.volume})"
             )
     weight_note = f", {format_number(kg)} kg" if kg is not None else ", weight not known"
     if subject.patient is None:
@@ -176,7 +176,9 @@ def composition_lines(subject: Subject) -> list[str]:
             continue
         per_kg = ""
         if kg is not None and total.amount.dimension.denominator is None:
-            per_kg = f"  = {format_number(total.amount.value / kg)} {total.amount.unit}/kg"
+            per_kg = (
+                f"  = {format_number(round(total.amount.value / kg, 2))} {total.amount.unit}/kg"
+            )
         lines.append(f"    {name}  {_quantity(total.amount)}{per_kg}")
     return lines
 
