@@ -197,6 +197,6 @@ HELP: dict[str, CommandHelp] = {
         "Print the script that makes your shell complete mesoreg's commands and options. "
         "Needs argcomplete (pip install 'mesoreg[completion]'); mesoreg only imports it while "
         "completing.",
-        ('eval "$(mesoreg completion bash)"   # add to ~/.bashrc',),
+        ("mesoreg completion bash > ~/.local/share/bash-completion/completions/mesoreg",),
     ),
 }

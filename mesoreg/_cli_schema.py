@@ -51,6 +51,8 @@ def _nullable_optionals(schema: dict[str, Any]) -> dict[str, Any]:
         if key not in schema.get("required", ()) and "type" in prop:
             kinds = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
             prop["type"] = [*kinds, "null"] if "null" not in kinds else kinds
+        elif key not in schema.get("required", ()) and "enum" in prop:
+            prop["enum"] = [*prop["enum"], None]
         _nullable_optionals(prop)
         if isinstance(prop.get("items"), dict):
             _nullable_optionals(prop["items"])
