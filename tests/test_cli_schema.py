@@ -141,6 +141,7 @@ def test_other_commands(argv: list[str], schema: str, capsys: pytest.CaptureFixt
 
 def test_schema_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, data = run_json(capsys, "schema", "export", str(tmp_path))
+    assert code == 0
     validate("cli-schema-export-1.schema.json", data)
     assert str(tmp_path / "cli-error-1.schema.json") in data["written"]
 
