@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +158,13 @@ def test_completion_completes_commands(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import argcomplete.io
+    from argcomplete.finders import CompletionFinder
+
+    def to_stderr(self: object) -> None:  # not fd 9, which may be one of pytest's own
+        monkeypatch.setattr(argcomplete.io, "debug_stream", sys.stderr)
+
+    monkeypatch.setattr(CompletionFinder, "_init_debug_stream", to_stderr)
     out = tmp_path / "completions"
     monkeypatch.setenv("_ARGCOMPLETE", "1")
     monkeypatch.setenv("_ARGCOMPLETE_IFS", "\n")
@@ -172,8 +180,6 @@ def test_completion_completes_commands(
 def test_completion_without_argcomplete_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sys
-
     monkeypatch.setitem(sys.modules, "argcomplete", None)
     monkeypatch.setitem(sys.modules, "argcomplete.shell_integration", None)
     assert main(["completion", "bash"]) == ExitCode.INPUT
@@ -185,7 +191,6 @@ def test_completion_without_argcomplete_is_a_clear_error(
 
 def test_version_does_not_import_argcomplete() -> None:
     import subprocess
-    import sys
 
     code = (
         "import sys; from mesoreg._entry import main; main(['--version']); "
