@@ -411,6 +411,30 @@ def catalog_vocab_schema() -> dict[str, Any]:
     )
 
 
+def catalog_conditions_schema() -> dict[str, Any]:
+    """``mesoreg catalog conditions --format json``."""
+    row = _obj(
+        {
+            "id": _s("The condition's id, as patient files write it."),
+            "name": _s("The condition's name."),
+            "icd10": _list("Its ICD-10 codes and ranges (e.g. K70-K77).", _STRINGS),
+            "broader": _list("The conditions it is a kind of.", _STRINGS),
+            "may_be": _list("Conditions it may be (rules on them stay not checked).", _STRINGS),
+            "aliases": _list("Other names accepted.", _STRINGS),
+            "rules": _list("Codes of the rules that fire for it.", _STRINGS),
+            "not_checked_by": _list(
+                "Codes of the rules left not checked until the file says more.", _STRINGS
+            ),
+            "provider": _s("The pack and file that define it."),
+        },
+        "One condition.",
+    )
+    return _doc(
+        "mesoreg catalog conditions",
+        {"type": "array", "description": "Every condition that matches, by id.", "items": row},
+    )
+
+
 def plugins_list_schema() -> dict[str, Any]:
     """``mesoreg plugins list --format json``."""
     row = _obj(
@@ -451,6 +475,7 @@ CLI_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "cli-catalog-search-1.schema.json": catalog_search_schema,
     "cli-catalog-rules-1.schema.json": catalog_rules_schema,
     "cli-catalog-vocab-1.schema.json": catalog_vocab_schema,
+    "cli-catalog-conditions-1.schema.json": catalog_conditions_schema,
     "cli-plugins-list-1.schema.json": plugins_list_schema,
 }
 
@@ -473,5 +498,6 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "catalog search": "cli-catalog-search-1.schema.json",
     "catalog rules": "cli-catalog-rules-1.schema.json",
     "catalog vocab": "cli-catalog-vocab-1.schema.json",
+    "catalog conditions": "cli-catalog-conditions-1.schema.json",
     "plugins list": "cli-plugins-list-1.schema.json",
 }
