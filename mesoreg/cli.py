@@ -2,11 +2,17 @@
 
 Exit codes (:class:`mesoreg._exit.ExitCode`): 0 pass (or findings below
 ``--fail-on``), 1 findings at or above ``--fail-on``, 2 bad input or usage (no
-report), 3 report printed but not validated, 4 internal error.  Errors are
+report), 3 report printed but not validated, 4 internal error; every
+subcommand's ``--help`` lists its own (:mod:`mesoreg._cli_help`).  Errors are
 printed one line per problem, never as a traceback; an unexpected exception is
 one line ``internal error: <type>: <message>`` (the traceback only with
-``MESOREG_DEBUG=1``).  Control characters from inputs are escaped in
-everything printed.
+``MESOREG_DEBUG=1``).  With ``--format json`` an error is also a JSON document
+on stdout (:mod:`mesoreg._console`, ``schemas/cli-error-1.schema.json``).
+Control characters from inputs are escaped in everything printed.
+
+The global options (plugins, ``-q``/``-v``) are accepted before or after the
+subcommand.  Shell completion uses argcomplete, imported only when the shell
+asks for completions.
 """
 
 from __future__ import annotations
