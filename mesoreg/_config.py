@@ -18,7 +18,14 @@ setting                   environment                 configuration key
 ``--store DIR``           ``MESOREG_STORE=dir``       ``store = "formulations"``
 ``--allow-weakening K``   (none, on purpose)          ``allow_weakening = ["p:k.id"]``
 ``--plugin-timeout S``    ``MESOREG_PLUGIN_TIMEOUT``  ``plugin_timeout = 30``
+``--region CC``           (none)                      ``region = "FR"``
+``--fail-on SEVERITY``    (none)                      ``fail_on = "moderate"``
+``--author``, ``--by``    ``MESOREG_USER``            ``author = "Dr Roy"``
 ========================  ==========================  ===========================
+
+``store`` and ``packs`` are relative to the file that names them.  ``region``,
+``fail_on`` and ``author`` are defaults of the commands that take them (``check``,
+``export``, ``recheck``; ``check``; ``publish``, ``approve``, ``retire``).
 
 ``allow_weakening`` names overrides that may weaken another pack's record, as
 ``pack:kind.id`` (:mod:`mesoreg._override`); it has no environment variable, so
@@ -44,10 +51,13 @@ import attrs
 
 from mesoreg._errors import InputError, Problem
 from mesoreg._guard import DEFAULT_TIMEOUT, check_timeout
-from mesoreg._knowledge import RECORD_KINDS
+from mesoreg._knowledge import RECORD_KINDS, Severity
 from mesoreg._load import read_toml
 
 _LISTS = ("allow", "deny", "require", "packs", "allow_weakening")
+#: defaults of command options, each one string
+_STRINGS = ("region", "fail_on", "author")
+_SEVERITIES = tuple(s.value for s in Severity)
 #: folders whose presence marks a project's root: configuration is never read above it
 _VCS_MARKERS = (".git", ".hg")
 
@@ -68,6 +78,12 @@ class Settings:
     config_file: str | None = None
     #: seconds any one call into plugin code may take
     plugin_timeout: float = DEFAULT_TIMEOUT
+    #: default ``--region`` (an ISO 3166 code, checked where it is used)
+    region: str | None = None
+    #: default ``--fail-on`` (a severity)
+    fail_on: str | None = None
+    #: default ``--author`` and ``--by``, below ``MESOREG_USER``
+    author: str | None = None
 
     def is_allowed(self, name: str) -> bool:
         """True unless the plugin is denied or an allow-list leaves it out."""
@@ -127,7 +143,7 @@ def weakening_problems(keys: Any, key: str = "allow_weakening") -> list[Problem]
 def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    known = {"no_plugins", "store", "plugin_timeout", *_LISTS}
+    known = {"no_plugins", "store", "plugin_timeout", *_STRINGS, *_LISTS}
     if isinstance(data.get("allow_weakening"), list):
         problems += weakening_problems(data["allow_weakening"])
     for key, value in data.items():
@@ -139,8 +155,18 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
             )
         elif key == "no_plugins" and not isinstance(value, bool):
             problems.append(Problem(key, f"must be true or false (got {value!r})"))
-        elif key == "store" and not isinstance(value, str):
-            problems.append(Problem(key, f"must be a string (got {value!r})"))
+        elif key in ("store", *_STRINGS) and not (isinstance(value, str) and value.strip()):
+            problems.append(Problem(key, f"must be a non-empty string (got {value!r})"))
+        elif key == "fail_on" and value not in _SEVERITIES:
+            problems.append(
+                Problem(
+                    key,
+                    f"unknown severity {value!r}",
+                    f"Use one of: {', '.join(_SEVERITIES)}.",
+                )
+            )
+        elif key == "region" and (wrong := _region_problems(value)):
+            problems += wrong
         elif key == "plugin_timeout" and (why := _timeout_problem(value)):
             problems.append(Problem(key, why, "Give seconds, e.g. plugin_timeout = 30."))
         elif key in _LISTS and not (
@@ -153,7 +179,15 @@ def _from_config(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
         raise InputError(problems, path=str(path))
     if "packs" in values:  # relative to the file that names them
         values["packs"] = tuple(str(path.parent / p) for p in values["packs"])
+    if "store" in values:  # so is the store, wherever mesoreg runs from below it
+        values["store"] = str(path.parent / values["store"])
     return values
+
+
+def _region_problems(value: str) -> list[Problem]:
+    from mesoreg._validate import context_problems  # only when a configuration sets one
+
+    return context_problems(None, value)
 
 
 def _timeout_problem(value: Any) -> str:

@@ -38,3 +38,31 @@ exit codes:
   4    internal error (one line; set MESOREG_DEBUG=1 for the traceback)
   130  interrupted
   141  output pipe closed"""
+
+#: what each code means, one line each, as every subcommand's ``--help`` shows it
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "pass, or findings below --fail-on",
+    ExitCode.FINDINGS: (
+        "findings at or above --fail-on (recheck: a verdict or the findings changed)"
+    ),
+    ExitCode.INPUT: "bad input, usage or a damaged store; no report",
+    ExitCode.NOT_VALIDATED: "report printed but not validated: something could not be checked",
+    ExitCode.INTERNAL: "internal error (one line; set MESOREG_DEBUG=1 for the traceback)",
+    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.BROKEN_PIPE: "output pipe closed",
+}
+
+#: what every command may exit with, whatever it does
+ALWAYS = (ExitCode.INPUT, ExitCode.INTERNAL, ExitCode.INTERRUPTED, ExitCode.BROKEN_PIPE)
+
+
+def exit_codes_text(own: dict[ExitCode, str]) -> str:
+    """The ``exit codes:`` block of one command's help: its own codes, then :data:`ALWAYS`.
+
+    ``own`` maps a code to what it means for this command (``OK`` is "done" for
+    most); a code of :data:`ALWAYS` that ``own`` does not give keeps its meaning.
+    """
+    codes = {**own, **{c: own.get(c, MEANINGS[c]) for c in ALWAYS}}
+    lines = ["exit codes:"]
+    lines += [f"  {int(code):<4} {codes[code]}" for code in sorted(codes)]
+    return "\n".join(lines)

@@ -14,13 +14,18 @@ which escapes control characters (ESC is shown as ``\x1b``).  JSON stays JSON:
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from mesoreg._knowledge import Severity
 from mesoreg._override import Override
 from mesoreg._report import Finding, Report, Unchecked, Verdict
 from mesoreg._version import __version__
+
+if TYPE_CHECKING:
+    from mesoreg._subject import Subject
 
 #: version of the JSON report format
 REPORT_SCHEMA_VERSION = 2
@@ -108,19 +113,110 @@ def report_to_json(report: Report) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
 
 
-def report_to_text(report: Report) -> str:
-    """The report as text: verdict first, then findings by severity with evidence and sources."""
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 finding``, ``2 findings``; ``many`` for irregular plurals (``2 syringes``)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+#: SGR colours of the severity headings and the verdict, on a terminal that allows them
+_COLOURS = {
+    "contraindicated": "1;31",
+    "major": "31",
+    "moderate": "33",
+    "minor": "36",
+    "info": "2",
+    "FAIL": "1;31",
+    "WARN": "1;33",
+    "PASS": "1;32",
+    "NOT VALIDATED": "1;35",
+    "NOT CHECKED": "1;35",
+}
+
+
+def _paint(text: str, key: str, colour: bool) -> str:
+    """``text`` in the colour of ``key``; escapes are added after the text was escaped."""
+    code = _COLOURS.get(key)
+    return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
+
+
+def composition_lines(subject: Subject) -> list[str]:
+    """What is injected: each syringe's final concentrations, then amounts per session.
+
+    Amounts per kg are given when the patient's weight is known (in kg, as a
+    mass); they are arithmetic for the reader, never a verdict.
+    """
+    from mesoreg._quantity import Dimension, format_number
+
+    weight = subject.patient.weight if subject.patient is not None else None
+    kg = None
+    if weight is not None and weight.dimension == Dimension("mass"):
+        kg = weight.value / 1_000_000  # mass is held in mg
+        if not (math.isfinite(kg) and kg > 0):
+            kg = None
+    lines = ["COMPOSITION"]
+    for prep in subject.preparations:
+        times = format_number(prep.per_session)
+        per = "1 per session" if prep.per_session == 1 else f"{times} per session"
+        lines.append(f"  {prep.name}: {prep.volume}, {per}")
+        width = max((len(d.ingredient.name) for d in prep.doses), default=0)
+        for dose in prep.doses:
+            lines.append(
+                f"    {dose.ingredient.name:<{width}}  {_quantity(dose.concentration)}"
+                f"  ({_quantity(dose.amount)} in {prep.volume})"
+            )
+    weight_note = f", {format_number(kg)} kg" if kg is not None else ", weight not known"
+    if subject.patient is None:
+        weight_note = ""
+    lines.append(f"  per session{weight_note}:")
+    width = max((len(s.ingredient.name) for s in subject.session.values()), default=0)
+    for total in subject.session.values():
+        name = f"{total.ingredient.name:<{width}}"
+        if total.amount is None:
+            lines.append(f"    {name}  not added up ({total.problem})")
+            continue
+        per_kg = ""
+        if kg is not None and total.amount.dimension.denominator is None:
+            per_kg = (
+                f"  = {format_number(round(total.amount.value / kg, 2))} {total.amount.unit}/kg"
+            )
+        lines.append(f"    {name}  {_quantity(total.amount)}{per_kg}")
+    return lines
+
+
+def _quantity(value: Any) -> str:
+    """A computed quantity in its base unit (what the user wrote is not kept for it)."""
+    from mesoreg._quantity import format_number
+
+    return f"{format_number(value.value)} {value.unit}"
+
+
+def report_to_text(report: Report, *, composition: Sequence[str] = (), colour: bool = False) -> str:
+    """The report as a pharmacist's note: verdict, composition, findings by severity, gaps.
+
+    ``composition`` are the lines of :func:`composition_lines`, shown after the
+    headline; ``colour`` adds ANSI colours to the verdict and severity headings
+    (the caller decides: a terminal, ``NO_COLOR`` unset).
+    """
     who = f" for {report.patient}" if report.patient else " (no patient)"
     region = report.region or "no region"
-    lines = [f"{_HEADLINE[report.verdict]}  {report.formulation}{who}, {region}, {report.date}"]
+    head = _HEADLINE[report.verdict]
+    lines = [f"{head}  {report.formulation}{who}, {region}, {report.date}"]
     counts = Counter(f.severity for f in report.findings)
-    if report.findings:
-        lines.append(", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s]))
+    summary = [plural(counts[s], f"{s.value} finding") for s in Severity if counts[s]]
+    if report.unchecked:
+        summary.append(plural(len(report.unchecked), "rule") + " not checked")
+    if summary:
+        lines.append(", ".join(summary))
+    if composition:
+        lines += ["", *composition]
+    headings: dict[int, str] = {}
     for severity in Severity:
         group = [f for f in report.findings if f.severity is severity]
         if not group:
             continue
-        lines += ["", severity.value.upper()]
+        lines += [""]
+        headings[len(lines)] = severity.value
+        lines.append(f"{severity.value.upper()} ({len(group)})")
         for f in group:
             lines.append(f"  {f.code}  {f.message}")
             lines.append(f"    evidence: {f.evidence}")
@@ -134,7 +230,9 @@ def report_to_text(report: Report) -> str:
             for source in f.sources:
                 lines.append(f"    source:   [{source.kind.value}] {source.cite()}")
     if report.unchecked:
-        lines += ["", "NOT CHECKED (the verdict cannot be pass until these are resolved)"]
+        lines += [""]
+        headings[len(lines)] = "NOT CHECKED"
+        lines.append("NOT CHECKED (the verdict cannot be pass until these are resolved)")
         lines += [f"  {u.check}: {u.rule}: {u.reason}" for u in report.unchecked]
     if report.not_run:
         lines += ["", "NOT RUN"]
@@ -145,8 +243,13 @@ def report_to_text(report: Report) -> str:
     if not report.findings and not report.unchecked:
         lines += ["", "No findings."]
     lines += _provenance_lines(report)
-    # each line is escaped on its own, so a newline inside an input cannot forge a line
-    return "\n".join(printable(line) for line in lines)
+    # each line is escaped on its own, so a newline inside an input cannot forge a line;
+    # colours are added afterwards, to the headline and headings only
+    out = [printable(line) for line in lines]
+    out[0] = _paint(head, head, colour) + out[0][len(head) :]
+    for i, key in headings.items():
+        out[i] = _paint(out[i], key, colour)
+    return "\n".join(out)
 
 
 #: characters a terminal does not show: zero-width spaces and joiners, the word joiner and

@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from mesoreg._cli_schema import CLI_SCHEMAS
 from mesoreg._field import doc_of
 from mesoreg._knowledge import PACK_HEADER, Pack
 from mesoreg._ledger import LEDGER_SCHEMA_VERSION, Ledger
@@ -252,6 +253,8 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     f"ledger-{LEDGER_SCHEMA_VERSION}.schema.json": ledger_schema,
     "report-1.schema.json": report_schema,
     "report-2.schema.json": lambda: report_schema(2),
+    # the other commands' --format json output and the JSON error document
+    **CLI_SCHEMAS,
 }
 
 

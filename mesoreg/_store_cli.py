@@ -15,43 +15,53 @@ from mesoreg._exit import ExitCode
 COMMANDS = ("new", "publish", "history", "show", "diff", "approve", "retire", "verify", "recheck")
 
 
-def add_commands(sub: Any) -> None:
-    """Add the store's subcommands to the CLI parser."""
+def add_commands(sub: Any, add: Any, with_format: Any) -> None:
+    """Add the store's subcommands to the CLI parser.
 
-    def with_store(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    ``add(sub, name)`` makes a subcommand's parser with its help and the global
+    options; ``with_format(parser, *choices)`` adds its ``--format``.
+    """
+
+    def command(name: str, *formats: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = add(sub, name)
         parser.add_argument(
             "--store",
             metavar="DIR",
             help="the store (default: MESOREG_STORE, configuration, or ./formulations)",
         )
+        with_format(parser, *(formats or ("text", "json")))
         return parser
 
-    new = with_store(sub.add_parser("new", help="write a draft from a template or a version"))
-    new.add_argument("id", metavar="ID")
-    new.add_argument("--from", dest="source", metavar="ID@N")
-    new.add_argument("-o", "--output", metavar="FILE", help="default: ./ID.toml")
+    new = command("new")
+    new.add_argument("id", metavar="ID", help="the new formulation's id, e.g. lipo-flank")
+    new.add_argument("--from", dest="source", metavar="ID@N", help="start from a stored version")
+    new.add_argument("-o", "--output", metavar="FILE", help="the draft's file (default: ./ID.toml)")
 
-    publish = with_store(sub.add_parser("publish", help="validate and store the next version"))
-    publish.add_argument("file", metavar="FILE")
-    publish.add_argument("--author", help="default: $MESOREG_USER or the login name")
-    publish.add_argument("--supersedes", type=int, metavar="N")
+    publish = command("publish")
+    publish.add_argument("file", metavar="FILE", help="the formulation file to publish")
+    publish.add_argument(
+        "--author", help="default: $MESOREG_USER, the configuration's author, or the login name"
+    )
+    publish.add_argument(
+        "--supersedes", type=int, metavar="N", help="the version this one replaces"
+    )
 
-    history = with_store(sub.add_parser("history", help="every version of a formulation"))
-    history.add_argument("id", metavar="ID")
-    history.add_argument("--format", default="text", choices=["text", "json"])
+    history = command("history")
+    history.add_argument("id", metavar="ID", help="the formulation's id")
 
-    show = with_store(sub.add_parser("show", help="a version and its ledger entry"))
-    show.add_argument("ref", metavar="ID[@N]")
-    show.add_argument("--format", default="text", choices=["text", "toml", "json"])
+    show = command("show", "text", "toml", "json")
+    show.add_argument("ref", metavar="ID[@N]", help="a formulation and version (default: latest)")
 
-    diff = with_store(sub.add_parser("diff", help="clinical differences between two versions"))
-    diff.add_argument("old", metavar="ID@A")
-    diff.add_argument("new", metavar="ID@B")
+    diff = command("diff")
+    diff.add_argument("old", metavar="ID@A", help="the older version")
+    diff.add_argument("new", metavar="ID@B", help="the newer version")
 
     for name in ("approve", "retire"):
-        status = with_store(sub.add_parser(name, help=f"{name} a version (in the ledger)"))
-        status.add_argument("ref", metavar="ID@N")
-        status.add_argument("--by", help="default: $MESOREG_USER or the login name")
+        status = command(name)
+        status.add_argument("ref", metavar="ID@N", help="the version to " + name)
+        status.add_argument(
+            "--by", help="default: $MESOREG_USER, the configuration's author, or the login name"
+        )
         if name == "approve":
             status.add_argument(
                 "--override-reason",
@@ -59,31 +69,84 @@ def add_commands(sub: Any) -> None:
                 help="approve although the recorded check did not pass (recorded with --by)",
             )
 
-    with_store(sub.add_parser("verify", help="every file matches its ledger; exit 2 if not"))
+    command("verify")
 
-    recheck = with_store(sub.add_parser("recheck", help="re-check every approved version"))
-    recheck.add_argument("--region", metavar="CC")
-    recheck.add_argument("--format", default="text", choices=["text", "json"])
+    recheck = command("recheck")
+    recheck.add_argument("--region", metavar="CC", help="ISO 3166 code (default: configuration)")
     recheck.add_argument(
         "--record", action="store_true", help="write the new checks into the ledgers"
     )
 
 
-def _store(args: argparse.Namespace, store_setting: str | None) -> Any:
+def open_store(given: str | None, console: Any, *, create: bool = False) -> Any:
+    """The store at ``given`` (or ./formulations); a missing one is an error unless ``create``.
+
+    Only ``publish`` creates a store (``create=True``), and it says so: a typo in
+    ``--store`` never silently starts a second store.
+    """
     from mesoreg._publish import DEFAULT_STORE
     from mesoreg._store import Store
 
-    return Store(args.store or store_setting or DEFAULT_STORE)
+    store = Store(given or DEFAULT_STORE)
+    console.info(f"store: {store.root}")
+    if store.root.is_dir():
+        return store
+    if not create:
+        where = "" if given else " (the default)"
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    f"no store at {store.root}{where}",
+                    "Check --store, MESOREG_STORE or 'store' in mesoreg.toml; "
+                    "'mesoreg publish' creates a store with its first version.",
+                )
+            ]
+        )
+    console.note(f"{store.root} does not exist: creating a new store there")
+    return store
+
+
+def given_options(args: argparse.Namespace) -> str:
+    """The store and plugin options given on this command line, for a hint to repeat."""
+    import shlex
+
+    words: list[str] = []
+    if getattr(args, "store", None):
+        words += ["--store", args.store]
+    if getattr(args, "no_plugins", None):
+        words.append("--no-plugins")
+    for dest, flag in (
+        ("pack", "--pack"),
+        ("allow", "--allow"),
+        ("deny", "--deny"),
+        ("require", "--require"),
+        ("allow_weakening", "--allow-weakening"),
+    ):
+        for value in getattr(args, dest, None) or ():
+            words += [flag, value]
+    if getattr(args, "plugin_timeout", None) is not None:
+        words += ["--plugin-timeout", str(args.plugin_timeout)]
+    return "".join(f" {shlex.quote(w)}" for w in words)
+
+
+def _iso(value: Any) -> Any:
+    """Dates and times as ISO 8601 in JSON."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:
     from mesoreg._convert import unstructure
 
-    data: dict[str, Any] = json.loads(json.dumps(unstructure(entry), default=str))
+    data: dict[str, Any] = json.loads(json.dumps(unstructure(entry), default=_iso))
     return data
 
 
-def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | None) -> int:
+def run(args: argparse.Namespace, registry_factory: Any, settings: Any, console: Any) -> int:
     """Run one store command; returns the exit code.
 
     Operating-system errors (a full disk, a folder that cannot be written) end
@@ -94,7 +157,7 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
     from mesoreg._store_io import StoreError, why
 
     try:
-        return _run(args, registry_factory, store_setting)
+        return _run(args, registry_factory, settings, console)
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -102,59 +165,118 @@ def run(args: argparse.Namespace, registry_factory: Any, store_setting: str | No
         raise StoreError(f"{where}{why(exc)}") from exc
 
 
-def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | None) -> int:
-    from mesoreg import _publish
-    from mesoreg._model import Status
+def _who(given: str | None, settings: Any) -> str | None:
+    """``--author``/``--by``, else $MESOREG_USER, else the configuration's author (else the
+    login name, chosen by :func:`mesoreg._publish.who`)."""
+    if given or os.environ.get("MESOREG_USER"):
+        return given
+    author: str | None = settings.author
+    return author
+
+
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     from mesoreg._render import printable
 
-    store = _store(args, store_setting)
+    if args.format == "json":
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=_iso))
+    else:
+        print(printable(text))
+
+
+def _run(args: argparse.Namespace, registry_factory: Any, settings: Any, console: Any) -> int:
+    from mesoreg import _publish
+    from mesoreg._model import Status
+
     command = args.command
+    given = args.store or settings.store
     if command == "new":
+        store = open_store(given, console) if args.source else None
         target = Path(args.output or f"{args.id}.toml")
         if target.exists():
             raise InputError(
                 [Problem("", f"{target} exists; not overwritten", "Choose another file with -o.")]
             )
-        target.write_text(_publish.new_draft(args.id, store, args.source), encoding="utf-8")
-        print(f"wrote {target}; edit it, then: mesoreg publish {target}")
+        from mesoreg._store import Store
+
+        source = store or Store(given or _publish.DEFAULT_STORE)  # only read with --from
+        draft = _publish.new_draft(args.id, source, args.source)
+        target.write_text(draft, encoding="utf-8")
+        step = f"mesoreg publish {target}{given_options(args)}"
+        _print(
+            args,
+            {"id": args.id, "file": str(target), "from": args.source, "next": step},
+            f"wrote {target}",
+        )
+        if args.format != "json":
+            console.hint(f"edit it, then: {step}")
         return ExitCode.OK
     if command == "publish":
         from mesoreg._load import load_formulation
 
         formulation = load_formulation(args.file)
-        before = store.ledger(formulation.id).latest
+        store = open_store(given, console, create=True)
+        before = store.ledger(formulation.id).latest if store.root.is_dir() else 0
         entry = _publish.publish(
             formulation,
             store,
-            author=args.author,
+            author=_who(args.author, settings),
             supersedes=args.supersedes,
             registry=registry_factory(),
         )
-        verdict = entry.last_check.verdict if entry.last_check else "not checked"
-        print(
-            f"published {formulation.id}@{entry.version} ({entry.sha256[:12]}) in "
-            f"{store.root}, status draft, check: {verdict}"
-        )
+        verdict = entry.last_check.verdict if entry.last_check else None
+        skipped_files = []
         for skipped in range(before + 1, entry.version):
             path = store.version_path(formulation.id, skipped)
             if os.path.lexists(path):  # a foreign file: publish never records one
-                print(
-                    f"warning: v{skipped} skipped: {printable(str(path))} is not in the ledger; "
-                    "'mesoreg verify' reports it until it is moved out of the store",
-                    file=sys.stderr,
+                skipped_files.append(str(path))
+                console.warning(
+                    f"v{skipped} skipped: {path} is not in the ledger; "
+                    "'mesoreg verify' reports it until it is moved out of the store"
                 )
+        data = {
+            "id": formulation.id,
+            "version": entry.version,
+            "sha256": entry.sha256,
+            "store": str(store.root),
+            "status": entry.status.value,
+            "check": verdict,
+            "author": entry.author,
+            "published": entry.published,
+            "skipped": skipped_files,
+        }
+        _print(
+            args,
+            data,
+            f"published {formulation.id}@{entry.version} ({entry.sha256[:12]}) in "
+            f"{store.root}, status draft, check: {verdict or 'not checked'}",
+        )
+        if args.format != "json":
+            options = given_options(args)
+            console.hint(f"approve it: mesoreg approve {formulation.id}@{entry.version}{options}")
         return ExitCode.OK
+    store = open_store(given, console)
     if command in ("approve", "retire"):
         status = Status.APPROVED if command == "approve" else Status.RETIRED
         entry = _publish.set_status(
             store,
             args.ref,
             status,
-            args.by,
+            _who(args.by, settings),
             override_reason=getattr(args, "override_reason", None),
             registry=registry_factory() if status is Status.APPROVED else None,
         )
-        print(f"{args.ref.split('@')[0]}@{entry.version} is {entry.status.value}")
+        name = args.ref.split("@")[0]
+        last = entry.events[-1] if entry.events else None
+        data = {
+            "id": name,
+            "version": entry.version,
+            "status": entry.status.value,
+            "by": last.by if last else None,
+            "at": last.at if last else None,
+            "action": last.action if last else None,
+            "check": entry.last_check.verdict if entry.last_check else None,
+        }
+        _print(args, data, f"{name}@{entry.version} is {entry.status.value}")
         return ExitCode.OK
     if command == "history":
         return _history(store, args)
@@ -163,17 +285,37 @@ def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | N
     if command == "diff":
         return _diff(store, args, registry_factory)
     if command == "verify":
-        problems, notes = store.verify()
-        for note in notes:
-            print(f"note: {printable(note)}")
-        for problem in problems:
-            print(f"error: {printable(str(problem))}", file=sys.stderr)
-        if not problems:
-            ids = store.ids()
-            count = sum(len(store.ledger(i).versions) for i in ids)
-            print(f"ok: {store.root}: {len(ids)} formulations, {count} versions verified")
-        return ExitCode.INPUT if problems else ExitCode.OK
-    return _recheck(store, args, registry_factory)
+        return _verify(store, args)
+    return _recheck(store, args, registry_factory, settings)
+
+
+def _verify(store: Any, args: argparse.Namespace) -> int:
+    from mesoreg._render import plural, printable
+
+    problems, notes = store.verify()
+    ids = store.ids() if not problems else []
+    count = sum(len(store.ledger(i).versions) for i in ids)
+    code = ExitCode.INPUT if problems else ExitCode.OK
+    if args.format == "json":
+        data = {
+            "store": str(store.root),
+            "ok": not problems,
+            "formulations": len(ids),
+            "versions": count,
+            "problems": [str(p) for p in problems],
+            "notes": list(notes),
+            "exit_code": int(code),
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return code
+    for note in notes:
+        print(f"note: {printable(note)}")
+    for problem in problems:
+        print(f"error: {printable(str(problem))}", file=sys.stderr)
+    if not problems:
+        what = f"{plural(len(ids), 'formulation')}, {plural(count, 'version')}"
+        print(f"ok: {store.root}: {what} verified")
+    return code
 
 
 def _history(store: Any, args: argparse.Namespace) -> int:
@@ -243,15 +385,19 @@ def _diff(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
     from mesoreg._render import printable
 
     lines = diff_formulations(old, new, registry_factory().catalog)
+    if args.format == "json":
+        data = {"old": args.old, "new": args.new, "differences": list(lines)}
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return ExitCode.OK
     print(f"{args.old} → {args.new}")
     for line in lines or ["no clinical difference"]:
         print(f"  {printable(line)}")
     return ExitCode.OK
 
 
-def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int:
+def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any, settings: Any) -> int:
     from mesoreg._recheck import recheck, record
-    from mesoreg._render import printable
+    from mesoreg._render import plural, printable
     from mesoreg._report import Verdict
 
     def progress(done: int, total: int) -> None:
@@ -260,10 +406,10 @@ def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int
     results = recheck(
         store,
         registry_factory(),
-        region=args.region,
-        progress=progress if sys.stderr.isatty() else None,
+        region=args.region or settings.region,
+        progress=progress if sys.stderr.isatty() and not getattr(args, "quiet", False) else None,
     )
-    if sys.stderr.isatty() and results:
+    if sys.stderr.isatty() and results and not getattr(args, "quiet", False):
         print(file=sys.stderr)
     if args.record:
         record(store, results)
@@ -287,7 +433,7 @@ def _recheck(store: Any, args: argparse.Namespace, registry_factory: Any) -> int
         )
     else:
         print(
-            f"rechecked {len(results)} approved versions; {len(changed)} changed "
+            f"rechecked {plural(len(results), 'approved version')}; {len(changed)} changed "
             "(verdict or findings)"
         )
         for r in changed:

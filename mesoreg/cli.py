@@ -2,11 +2,17 @@
 
 Exit codes (:class:`mesoreg._exit.ExitCode`): 0 pass (or findings below
 ``--fail-on``), 1 findings at or above ``--fail-on``, 2 bad input or usage (no
-report), 3 report printed but not validated, 4 internal error.  Errors are
+report), 3 report printed but not validated, 4 internal error; every
+subcommand's ``--help`` lists its own (:mod:`mesoreg._cli_help`).  Errors are
 printed one line per problem, never as a traceback; an unexpected exception is
 one line ``internal error: <type>: <message>`` (the traceback only with
-``MESOREG_DEBUG=1``).  Control characters from inputs are escaped in
-everything printed.
+``MESOREG_DEBUG=1``).  With ``--format json`` an error is also a JSON document
+on stdout (:mod:`mesoreg._console`, ``schemas/cli-error-1.schema.json``).
+Control characters from inputs are escaped in everything printed.
+
+The global options (plugins, ``-q``/``-v``) are accepted before or after the
+subcommand.  Shell completion uses argcomplete, imported only when the shell
+asks for completions.
 """
 
 from __future__ import annotations
@@ -14,17 +20,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mesoreg import _store_cli
+from mesoreg._cli_help import HELP
+from mesoreg._console import Console, error_document, error_problems, print_errors, print_json
 from mesoreg._errors import InputError, MesoregError, Problem
 from mesoreg._exit import EPILOG, ExitCode
 from mesoreg._knowledge import Severity
-from mesoreg._render import INVISIBLE, printable
+from mesoreg._render import INVISIBLE, plural, printable
 from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
 
@@ -56,29 +67,45 @@ def _seconds(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with its error messages escaped: they echo what the user typed."""
+    """argparse with its error messages escaped: they echo what the user typed.
+
+    With ``--format json`` anywhere on the line, a usage error is a JSON error
+    document on stdout too (:func:`mesoreg._console.error_document`).
+    """
+
+    json_errors = False
 
     def error(self, message: str) -> NoReturn:
+        if _Parser.json_errors:
+            from mesoreg._console import error_document, print_json
+
+            print_json(error_document(ExitCode.INPUT, [Problem("", message)], "usage", None))
         self.print_usage(sys.stderr)
         self.exit(ExitCode.INPUT, f"{self.prog}: error: {printable(message)}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="mesoreg",
-        description="Check mesotherapy formulations against sourced safety rules.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _common() -> argparse.ArgumentParser:
+    """The global options, accepted before or after the subcommand.
+
+    Every default is SUPPRESS, so an option given after the subcommand is not
+    reset by the subcommand's parser; :func:`_opt` reads them.
+    """
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    out = common.add_argument_group("output")
+    loud = out.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-q", "--quiet", action="store_true", help="no notes, hints or progress (errors stay)"
     )
-    parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
-    plug = parser.add_argument_group(
+    loud.add_argument(
+        "-v", "--verbose", action="store_true", help="also say which configuration and store"
+    )
+    plug = common.add_argument_group(
         "plugins", "precedence: these options > environment > mesoreg.toml / [tool.mesoreg]"
     )
     plug.add_argument(
         "--no-plugins",
         action="store_const",
         const=True,
-        default=None,
         help="use no installed plugin or pack (built-ins and --pack still load)",
     )
     plug.add_argument(
@@ -118,12 +145,66 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time limit of each call into plugin code (default: 30)",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    return common
 
-    check = sub.add_parser("check", help="check a formulation, optionally for a patient")
-    check.add_argument("formulation", metavar="FORMULATION.toml")
-    check.add_argument("--patient", metavar="PATIENT.toml")
-    check.add_argument("--region", metavar="CC", help="ISO 3166 code, e.g. US, FR, BR")
+
+def _opt(args: argparse.Namespace, name: str) -> Any:
+    """A global option's value, or None when it was not given."""
+    return getattr(args, name, None)
+
+
+class _Commands:
+    """Adds subcommands with their help (:data:`mesoreg._cli_help.HELP`) and the global options."""
+
+    def __init__(self, common: argparse.ArgumentParser) -> None:
+        self.common = common
+
+    def add(self, sub: Any, path: str, *, leaf: bool = True) -> argparse.ArgumentParser:
+        """The parser of subcommand ``path`` ("plugins check"), added to ``sub``."""
+        text = HELP[path]
+        parser: argparse.ArgumentParser = sub.add_parser(
+            path.split()[-1],
+            help=text.summary,
+            description=textwrap.fill(text.description, 79),
+            epilog=text.epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[self.common] if leaf else [],
+        )
+        return parser
+
+
+def _format(parser: argparse.ArgumentParser, *choices: str, default: str = "text") -> None:
+    parser.add_argument(
+        "--format",
+        default=default,
+        choices=choices,
+        help=f"output format (default: {default}); json is described in schemas/",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(
+        prog="mesoreg",
+        description="Check mesotherapy formulations against sourced safety rules.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"mesoreg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = _Commands(common)
+
+    check = commands.add(sub, "check")
+    check.add_argument(
+        "formulation",
+        metavar="FORMULATION",
+        help="a formulation file (.toml), or ID@N: a version in the store",
+    )
+    check.add_argument("--patient", metavar="PATIENT.toml", help="the patient's file")
+    check.add_argument(
+        "--region", metavar="CC", help="ISO 3166 code, e.g. US, FR, BR (default: configuration)"
+    )
     check.add_argument(
         "--date", type=_date, metavar="YYYY-MM-DD", help="session date (default: today)"
     )
@@ -135,41 +216,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--fail-on",
-        default="major",
         choices=[s.value for s in Severity],
-        help="exit 1 when a finding is at least this severe (default: major)",
+        help="exit 1 when a finding is at least this severe (default: configuration, or major)",
     )
     check.add_argument(
         "--format",
         default="text",
         metavar="FORMAT",
-        help="text (default), json, or one a plugin adds",
+        help="text (default), json (schemas/report-2.schema.json), or one a plugin adds",
+    )
+    check.add_argument(
+        "--store", metavar="DIR", help="the store that ID@N is read from (default: configuration)"
     )
 
-    catalog = sub.add_parser(
-        "catalog", help="list, show and search the catalog (ingredients, drugs, conditions...)"
-    )
+    catalog = commands.add(sub, "catalog", leaf=False)
     csub = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for name, help_text in (
-        ("list", "list every ingredient"),
-        (
-            "show",
-            "show an ingredient, drug (name, brand or ATC code), medication class or "
-            "condition with its rules and sources",
-        ),
-        (
-            "search",
-            "find ingredients, drugs (generic, brand, ATC), medication classes, conditions "
-            "and allergens",
-        ),
-        ("rules", "list every rule with its type, severity, evidence and sources"),
-        ("docs", "print the catalog as Markdown (docs/catalog.md)"),
-        ("vocab", "list the vocabularies rules read (route, purpose, classes, conditions...)"),
-        ("conditions", "list or find patient conditions by name, alias or ICD-10 code"),
-    ):
-        action = csub.add_parser(name, help=help_text)
+    for name in ("list", "show", "search", "rules", "docs", "vocab", "conditions"):
+        action = commands.add(csub, f"catalog {name}")
         if name == "show":
-            action.add_argument("name", metavar="NAME")
+            action.add_argument(
+                "name", metavar="NAME", help="an id, name, alias, brand or ATC code"
+            )
             action.add_argument(
                 "--kind",
                 choices=list(_SHOW_KINDS),
@@ -177,46 +244,62 @@ def _parser() -> argparse.ArgumentParser:
                 "ingredient, drug, medication_class, condition that it names)",
             )
         if name == "search":
-            action.add_argument("text", metavar="TEXT")
+            action.add_argument("text", metavar="TEXT", help="part of a name, alias or code")
         if name == "rules":
-            action.add_argument("--ingredient", metavar="ID")
+            action.add_argument(
+                "--ingredient", metavar="ID", help="only the rules naming this ingredient"
+            )
         if name == "vocab":
             action.add_argument("vocabulary", nargs="?", metavar="NAME", help="one vocabulary")
         if name == "conditions":
             action.add_argument(
                 "text", nargs="?", metavar="TEXT", help="part of a name, or an ICD-10 code"
             )
-        if name != "docs":
-            action.add_argument("--format", default="text", choices=["text", "json"])
+        if name == "docs":
+            _format(action, "markdown", "json", default="markdown")
+        else:
+            _format(action, "text", "json")
 
-    _store_cli.add_commands(sub)
+    _store_cli.add_commands(sub, commands.add, _format)
 
-    schema = sub.add_parser("schema", help="the JSON Schemas of mesoreg's files and report")
+    schema = commands.add(sub, "schema", leaf=False)
     ssub = schema.add_subparsers(dest="action", required=True, metavar="ACTION")
-    export_schema = ssub.add_parser("export", help="write every JSON Schema into DIR")
-    export_schema.add_argument("dir", nargs="?", default="schemas", metavar="DIR")
+    export_schema = commands.add(ssub, "schema export")
+    export_schema.add_argument(
+        "dir", nargs="?", default="schemas", metavar="DIR", help="where (default: ./schemas)"
+    )
+    _format(export_schema, "text", "json")
 
-    export = sub.add_parser("export", help="export a stored version with its findings")
+    export = commands.add(sub, "export")
     export.add_argument(
         "--fhir",
         required=True,
         metavar="ID@N",
         help="write a FHIR R5 Bundle (Medication + DetectedIssues) as JSON",
     )
-    export.add_argument("--patient", metavar="PATIENT.toml")
-    export.add_argument("--region", metavar="CC")
-    export.add_argument("--date", type=_date, metavar="YYYY-MM-DD")
-    export.add_argument("--store", metavar="DIR")
+    export.add_argument("--patient", metavar="PATIENT.toml", help="the patient's file")
+    export.add_argument("--region", metavar="CC", help="ISO 3166 code (default: configuration)")
+    export.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    export.add_argument(
+        "--store", metavar="DIR", help="the store (default: MESOREG_STORE, configuration)"
+    )
+    _format(export, "json", default="json")
 
-    plugins = sub.add_parser("plugins", help="list and check plugins and packs")
+    plugins = commands.add(sub, "plugins", leaf=False)
     psub = plugins.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = psub.add_parser("list", help="every plugin with its status (imports none here)")
-    listing.add_argument("--format", default="text", choices=["text", "json"])
-    checking = psub.add_parser("check", help="validate a plugin or pack before shipping it")
+    listing = commands.add(psub, "plugins list")
+    _format(listing, "text", "json")
+    checking = commands.add(psub, "plugins check")
     checking.add_argument(
         "target",
         metavar="PATH_OR_NAME",
         help="a pack .toml, a plugin's project folder, or an installed name",
+    )
+    _format(checking, "text", "json")
+
+    completion = commands.add(sub, "completion")
+    completion.add_argument(
+        "shell", choices=("bash", "zsh", "fish", "tcsh"), help="the shell to complete in"
     )
     return parser
 
@@ -226,15 +309,20 @@ def _settings(args: argparse.Namespace) -> Settings:
 
     return load_settings(
         {
-            "no_plugins": args.no_plugins,
-            "packs": args.pack,
-            "allow": args.allow,
-            "deny": args.deny,
-            "require": args.require,
-            "allow_weakening": args.allow_weakening,
-            "plugin_timeout": args.plugin_timeout,
+            "no_plugins": _opt(args, "no_plugins"),
+            "packs": _opt(args, "pack"),
+            "allow": _opt(args, "allow"),
+            "deny": _opt(args, "deny"),
+            "require": _opt(args, "require"),
+            "allow_weakening": _opt(args, "allow_weakening"),
+            "plugin_timeout": _opt(args, "plugin_timeout"),
         }
     )
+
+
+def _console(args: argparse.Namespace) -> Console:
+    verbosity = -1 if _opt(args, "quiet") else 1 if _opt(args, "verbose") else 0
+    return Console(verbosity, getattr(args, "format", None) == "json")
 
 
 def _registry(args: argparse.Namespace) -> Registry:
@@ -251,14 +339,24 @@ def _exit_code(report: Report, fail_on: Severity) -> int:
     return ExitCode.OK
 
 
+def _is_reference(text: str) -> bool:
+    """``ID@N`` names a stored version; anything else is a file (which may be missing)."""
+    name, sep, version = text.partition("@")
+    return bool(sep) and version.isdigit() and "/" not in name and not name.endswith(".toml")
+
+
 def _run_check(args: argparse.Namespace) -> int:
     from mesoreg._engine import check
     from mesoreg._validate import context_problems
 
-    region = args.region
+    settings = _settings(args)
+    console = _console(args)
+    region = args.region or settings.region
+    fail_on = Severity(args.fail_on or settings.fail_on or Severity.MAJOR.value)
     wrong = context_problems(None, region, prefix="--")
     if wrong:
         raise InputError(wrong)
+    console.info(f"configuration: {settings.config_file or 'none'}")
     registry = _registry(args)
     formats = registry.formats
     if args.format not in formats:
@@ -271,16 +369,53 @@ def _run_check(args: argparse.Namespace) -> int:
                 )
             ]
         )
+    formulation: Any = args.formulation
+    if _is_reference(formulation) and not Path(formulation).exists():
+        from mesoreg._store import parse_ref
+
+        store = _store_cli.open_store(args.store or settings.store, console)
+        formulation, _ = store.read(*parse_ref(formulation))
+    elif args.store:
+        console.note("--store is only read for ID@N; checking the file given")
     report = check(
-        args.formulation,
+        formulation,
         args.patient,
         region=region,
         date=args.date,
         previous_session=args.previous_session,
         registry=registry,
     )
-    print(registry.render(args.format, report))
-    return _exit_code(report, Severity(args.fail_on))
+    if args.format == "text":
+        _print_text_report(report, formulation, args.patient, registry)
+    else:
+        print(registry.render(args.format, report))
+    return _exit_code(report, fail_on)
+
+
+def _print_text_report(
+    report: Report, formulation: Any, patient: str | None, registry: Registry
+) -> None:
+    """The pharmacist's note: with the composition, in colour on a terminal."""
+    from mesoreg._console import use_colour
+    from mesoreg._engine import resolve_subject
+    from mesoreg._load import load_formulation, load_patient
+    from mesoreg._model import Context, Formulation
+    from mesoreg._render import composition_lines, report_to_text
+
+    try:
+        if not isinstance(formulation, Formulation):
+            formulation = load_formulation(formulation)  # loaded once already by the check
+        context = Context(report.date, report.region)
+        who = load_patient(patient) if patient else None
+        subject, _ = resolve_subject(formulation, who, context, registry)
+        composition = composition_lines(subject)
+    except MesoregError as exc:  # a plugin's name resolution may refuse on a second call
+        composition = ["COMPOSITION", f"  not shown: {exc}"]
+    out = sys.stdout
+    text = report_to_text(report, composition=composition, colour=use_colour(out))
+    # the colours are ours and every line of the text was escaped on its own
+    write = getattr(out, "write_trusted", out.write)
+    write(text + "\n")
 
 
 _SHOW_KINDS = ("ingredient", "drug", "medication_class", "condition")
@@ -334,7 +469,11 @@ def _run_catalog(args: argparse.Namespace) -> int:
     catalog = _registry(args).catalog
     data: Any
     if args.action == "docs":
-        print(_listing.catalog_markdown(catalog), end="")
+        markdown = _listing.catalog_markdown(catalog)
+        if args.format == "json":
+            print_json({"format": "markdown", "text": markdown})
+        else:
+            print(markdown, end="")
         return ExitCode.OK
     if args.action == "rules":
         ingredient = (
@@ -385,22 +524,23 @@ def _run_export(args: argparse.Namespace) -> int:
     from mesoreg._fhir import fhir_bundle
     from mesoreg._load import load_patient
     from mesoreg._model import Context
-    from mesoreg._publish import DEFAULT_STORE
-    from mesoreg._store import Store, parse_ref
+    from mesoreg._store import parse_ref
     from mesoreg._validate import context_problems
 
-    wrong = context_problems(None, args.region, prefix="--")
+    settings = _settings(args)
+    region = args.region or settings.region
+    wrong = context_problems(None, region, prefix="--")
     if wrong:
         raise InputError(wrong)
-    registry = _registry(args)
-    store = Store(args.store or _settings(args).store or DEFAULT_STORE)
     formulation_id, version = parse_ref(args.fhir)
+    store = _store_cli.open_store(args.store or settings.store, _console(args))
+    registry = _registry(args)
     formulation, _ = store.read(formulation_id, version)
     patient = load_patient(args.patient) if args.patient else None
     day = args.date or dt.date.today()
-    report = check(formulation, patient, region=args.region, date=day, registry=registry)
+    report = check(formulation, patient, region=region, date=day, registry=registry)
     # resolved as the check resolved it, names resolved by plugins included
-    region = args.region.upper() if args.region else None
+    region = region.upper() if region else None
     subject, _ = resolve_subject(formulation, patient, Context(day, region), registry)
     print(json.dumps(fhir_bundle(subject, report), indent=2, ensure_ascii=False))
     return ExitCode.OK
@@ -416,14 +556,58 @@ def _run_plugins(args: argparse.Namespace) -> int:
         return ExitCode.OK
     warnings: list[str] = []
     problems = _plugin_admin.check_plugin(args.target, warnings)
+    code = ExitCode.INPUT if problems else ExitCode.OK
+    if args.format == "json":
+        print_json(
+            {
+                "target": args.target,
+                "ok": not problems,
+                "problems": problems,
+                "warnings": warnings,
+                "exit_code": int(code),
+            }
+        )
+        return code
+    console = _console(args)
     for line in warnings:
-        print(f"warning: {printable(line)}", file=sys.stderr)
+        console.warning(line)
     for line in problems:
         print(f"error: {printable(line)}", file=sys.stderr)
     if not problems:
-        overrides = f" ({len(warnings)} override(s), see the warnings)" if warnings else ""
+        count = len(warnings)
+        overrides = f" ({plural(count, 'override')}, see the warnings)" if count else ""
         print(f"ok: {args.target}{overrides}")
-    return ExitCode.INPUT if problems else ExitCode.OK
+    return code
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from mesoreg._schema import export_schemas
+
+    written = [str(p) for p in export_schemas(Path(args.dir))]
+    if args.format == "json":
+        print_json({"folder": args.dir, "written": written})
+    else:
+        for path in written:
+            print(f"wrote {path}")
+    return ExitCode.OK
+
+
+def _run_completion(args: argparse.Namespace) -> int:
+    """The shell's registration script, from argcomplete (an optional dependency)."""
+    try:
+        from argcomplete.shell_integration import shellcode
+    except ImportError:
+        raise InputError(
+            [
+                Problem(
+                    "completion",
+                    "shell completion needs argcomplete, which is not installed",
+                    "Run: pip install 'mesoreg[completion]'.",
+                )
+            ]
+        ) from None
+    print(shellcode(["mesoreg"], shell=args.shell), end="")
+    return ExitCode.OK
 
 
 class _EscapedOutput:
@@ -441,6 +625,11 @@ class _EscapedOutput:
         self._inner.write(text.translate(_STREAM_CONTROLS))
         return len(text)
 
+    def write_trusted(self, text: str) -> int:
+        """Write text that was escaped already and holds only mesoreg's own colour codes."""
+        self._inner.write(text)
+        return len(text)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
@@ -450,13 +639,6 @@ _STREAM_CONTROLS = {
     for c in (*range(0x20), *range(0x7F, 0xA0), 0x200E, 0x200F, 0x2028, 0x2029)
     if chr(c) not in "\n\t"
 } | {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), *INVISIBLE)}
-
-
-def _print_error(exc: MesoregError) -> None:
-    """One line per problem, each escaped on its own so input cannot forge a line."""
-    lines = [str(p) for p in exc.problems] if isinstance(exc, InputError) else str(exc).split("\n")
-    for line in lines:
-        print(f"error: {printable(line)}", file=sys.stderr)
 
 
 def _print_internal_error(exc: BaseException) -> None:
@@ -486,30 +668,56 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "plugins":
         return _run_plugins(args)
     if args.command == "schema":
-        from pathlib import Path
-
-        from mesoreg._schema import export_schemas
-
-        for path in export_schemas(Path(args.dir)):
-            print(f"wrote {path}")
-        return ExitCode.OK
+        return _run_schema(args)
     if args.command == "export":
         return _run_export(args)
+    if args.command == "completion":
+        return _run_completion(args)
     if args.command in _store_cli.COMMANDS:
         settings = _settings(args)
-        return _store_cli.run(args, lambda: _registry(args), settings.store)
+        return _store_cli.run(args, lambda: _registry(args), settings, _console(args))
     return _run_catalog(args)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--format json`` on the command line, read before parsing (for usage errors)."""
+    args = list(argv)
+    return "--format=json" in args or any(
+        a == "--format" and b == "json" for a, b in itertools.pairwise(args)
+    )
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Answer the shell's completion request, if this run is one (argcomplete, imported only
+    then: ``mesoreg --version`` and every command stay as fast without it)."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser, exit_method=sys.exit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (:class:`mesoreg._exit.ExitCode`)."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    json_errors = _Parser.json_errors = _wants_json(argv)
+    parser = _parser()
+    _complete(parser)
+    try:
+        args = parser.parse_args(argv)
+    finally:
+        _Parser.json_errors = False
+    command = " ".join(x for x in (args.command, getattr(args, "action", None)) if x)
     stdout = sys.stdout
     sys.stdout = _EscapedOutput(stdout)
     try:
         return int(_dispatch(args))
     except MesoregError as exc:
-        _print_error(exc)
+        print_errors(exc)
+        if json_errors:
+            print_json(error_document(ExitCode.INPUT, error_problems(exc), "input", command))
         return ExitCode.INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -526,6 +734,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (Exception, SystemExit) as exc:
         # SystemExit too: nothing inside a command may end it with a status of its choosing
         _print_internal_error(exc)
+        if json_errors:
+            problem = Problem("", f"internal error: {type(exc).__name__}: {exc}".rstrip(": "))
+            print_json(error_document(ExitCode.INTERNAL, [problem], "internal", command))
         return ExitCode.INTERNAL
     finally:
         sys.stdout = stdout

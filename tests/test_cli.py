@@ -476,3 +476,51 @@ def test_a_look_alike_region_is_refused(capsys: pytest.CaptureFixture[str]) -> N
     code, out, err = run(capsys, "check", BY_NAME["lipo-abdomen"], "--region", "\uff26\uff32")
     assert (code, out) == (ExitCode.INPUT, "")
     assert "is not an ISO 3166 code" in err
+
+
+# -- the text report on a terminal -------------------------------------------------------
+
+
+class _Tty:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("1", False)])
+def test_colours_on_a_terminal_unless_no_color(
+    monkeypatch: pytest.MonkeyPatch, no_color: str | None, coloured: bool
+) -> None:
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    monkeypatch.delenv("TERM", raising=False)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert main(["check", BY_NAME["hair-scalp"], "--patient", ANNA, "--date", DATE]) == 0
+    first = tty.text.splitlines()[0]
+    assert first.startswith("\x1b[1;32mPASS\x1b[0m  hair-scalp@1" if coloured else "PASS  ")
+    assert ("\x1b" in tty.text) is coloured
+
+
+def test_text_report_starts_with_the_composition(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check_anna(capsys, "lipo-abdomen")
+    assert code == 3
+    lines = out.splitlines()
+    assert lines[1] == "1 moderate finding, 3 rules not checked"
+    assert lines[3:6] == [
+        "COMPOSITION",
+        "  PC/DC syringe: 10 mL, 2 per session",
+        "    Phosphatidylcholine  50 mg/mL  (500 mg in 10 mL)",
+    ]
+    assert "\x1b" not in out  # not a terminal

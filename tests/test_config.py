@@ -48,8 +48,8 @@ def test_bad_configuration_lists_every_problem(tmp_path):
     assert lines == [
         f"{where}: no_plugins: must be true or false (got 'yes')",
         f"{where}: allow: must be a list of strings (got 'a')",
-        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, deny, "
-        "no_plugins, packs, plugin_timeout, require, store.",
+        f"{where}: colour: unknown setting 'colour'. Known settings: allow, allow_weakening, "
+        "author, deny, fail_on, no_plugins, packs, plugin_timeout, region, require, store.",
     ]
 
 
@@ -173,3 +173,35 @@ def test_bad_plugin_timeout_on_the_command_line(capsys):
         cli.main(["--plugin-timeout", "0", "plugins", "list"])
     assert stop.value.code == 2
     assert "'0' is not a number of seconds above 0, e.g. 30" in capsys.readouterr().err
+
+
+def test_store_is_relative_to_the_configuration_file(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "mesoreg.toml").write_text('store = "formulations"\n')
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    assert load_settings({}, {}, sub).store == str(tmp_path / "formulations")
+    # the environment and the command line are relative to where mesoreg runs, as given
+    assert load_settings({}, {"MESOREG_STORE": "here"}, sub).store == "here"
+
+
+def test_defaults_for_region_fail_on_and_author(tmp_path):
+    (tmp_path / "mesoreg.toml").write_text(
+        'region = "FR"\nfail_on = "moderate"\nauthor = "Dr Roy"\n'
+    )
+    settings = load_settings({}, {}, tmp_path)
+    assert (settings.region, settings.fail_on, settings.author) == ("FR", "moderate", "Dr Roy")
+
+
+def test_bad_defaults_are_all_reported(tmp_path):
+    (tmp_path / "mesoreg.toml").write_text('region = "FRA"\nfail_on = "severe"\nauthor = ""\n')
+    with pytest.raises(InputError) as caught:
+        load_settings({}, {}, tmp_path)
+    where = str(tmp_path / "mesoreg.toml")
+    assert str(caught.value).splitlines() == [
+        f"{where}: region: 'FRA' is not an ISO 3166 code. "
+        "Use two letters A to Z, e.g. US, FR or BR.",
+        f"{where}: fail_on: unknown severity 'severe'. "
+        "Use one of: contraindicated, major, moderate, minor, info.",
+        f"{where}: author: must be a non-empty string (got '')",
+    ]

@@ -205,6 +205,6 @@ def test_an_overridden_version_gaining_a_finding_is_reported_and_exits_1(
     monkeypatch.setattr(cli, "_registry", lambda args: registry)
     assert cli.main(["recheck", "--store", str(store.root)]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("rechecked 1 approved versions; 1 changed (verdict or findings)\n")
+    assert out.startswith("rechecked 1 approved version; 1 changed (verdict or findings)\n")
     assert "  lidocaine-overdose@1: fail → fail\n" in out
     assert f"    new finding {after.findings[0]}\n" in out

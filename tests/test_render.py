@@ -90,3 +90,123 @@ def test_json_report_keeps_the_exact_text() -> None:
     data = json.loads(text)
     assert data["patient"] == "anna" + FORGED
     assert data["findings"][0]["evidence"] == "evidence\n" + FORGED
+
+
+# -- the pharmacist's note -------------------------------------------------------------
+
+
+def _lipo_subject(weight: str | None = "62 kg"):  # type: ignore[no-untyped-def]
+    import attrs
+    from conftest import PATIENTS, ROOT
+
+    from mesoreg._engine import resolve_subject
+    from mesoreg._load import load_formulation, load_patient
+    from mesoreg._model import Context
+    from mesoreg._quantity import parse_quantity
+    from mesoreg._registry import get_registry
+
+    formulation = load_formulation(ROOT / "formulations" / "lipo-abdomen" / "v1.toml")
+    patient = load_patient(PATIENTS / "anna.toml")
+    patient = attrs.evolve(patient, weight=parse_quantity(weight) if weight else None)
+    context = Context(dt.date(2026, 11, 22), None)
+    return resolve_subject(formulation, patient, context, get_registry())[0]
+
+
+def test_composition_gives_concentrations_amounts_per_session_and_per_kg() -> None:
+    from mesoreg._render import composition_lines
+
+    assert composition_lines(_lipo_subject()) == [
+        "COMPOSITION",
+        "  PC/DC syringe: 10 mL, 2 per session",
+        "    Phosphatidylcholine  50 mg/mL  (500 mg in 10 mL)",
+        "    Deoxycholic acid     25 mg/mL  (250 mg in 10 mL)",
+        "  per session, 62 kg:",
+        "    Deoxycholic acid     500 mg  = 8.06 mg/kg",
+        "    Phosphatidylcholine  1000 mg  = 16.13 mg/kg",
+    ]
+
+
+def test_composition_without_a_weight_says_so() -> None:
+    from mesoreg._render import composition_lines
+
+    lines = composition_lines(_lipo_subject(None))
+    assert lines[4:] == [
+        "  per session, weight not known:",
+        "    Deoxycholic acid     500 mg",
+        "    Phosphatidylcholine  1000 mg",
+    ]
+
+
+def _note(patient: str = "anna") -> Report:
+    def finding(severity: Severity) -> Finding:
+        return Finding(
+            severity=severity,
+            code=f"MR-{severity.value}",
+            rule="rule",
+            message="message",
+            advice="",
+            evidence="evidence",
+            evidence_level=Evidence.LABEL,
+        )
+
+    return Report(
+        formulation="demo@1",
+        date=dt.date(2026, 11, 22),
+        findings=(finding(Severity.MAJOR), finding(Severity.MODERATE)),
+        unchecked=(Unchecked("doses", "rule", "reason"),),
+        patient=patient,
+        region="FR",
+    )
+
+
+def test_the_note_opens_with_verdict_counts_then_composition() -> None:
+    lines = report_to_text(_note(), composition=["COMPOSITION", "  x"]).splitlines()
+    assert lines[:5] == [
+        "FAIL  demo@1 for anna, FR, 2026-11-22",
+        "1 major finding, 1 moderate finding, 1 rule not checked",
+        "",
+        "COMPOSITION",
+        "  x",
+    ]
+    assert "MAJOR (1)" in lines
+
+
+@pytest.mark.parametrize(
+    ("count", "text"), [(0, "0 findings"), (1, "1 finding"), (2, "2 findings")]
+)
+def test_plural(count: int, text: str) -> None:
+    from mesoreg._render import plural
+
+    assert plural(count, "finding") == text
+
+
+def test_colours_only_when_asked_and_inputs_still_escaped() -> None:
+    report = _note(patient=FORGED)
+    plain = report_to_text(report)
+    assert "\x1b" not in plain
+    coloured = report_to_text(report, colour=True)
+    lines = coloured.splitlines()
+    assert lines[0].startswith("\x1b[1;31mFAIL\x1b[0m  demo@1 for \\x1b[2K\\x0dPASS")
+    assert "\x1b[31mMAJOR (1)\x1b[0m" in lines
+    assert (
+        "\x1b[1;35mNOT CHECKED (the verdict cannot be pass until these are resolved)\x1b[0m"
+        in lines
+    )
+    # no colour code anywhere else: the escaped input stays escaped
+    assert "\x1b[33mMODERATE (1)\x1b[0m" in lines
+    assert coloured.count("\x1b[") == 2 * 4
+
+
+def test_use_colour_honours_no_color_and_tty() -> None:
+    import io
+
+    from mesoreg._console import use_colour
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert use_colour(Tty(), {}) is True
+    assert use_colour(Tty(), {"NO_COLOR": "1"}) is False
+    assert use_colour(Tty(), {"TERM": "dumb"}) is False
+    assert use_colour(io.StringIO(), {}) is False

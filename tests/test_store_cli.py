@@ -61,6 +61,9 @@ def test_errors_are_one_line(work, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: id: 'Bad/Id' is not a valid formulation id.")
     assert "Traceback" not in err
+    run("new", "demo")
+    run("publish", "demo.toml")
+    capsys.readouterr()
     assert run("show", "nothing@1") == 2
     assert "is not in the store" in capsys.readouterr().err
 
@@ -113,7 +116,7 @@ def test_share_a_store_through_git(work, capsys):
     clone = work / "clone"
     git("clone", "-q", str(repo), str(clone), cwd=work)
     assert run("verify", "--store", str(clone / "formulations")) == 0
-    assert "1 formulations, 1 versions verified" in capsys.readouterr().out
+    assert "1 formulation, 1 version verified" in capsys.readouterr().out
 
 
 def test_recheck_that_cannot_validate_exits_3(work, capsys):
@@ -281,3 +284,83 @@ def test_store_commands_exit_141_on_a_closed_pipe(work, capsys, monkeypatch, arg
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert run(*argv) == 141
     assert capsys.readouterr().err == ""
+
+
+# -- a store is only created by publish, and it says so ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["history", "demo"],
+        ["recheck"],
+        ["verify"],
+        ["show", "demo@1"],
+        ["approve", "demo@1"],
+        ["retire", "demo@1"],
+        ["diff", "demo@1", "demo@2"],
+        ["new", "x", "--from", "demo@1"],
+        ["check", "demo@1"],
+        ["export", "--fhir", "demo@1"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_a_missing_store_is_an_error_and_is_not_created(work, capsys, argv):
+    assert run(*argv, "--store", "typo") == 2
+    assert capsys.readouterr().err == (
+        "error: no store at typo. Check --store, MESOREG_STORE or 'store' in mesoreg.toml; "
+        "'mesoreg publish' creates a store with its first version.\n"
+    )
+    assert not (work / "typo").exists()
+
+
+def test_publish_creates_a_store_with_a_message_and_hints_keep_the_options(work, capsys):
+    assert run("new", "demo", "--store", "st") == 0
+    assert capsys.readouterr() == (
+        "wrote demo.toml\n",
+        "hint: edit it, then: mesoreg publish demo.toml --store st\n",
+    )
+    assert run("publish", "demo.toml", "--store", "st") == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("published demo@1 (")
+    assert err == (
+        "note: st does not exist: creating a new store there\n"
+        "hint: approve it: mesoreg approve demo@1 --store st\n"
+    )
+    assert run("publish", "demo.toml", "--store", "st") == 0
+    assert "note:" not in capsys.readouterr().err  # the store exists now
+    assert not (work / "formulations").exists()  # the hint never sent anyone to the default
+
+
+def test_check_a_stored_version(work, capsys):
+    run("new", "demo", "--store", "st")
+    run("publish", "demo.toml", "--store", "st")
+    capsys.readouterr()
+    assert run("check", "demo@1", "--store", "st", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["formulation"] == "demo@1"
+    assert run("check", "demo@2", "--store", "st") == 2
+    assert "demo@2 is not in the store st" in capsys.readouterr().err
+
+
+def test_configuration_defaults_and_relative_store(work, capsys, monkeypatch):
+    (work / ".git").mkdir()
+    (work / "mesoreg.toml").write_text(
+        'store = "st"\nauthor = "Dr Roy"\nregion = "FR"\nfail_on = "info"\n'
+    )
+    monkeypatch.delenv("MESOREG_USER")
+    run("new", "demo")
+    assert run("publish", "demo.toml") == 0
+    assert (work / "st" / "demo" / "v1.toml").is_file()
+    sub = work / "sub"
+    sub.mkdir()
+    monkeypatch.chdir(sub)  # the store is found from below the configuration's folder
+    capsys.readouterr()
+    assert run("history", "demo", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["author"] == "Dr Roy"
+    code = run("check", "demo@1", "--format", "json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["region"] == "FR"
+    assert code == (1 if report["findings"] else 3)  # fail_on = "info": any finding fails
+    monkeypatch.setenv("MESOREG_USER", "env-user")  # the environment beats the file
+    assert run("approve", "demo@1", "--override-reason", "test", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["by"] == "env-user"

@@ -1,0 +1,202 @@
+"""What each ``mesoreg`` subcommand's ``--help`` says: description, example, exit codes.
+
+Kept apart from the parser so the texts can be read (and reviewed) in one place;
+``tests/test_cli_help.py`` walks every subcommand and holds each to having all three.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from mesoreg._exit import ExitCode, exit_codes_text
+
+_DONE = {ExitCode.OK: "done"}
+
+
+@attrs.frozen
+class CommandHelp:
+    """The help of one subcommand: a one-line summary, a description, examples, exit codes."""
+
+    summary: str
+    description: str
+    examples: tuple[str, ...]
+    codes: dict[ExitCode, str] = attrs.field(factory=lambda: dict(_DONE))
+
+    def epilog(self) -> str:
+        """The text after the options: examples, then exit codes."""
+        lines = ["example:" if len(self.examples) == 1 else "examples:"]
+        lines += [f"  {e}" for e in self.examples]
+        return "\n".join(lines) + "\n\n" + exit_codes_text(self.codes)
+
+
+_CHECK_CODES = {
+    ExitCode.OK: "pass, or findings below --fail-on",
+    ExitCode.FINDINGS: "a finding at or above --fail-on",
+    ExitCode.NOT_VALIDATED: "report printed, but something could not be checked (not a pass)",
+}
+
+_CATALOG = "mesoreg catalog"
+
+#: "command" or "command action" -> its help
+HELP: dict[str, CommandHelp] = {
+    "check": CommandHelp(
+        "check a formulation (a file or ID@N in the store), optionally for a patient",
+        "Check a formulation against every rule of the catalog and the plugins: "
+        "contraindications, interactions, doses and technique. Give a patient for the "
+        "patient-specific rules (per-kg doses, medications, conditions). The report says "
+        "what was found and what could not be checked; anything not checked is never a pass.",
+        (
+            "mesoreg check formulations/face-revitalisation/v1.toml --patient anna.toml",
+            "mesoreg check lipo-abdomen@2 --store formulations --region FR --format json",
+        ),
+        _CHECK_CODES,
+    ),
+    "catalog": CommandHelp(
+        "list, show and search the catalog (ingredients, drugs, conditions...)",
+        "Read the merged catalog: the built-in pack, installed packs and --pack files.",
+        (f"{_CATALOG} search lido",),
+    ),
+    "catalog list": CommandHelp(
+        "list every ingredient",
+        "List every ingredient of the catalog with its classes and aliases.",
+        (f"{_CATALOG} list --format json",),
+    ),
+    "catalog show": CommandHelp(
+        "show an ingredient, drug, medication class or condition with its rules and sources",
+        "Show one record: an ingredient, a drug (by name, brand or ATC code), a medication "
+        "class or a condition, with the rules that name it and their sources.",
+        (f"{_CATALOG} show lidocaine", f"{_CATALOG} show Sintrom --kind drug"),
+    ),
+    "catalog search": CommandHelp(
+        "find ingredients, drugs, medication classes, conditions and allergens",
+        "Search every kind of record by part of a name, alias, brand or ATC code.",
+        (f"{_CATALOG} search deoxy",),
+    ),
+    "catalog rules": CommandHelp(
+        "list every rule with its type, severity, evidence and sources",
+        "List the rules of the catalog, optionally only those naming one ingredient.",
+        (f"{_CATALOG} rules --ingredient lidocaine",),
+    ),
+    "catalog docs": CommandHelp(
+        "print the catalog as Markdown (docs/catalog.md)",
+        "Print the whole catalog as the Markdown page docs/catalog.md is made from.",
+        (f"{_CATALOG} docs > docs/catalog.md",),
+    ),
+    "catalog vocab": CommandHelp(
+        "list the vocabularies rules read (route, purpose, classes, conditions...)",
+        "List the fixed vocabularies that formulations, patients and rules use.",
+        (f"{_CATALOG} vocab route",),
+    ),
+    "catalog conditions": CommandHelp(
+        "list or find patient conditions by name, alias or ICD-10 code",
+        "List patient conditions, or those matching part of a name, an alias or an ICD-10 code.",
+        (f"{_CATALOG} conditions K70",),
+    ),
+    "new": CommandHelp(
+        "write a draft from a template or a stored version",
+        "Write a draft formulation file to edit, from the template or from a stored version "
+        "(--from ID@N). Nothing is stored until 'mesoreg publish'.",
+        ("mesoreg new lipo-flank --from lipo-abdomen@2 --store formulations",),
+    ),
+    "publish": CommandHelp(
+        "validate a draft and store it as the next version",
+        "Validate a formulation file (it must load and resolve against the catalog), check it, "
+        "and store it as the next version of its id with status draft; the check's verdict is "
+        "recorded in the ledger. The store's folder is created if it does not exist yet "
+        "(with a message).",
+        ("mesoreg publish lipo-flank.toml --store formulations --author 'Dr Roy'",),
+    ),
+    "history": CommandHelp(
+        "every version of a formulation",
+        "List every version of a formulation with status, author, hash, check and events.",
+        ("mesoreg history lipo-abdomen --store formulations",),
+    ),
+    "show": CommandHelp(
+        "a stored version and its ledger entry",
+        "Show a stored version (the latest when N is left out), verified against its ledger.",
+        ("mesoreg show lipo-abdomen@2 --format toml",),
+    ),
+    "diff": CommandHelp(
+        "clinical differences between two stored versions",
+        "List the clinical differences between two stored versions: ingredients, "
+        "concentrations, volumes, amounts per session, use.",
+        ("mesoreg diff lipo-abdomen@1 lipo-abdomen@2",),
+    ),
+    "approve": CommandHelp(
+        "approve a stored version (recorded in the ledger)",
+        "Approve a version: it is checked again now and must pass, or be approved with "
+        "--override-reason (recorded with who approved).",
+        ("mesoreg approve lipo-abdomen@2 --by 'Dr Roy'",),
+    ),
+    "retire": CommandHelp(
+        "retire a stored version (recorded in the ledger)",
+        "Retire a version so it is no longer used; recorded with who and when.",
+        ("mesoreg retire lipo-abdomen@1 --by 'Dr Roy'",),
+    ),
+    "verify": CommandHelp(
+        "check that every stored file matches its ledger",
+        "Verify every version file of the store against its ledger (sha256, canonical form) "
+        "and list every problem at once.",
+        ("mesoreg verify --store formulations",),
+        {
+            ExitCode.OK: "every file matches its ledger",
+            ExitCode.INPUT: "a damaged store, or bad input",
+        },
+    ),
+    "recheck": CommandHelp(
+        "re-check every approved version with today's rules",
+        "Check every approved version again with the catalog and plugins as they are now, and "
+        "list those whose verdict or findings changed since their last recorded check.",
+        ("mesoreg recheck --store formulations --record",),
+        {
+            ExitCode.OK: "nothing changed and every version was fully checked",
+            ExitCode.FINDINGS: "a verdict or the findings changed",
+            ExitCode.NOT_VALIDATED: "nothing changed, but a version could not be fully checked",
+        },
+    ),
+    "schema": CommandHelp(
+        "the JSON Schemas of mesoreg's files and outputs",
+        "Write the JSON Schemas of formulation, patient, pack and ledger files, of the report "
+        "and of every command's JSON output.",
+        ("mesoreg schema export schemas",),
+    ),
+    "schema export": CommandHelp(
+        "write every JSON Schema into DIR",
+        "Write every JSON Schema into DIR (created if needed), replacing files of the same name.",
+        ("mesoreg schema export schemas",),
+    ),
+    "export": CommandHelp(
+        "export a stored version with its findings as FHIR",
+        "Check a stored version and print it as a FHIR R5 Bundle: a Medication and one "
+        "DetectedIssue per finding.",
+        ("mesoreg export --fhir lipo-abdomen@2 --patient anna.toml > bundle.json",),
+    ),
+    "plugins": CommandHelp(
+        "list and check plugins and packs",
+        "List installed plugins and packs, or check one before shipping it.",
+        ("mesoreg plugins list",),
+    ),
+    "plugins list": CommandHelp(
+        "every plugin with its status (imports none here)",
+        "List every installed plugin and pack with its status; plugins are loaded in a child "
+        "process, never in this one.",
+        ("mesoreg plugins list --format json",),
+    ),
+    "plugins check": CommandHelp(
+        "validate a plugin or pack before shipping it",
+        "Validate a pack file, a plugin's project folder or an installed plugin: its records, "
+        "their types, sources and overrides.",
+        ("mesoreg plugins check packs/my-pack.toml",),
+        {
+            ExitCode.OK: "valid",
+            ExitCode.INPUT: "the plugin or pack has problems (listed), or bad input",
+        },
+    ),
+    "completion": CommandHelp(
+        "print the shell completion script",
+        "Print the script that makes your shell complete mesoreg's commands and options. "
+        "Needs argcomplete (pip install 'mesoreg[completion]'); mesoreg only imports it while "
+        "completing.",
+        ("mesoreg completion bash > ~/.local/share/bash-completion/completions/mesoreg",),
+    ),
+}
