@@ -53,6 +53,7 @@ if _TYPE_CHECKING:
         Patient,
         Preparation,
         Status,
+        Use,
     )
     from mesoreg._override import Override
     from mesoreg._pack import load_pack_document as load_pack
@@ -126,6 +127,7 @@ _LAZY = {
     "Unchecked": ("mesoreg._report", "Unchecked"),
     "UnitError": ("mesoreg._errors", "UnitError"),
     "UnknownNameError": ("mesoreg._errors", "UnknownNameError"),
+    "Use": ("mesoreg._model", "Use"),
     "Verdict": ("mesoreg._report", "Verdict"),
     "check": ("mesoreg._engine", "check"),
     "diff_formulations": ("mesoreg._diff", "diff_formulations"),
@@ -211,6 +213,7 @@ __all__ = [
     "Unchecked",
     "UnitError",
     "UnknownNameError",
+    "Use",
     "Verdict",
     "__version__",
     "check",
