@@ -32,6 +32,7 @@ import enum
 import functools
 import os
 import types
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -218,9 +219,13 @@ def _within_limits(value: object) -> bool:
 
 
 @functools.cache
-def _field_types(kind: type) -> tuple[tuple[str, Any], ...]:
-    attrs.resolve_types(kind)
-    return tuple((f.name, f.type) for f in attrs.fields(kind) if f.name != "origin")
+def _field_types(kind: type) -> tuple[tuple[str, Any], ...] | None:
+    """Each field's type, resolved without changing the class (None if one cannot be)."""
+    try:
+        hints = typing.get_type_hints(kind)
+    except (NameError, TypeError):
+        return None
+    return tuple((f.name, hints[f.name]) for f in attrs.fields(kind) if f.name != "origin")
 
 
 def _conforms(value: object, kind: Any, depth: int = 0) -> bool:
@@ -257,9 +262,9 @@ def _conforms(value: object, kind: Any, depth: int = 0) -> bool:
     if kind is dt.datetime:
         return isinstance(value, dt.datetime) and value.tzinfo is not None
     if attrs.has(kind):
-        return all(
-            _conforms(getattr(value, name), field_kind, depth + 1)
-            for name, field_kind in _field_types(kind)
+        fields = _field_types(kind)
+        return fields is not None and all(
+            _conforms(getattr(value, name), field_kind, depth + 1) for name, field_kind in fields
         )
     return False
 
