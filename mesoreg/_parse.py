@@ -228,49 +228,73 @@ def _field_types(kind: type) -> tuple[tuple[str, Any], ...] | None:
     return tuple((f.name, hints[f.name]) for f in attrs.fields(kind) if f.name != "origin")
 
 
-def _conforms(value: object, kind: Any, depth: int = 0) -> bool:
-    """Whether ``value`` has exactly the type ``kind`` declares, at every depth.
+Checker = Callable[[object], bool]
+_NONE: Final = type(None)
+
+
+def _conforms(value: object, kind: type) -> bool:
+    """Whether ``value`` has exactly the type ``kind`` declares, at every depth."""
+    return _checker(kind)(value)
+
+
+@functools.cache
+def _checker(kind: Any) -> Checker:
+    """A test that a value has exactly the type ``kind``, worked out once per type.
 
     Only the types mesoreg's models use are known; anything else does not conform,
-    and the model is then read through the converter (the safe way round).
+    and the model is then read through the converter (the safe way round).  The
+    models' types are not recursive, so neither are the tests.
     """
-    if depth > MAX_NESTING_DEPTH:
-        return False
     if isinstance(kind, types.UnionType):
-        return any(_conforms(value, k, depth) for k in kind.__args__)
-    if kind is type(None):
-        return value is None
+        args = kind.__args__
+        if len(args) == 2 and _NONE in args:
+            other = _checker(args[0] if args[1] is _NONE else args[1])
+            return lambda v: v is None or other(v)
+        parts = tuple(_checker(k) for k in args)
+        return lambda v: any(part(v) for part in parts)
     if getattr(kind, "__origin__", None) is tuple:
         args = kind.__args__
-        if type(value) is not tuple or len(value) > MAX_ARRAY_ITEMS:
-            return False
         if len(args) == 2 and args[1] is Ellipsis:
-            return all(_conforms(item, args[0], depth + 1) for item in value)
-        return len(args) == len(value) and all(
-            _conforms(item, k, depth + 1) for item, k in zip(value, args, strict=True)
+            item = _checker(args[0])
+            return lambda v: type(v) is tuple and len(v) <= MAX_ARRAY_ITEMS and all(map(item, v))
+        items = tuple(_checker(k) for k in args)
+        return lambda v: (
+            type(v) is tuple
+            and len(v) == len(items)
+            and all(check(x) for check, x in zip(items, v, strict=True))
         )
-    if not isinstance(kind, type) or type(value) is not kind:
-        return False
     if kind is Quantity:
-        assert isinstance(value, Quantity)
-        return _is_number(value.value) and _conforms(value.dimension, Dimension, depth + 1)
-    if kind is Dimension:
-        assert isinstance(value, Dimension)
-        return type(value.numerator) is str and type(value.denominator) in (str, type(None))
-    if kind in (str, int, bool, float, dt.date) or issubclass(kind, enum.Enum):
-        return True
+        return _is_quantity
     if kind is dt.datetime:
-        return isinstance(value, dt.datetime) and value.tzinfo is not None
-    if attrs.has(kind):
-        fields = _field_types(kind)
-        return fields is not None and all(
-            _conforms(getattr(value, name), field_kind, depth + 1) for name, field_kind in fields
-        )
-    return False
+        return lambda v: type(v) is dt.datetime and v.tzinfo is not None
+    if not isinstance(kind, type):
+        return lambda v: False
+    if kind in (str, int, bool, float, dt.date, _NONE) or issubclass(kind, enum.Enum):
+        return lambda v: type(v) is kind
+    fields = _field_types(kind) if attrs.has(kind) else None
+    if fields is None:
+        return lambda v: False
+    checks = tuple((name, _checker(hint)) for name, hint in fields)
+
+    def check_model(value: object) -> bool:
+        if type(value) is not kind:
+            return False
+        return all(check(getattr(value, name)) for name, check in checks)
+
+    return check_model
 
 
-def _is_number(value: object) -> bool:
-    return type(value) in (int, float)
+def _is_quantity(value: object) -> bool:
+    if type(value) is not Quantity:
+        return False
+    assert isinstance(value, Quantity)
+    dim = value.dimension
+    return (
+        type(value.value) in (int, float)
+        and type(dim) is Dimension
+        and type(dim.numerator) is str
+        and type(dim.denominator) in (str, _NONE)
+    )
 
 
 def _plain_model(value: object) -> dict[str, Any]:
