@@ -4,6 +4,11 @@
 >>> report = mesoreg.check("formulations/lipo-abdomen/v1.toml", "examples/patients/anna.toml")
 >>> report.verdict
 
+``check`` takes each input as a model, a dict with the TOML file's keys, or a
+path (a ``str`` is always a path); TOML text goes through ``parse_formulation``
+and ``parse_patient``.  Data held in memory gets the same errors, with the same
+key paths, as a file.
+
 Importing mesoreg reads no file and loads no plugin; the catalog is built on
 first use.
 """
