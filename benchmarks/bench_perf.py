@@ -286,12 +286,12 @@ def many_ingredients(args: argparse.Namespace, tmp: Path) -> list[Row]:
     import mesoreg
     from mesoreg._pack import parse_pack_document
     from mesoreg._plugins import PackPlugin
-    from mesoreg.testing import DEFAULT_DATE, formulation, make_registry, patient
+    from mesoreg.testing import DEFAULT_DATE, HEALTHY, formulation, make_registry, patient
 
     path = tmp / "ingredients.toml"
     path.write_text(generate_pack(200, 400), encoding="utf-8")
     registry = make_registry([PackPlugin(parse_pack_document(path.read_text(), str(path)))])
-    who = patient()
+    who = patient(HEALTHY)
 
     def syringe(n: int) -> object:
         return formulation([(f"bench_{i}", "1 mg/mL", "0.01 mL") for i in range(n)])

@@ -12,18 +12,19 @@ collected are reported the same way.  Names a plugin resolved are reported as
 from __future__ import annotations
 
 import datetime as dt
+import os
 import weakref
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import attrs
 
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import PluginFault, call
 from mesoreg._knowledge import Evidence, Ingredient, Severity
-from mesoreg._load import load_formulation, load_patient, read_toml
 from mesoreg._memo import Memo
 from mesoreg._model import Context, Formulation, Patient
+from mesoreg._parse import as_formulation, as_patient, formulation_data
 from mesoreg._plugins import is_strict
 from mesoreg._region import RegionValidator
 from mesoreg._registry import Registry, Resolution, get_registry
@@ -203,16 +204,17 @@ def _resolved(resolution: Resolution) -> Finding:
     )
 
 
-def _load_with_names(path: str | Path, registry: Registry) -> Formulation:
-    """Load a formulation file; when it cannot be read into a model, its ingredient names
-    are still looked up, so every problem is reported at once (a bad unit and a typo)."""
+def _load_with_names(value: object, registry: Registry) -> Formulation:
+    """The formulation ``value`` stands for (:func:`mesoreg._parse.as_formulation`); when it
+    cannot be read into a model, its ingredient names are still looked up, so every problem
+    is reported at once (a bad unit and a typo)."""
     try:
-        return load_formulation(path)
+        return as_formulation(value)
     except InputError as exc:
-        try:
-            data = read_toml(path)
-        except InputError:
+        found = formulation_data(value)
+        if found is None:
             raise exc from None
+        data, origin = found
         said = {p.key_path for p in exc.problems}
         catalog = registry.catalog
         extra = []
@@ -234,7 +236,7 @@ def _load_with_names(path: str | Path, registry: Registry) -> Formulation:
                         extra.append(catalog.unknown_ingredient(name, where))
         if not extra:
             raise
-        raise InputError([*exc.problems, *extra], path=str(path)) from exc
+        raise InputError([*exc.problems, *extra], path=origin) from exc
 
 
 def _items(value: object) -> list[dict[str, object]]:
@@ -243,8 +245,8 @@ def _items(value: object) -> list[dict[str, object]]:
 
 
 def check(
-    formulation: Formulation | str | Path,
-    patient: Patient | str | Path | None = None,
+    formulation: Formulation | Mapping[str, Any] | str | os.PathLike[str],
+    patient: Patient | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
     region: str | None = None,
     date: dt.date | None = None,
@@ -253,16 +255,23 @@ def check(
 ) -> Report:
     """Check a formulation (optionally for a patient) in a region on a date.
 
-    ``formulation`` and ``patient`` are models or paths to TOML files.  Raises
-    :class:`~mesoreg.InputError` for bad input (unknown ingredient, bad unit, a number,
-    date or fact that cannot be right), before any rule runs;
-    everything else, including plugin failures, ends up in the report.
+    ``formulation`` and ``patient`` are each a model, a dict with the keys of the TOML
+    file (as ``tomllib.loads`` gives it), or the path of a TOML file (a ``str`` is
+    always a path; for TOML text use :func:`mesoreg.parse_formulation` and
+    :func:`mesoreg.parse_patient`).  A model built in code is held to the same rules as
+    a file (:mod:`mesoreg._parse`).  ``date`` is the session date (default today),
+    ``region`` an ISO 3166 code whose regulations apply, ``previous_session`` the date
+    of the last session, ``registry`` the plugins to use (default: the installed ones
+    and the configuration's).
+
+    Raises :class:`~mesoreg.InputError` for bad input (unknown ingredient, bad unit, a
+    number, date or fact that cannot be right), before any rule runs; everything else,
+    including plugin failures, ends up in the report.
     """
     registry = registry or get_registry()
-    if not isinstance(formulation, Formulation):
-        formulation = _load_with_names(formulation, registry)
-    if patient is not None and not isinstance(patient, Patient):
-        patient = load_patient(patient)
+    formulation = _load_with_names(formulation, registry)
+    if patient is not None:
+        patient = as_patient(patient)
     # collected up front, so that every plugin failure is in every report whatever was used
     registry.checks  # noqa: B018
     registry.validators  # noqa: B018

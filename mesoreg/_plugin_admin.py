@@ -195,13 +195,15 @@ def _check_records(
 def _sample_problems(registry: Registry) -> Iterator[str]:
     """Run each check, validator and format once on a sample formulation and patient."""
     from mesoreg._engine import check
-    from mesoreg.testing import DEFAULT_DATE, formulation, patient
+    from mesoreg.testing import DEFAULT_DATE, HEALTHY, formulation, patient
 
     sample = formulation([("lidocaine", "1 %", "1 mL")])
     regions = sorted({r for v in registry.validators for r in v.regions})
     for region in [None, *regions]:
         try:
-            report = check(sample, patient(), region=region, date=DEFAULT_DATE, registry=registry)
+            # a patient with every fact known and no risk factor, as the guide says
+            healthy = patient(HEALTHY)
+            report = check(sample, healthy, region=region, date=DEFAULT_DATE, registry=registry)
         except MesoregError as exc:
             yield f"sample check{f' in {region}' if region else ''}: {exc}"
             continue

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from mesoreg._catalog import matches
+from mesoreg._field import doc
 from mesoreg._knowledge import Regulation
 from mesoreg._report import Unchecked
 
@@ -27,11 +28,23 @@ if TYPE_CHECKING:
 class RegionValidator:
     """Checks that apply in some regions (ISO 3166 codes such as US, FR, BR)."""
 
-    name: str
-    regions: tuple[str, ...]
-    run: Callable[[Subject], Iterable[Outcome]]
-    description: str = ""
-    version: str = ""
+    name: str = attrs.field(
+        metadata=doc("Unique name; its findings are filed under 'regulatory:NAME'."),
+    )
+    regions: tuple[str, ...] = attrs.field(
+        metadata=doc("ISO 3166 codes it covers, upper case, e.g. ('US',)."),
+    )
+    run: Callable[[Subject], Iterable[Outcome]] = attrs.field(
+        metadata=doc("run(subject) yields Finding and Unchecked records for those regions."),
+    )
+    description: str = attrs.field(
+        default="",
+        metadata=doc("One line on what it checks, shown by 'mesoreg plugins list'."),
+    )
+    version: str = attrs.field(
+        default="",
+        metadata=doc("Its version, listed in the report's checks."),
+    )
 
 
 def _scope(rule: Regulation, subject: Subject) -> list[str] | None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
+from mesoreg._field import doc
 from mesoreg._knowledge import Evidence, Severity, Source
 from mesoreg._override import Override
 
@@ -36,20 +37,56 @@ class Verdict(enum.StrEnum):
 class Finding:
     """One problem found, with the rule behind it, its sources and the computed evidence."""
 
-    severity: Severity
-    code: str
-    rule: str
-    message: str
-    advice: str
-    evidence: str
-    evidence_level: Evidence
-    components: tuple[str, ...] = ()
-    sources: tuple[Source, ...] = ()
-    #: the rule's caveat, e.g. that it rests on a practice convention only
-    note: str = ""
-    #: the pack or plugin that supplied the rule
-    provider: str = ""
-    check: str = ""
+    severity: Severity = attrs.field(
+        metadata=doc(
+            "How serious it is: a Severity (info, minor, moderate, major, contraindicated); "
+            "it decides the verdict."
+        ),
+    )
+    code: str = attrs.field(
+        metadata=doc("Stable code of the rule, e.g. 'MR-CI-PREGNANCY'; reports sort by it."),
+    )
+    rule: str = attrs.field(
+        metadata=doc("Id of the rule (record) that produced the finding."),
+    )
+    message: str = attrs.field(
+        metadata=doc("What is wrong, in one sentence for the pharmacist."),
+    )
+    advice: str = attrs.field(
+        metadata=doc("What to do about it."),
+    )
+    evidence: str = attrs.field(
+        metadata=doc(
+            "The computed facts that triggered it, e.g. 'lidocaine 400 mg per session, "
+            "limit 300 mg'."
+        ),
+    )
+    evidence_level: Evidence = attrs.field(
+        metadata=doc("How strong the rule's support is: an Evidence (label, guideline, ...)."),
+    )
+    components: tuple[str, ...] = attrs.field(
+        default=(),
+        metadata=doc("Ingredient ids the finding concerns, sorted."),
+    )
+    sources: tuple[Source, ...] = attrs.field(
+        default=(),
+        metadata=doc("The sources the rule rests on, as Source records."),
+    )
+    note: str = attrs.field(
+        default="",
+        metadata=doc("The rule's caveat, e.g. that it rests on a practice convention only."),
+    )
+    provider: str = attrs.field(
+        default="",
+        metadata=doc(
+            "The pack or plugin that supplied the rule; set by mesoreg for a plugin's "
+            "findings unless it names one of the plugin's own packs."
+        ),
+    )
+    check: str = attrs.field(
+        default="",
+        metadata=doc("Name of the check that yielded it; set by mesoreg."),
+    )
 
     def stamped(self, check: str, provider: str) -> Finding:
         """This finding attributed to a check (and a provider, if it names none)."""
@@ -84,9 +121,15 @@ class Finding:
 class Unchecked:
     """A rule or check that could not be run, and why."""
 
-    check: str
-    rule: str
-    reason: str
+    check: str = attrs.field(
+        metadata=doc("Name of the check that could not run, e.g. 'contraindications'."),
+    )
+    rule: str = attrs.field(
+        metadata=doc("Id of the rule not checked, or '*' for the whole check."),
+    )
+    reason: str = attrs.field(
+        metadata=doc("Why, and what would let it run, e.g. 'pregnancy status unknown'."),
+    )
 
 
 @attrs.frozen(order=True)
@@ -98,9 +141,16 @@ class NotRun(Unchecked):
 class OutputFormat:
     """A way to print a report (``--format NAME``); built-in: text and json."""
 
-    name: str
-    render: Callable[[Report], str]
-    description: str = ""
+    name: str = attrs.field(
+        metadata=doc("Name given to --format; not 'text' or 'json', which are built in."),
+    )
+    render: Callable[[Report], str] = attrs.field(
+        metadata=doc("render(report) returns the whole output as one string."),
+    )
+    description: str = attrs.field(
+        default="",
+        metadata=doc("One line shown by 'mesoreg plugins list'."),
+    )
 
 
 def _sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -21,6 +21,7 @@ import attrs
 
 from mesoreg._catalog import Catalog
 from mesoreg._errors import InputError, Problem, UnitError
+from mesoreg._field import doc
 from mesoreg._knowledge import Contraindication, Ingredient, Interaction, Limit, Regulation
 from mesoreg._model import Context, Formulation, Patient
 from mesoreg._quantity import Dimension, Quantity
@@ -206,11 +207,19 @@ Outcome = Finding | Unchecked
 class Check:
     """A named check; built-in and plugin checks are registered through ``mesoreg_checks``."""
 
-    name: str
-    description: str
-    run: Callable[[Subject], Iterable[Outcome]]
-    #: patient-scope checks are listed as not run when no patient is given
-    needs_patient: bool = False
+    name: str = attrs.field(
+        metadata=doc("Unique name of the check, e.g. 'three-max'; findings are filed under it."),
+    )
+    description: str = attrs.field(
+        metadata=doc("One line on what it checks, shown by 'mesoreg plugins list'."),
+    )
+    run: Callable[[Subject], Iterable[Outcome]] = attrs.field(
+        metadata=doc("run(subject) yields Finding and Unchecked records; raising fails closed."),
+    )
+    needs_patient: bool = attrs.field(
+        default=False,
+        metadata=doc("true when it reads the patient: without one it is listed as not run."),
+    )
 
 
 #: a last resort for names the catalog does not know (the resolve hook); None = unknown

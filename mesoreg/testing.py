@@ -3,17 +3,21 @@
 Builders go through the same strict converter as files, so a test input is
 validated exactly like a TOML file would be::
 
-    from mesoreg.testing import formulation, patient, check_with
+    from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
     f = formulation([("lidocaine", "2 %", "5 mL")], per_session=2)
-    report = check_with(f, patient(weight="55 kg"), plugins=[my_plugin])
+    report = check_with(f, patient(HEALTHY, weight="55 kg"), plugins=[my_plugin])
+
+A patient's facts are unknown unless given: ``patient(weight="55 kg")`` knows
+only the weight, so the rules that need other facts are reported as not
+checked.  :data:`HEALTHY` gives every fact, known and nothing wrong.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from types import ModuleType
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from mesoreg._convert import structure
@@ -28,6 +32,21 @@ from mesoreg._report import Report
 DEFAULT_DATE = dt.date(2026, 11, 22)
 
 Component = tuple[str, str, str] | dict[str, Any]
+
+#: the facts of an adult patient with every fact known and nothing wrong, for tests that
+#: need them all known, given explicitly: ``patient(HEALTHY, pregnant=True)``
+HEALTHY: Mapping[str, Any] = MappingProxyType(
+    {
+        "birth_date": dt.date(1985, 4, 12),
+        "sex": "female",
+        "weight": "70 kg",
+        "pregnant": False,
+        "breastfeeding": False,
+        "conditions": (),
+        "medications": (),
+        "allergies": (),
+    }
+)
 
 
 def _component(value: Component) -> dict[str, Any]:
@@ -73,24 +92,17 @@ def formulation(
     return structure(data, Formulation, path=where, origin=where)
 
 
-def patient(**fields: Any) -> Patient:
-    """A patient with every fact known and nothing wrong, changed by ``fields``.
+def patient(facts: Mapping[str, Any] | None = None, /, **fields: Any) -> Patient:
+    """A patient with the facts given; every fact not given is unknown.
 
-    Pass a field as ``None`` to leave it out (unknown).
+    ``facts`` is a mapping of facts to start from (e.g. :data:`HEALTHY`), and
+    ``fields`` add to it or change it: ``patient(HEALTHY, pregnant=True)``.  A
+    fact not given is unknown, never "none": a rule that needs it is reported
+    as not checked, as for a patient file without that key.  A field given as
+    ``None`` is left out (unknown).  Built through the same strict converter as
+    a file, so a bad value is an :class:`~mesoreg.InputError`.
     """
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "id": "test-patient",
-        "birth_date": dt.date(1985, 4, 12),
-        "sex": "female",
-        "weight": "70 kg",
-        "pregnant": False,
-        "breastfeeding": False,
-        "conditions": [],
-        "medications": [],
-        "allergies": [],
-    }
-    data.update(fields)
+    data: dict[str, Any] = {"schema_version": 1, "id": "test-patient", **(facts or {}), **fields}
     data = {k: v for k, v in data.items() if v is not None}
     where = "<test patient>"
     return structure(data, Patient, path=where, origin=where)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from mesoreg import Verdict
-from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
+from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
 LIDOCAINE = formulation([("lidocaine", "1 %", "1 mL")])
@@ -22,7 +22,7 @@ def unchecked_rules(report):  # type: ignore[no-untyped-def]
 
 
 def test_healthy_patient_passes(registry):
-    report = check_with(VITAMINS, patient(), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY), registry=registry)
     assert report.verdict is Verdict.PASS
     assert report.unchecked == ()
 
@@ -39,14 +39,18 @@ def test_healthy_patient_passes(registry):
     ids=["17-day-before-18", "18-on-birthday", "75-on-birthday", "75-last-day", "76-on-birthday"],
 )
 def test_age_bounds_on_birthdays(registry, born, age, flagged):
-    assert patient(birth_date=born).age_on(DEFAULT_DATE) == age
-    report = check_with(VITAMINS, patient(birth_date=born), registry=registry)
+    assert patient(HEALTHY, birth_date=born).age_on(DEFAULT_DATE) == age
+    report = check_with(VITAMINS, patient(HEALTHY, birth_date=born), registry=registry)
     assert ("MR-CI-AGE" in codes(report)) is flagged
 
 
 def test_age_17_is_contraindicated_and_76_is_major(registry):
-    young = check_with(VITAMINS, patient(birth_date=dt.date(2008, 11, 23)), registry=registry)
-    old = check_with(VITAMINS, patient(birth_date=dt.date(1950, 11, 22)), registry=registry)
+    young = check_with(
+        VITAMINS, patient(HEALTHY, birth_date=dt.date(2008, 11, 23)), registry=registry
+    )
+    old = check_with(
+        VITAMINS, patient(HEALTHY, birth_date=dt.date(1950, 11, 22)), registry=registry
+    )
     assert [f.severity.value for f in young.findings] == ["contraindicated"]
     assert young.findings[0].evidence == "age 17 on 2026-11-22 (born 2008-11-23) is under 18"
     assert [f.severity.value for f in old.findings] == ["major"]
@@ -57,32 +61,32 @@ def test_age_17_is_contraindicated_and_76_is_major(registry):
 
 def test_leap_day_birthday_counts_from_march_first(registry):
     born = dt.date(2008, 2, 29)
-    assert patient(birth_date=born).age_on(dt.date(2026, 2, 28)) == 17
-    assert patient(birth_date=born).age_on(dt.date(2026, 3, 1)) == 18
+    assert patient(HEALTHY, birth_date=born).age_on(dt.date(2026, 2, 28)) == 17
+    assert patient(HEALTHY, birth_date=born).age_on(dt.date(2026, 3, 1)) == 18
 
 
 def test_missing_birth_date_is_not_checked(registry):
-    report = check_with(VITAMINS, patient(birth_date=None), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, birth_date=None), registry=registry)
     assert {"age_minimum", "age_maximum"} <= unchecked_rules(report)
     assert report.verdict is Verdict.NOT_VALIDATED
 
 
 def test_stated_age_is_used_without_birth_date(registry):
-    report = check_with(VITAMINS, patient(birth_date=None, age=16), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, birth_date=None, age=16), registry=registry)
     assert "MR-CI-AGE" in codes(report)
 
 
 def test_pregnancy(registry):
     assert "MR-CI-PREGNANCY" in codes(
-        check_with(VITAMINS, patient(pregnant=True), registry=registry)
+        check_with(VITAMINS, patient(HEALTHY, pregnant=True), registry=registry)
     )
-    assert "MR-CI-PREGNANCY" not in codes(check_with(VITAMINS, patient(), registry=registry))
+    assert "MR-CI-PREGNANCY" not in codes(check_with(VITAMINS, patient(HEALTHY), registry=registry))
 
 
 def test_unknown_pregnancy_is_not_checked_for_women_but_not_asked_of_men(registry):
-    woman = check_with(VITAMINS, patient(pregnant=None), registry=registry)
+    woman = check_with(VITAMINS, patient(HEALTHY, pregnant=None), registry=registry)
     man = check_with(
-        VITAMINS, patient(pregnant=None, breastfeeding=None, sex="male"), registry=registry
+        VITAMINS, patient(HEALTHY, pregnant=None, breastfeeding=None, sex="male"), registry=registry
     )
     assert "pregnancy" in unchecked_rules(woman)
     assert woman.verdict is Verdict.NOT_VALIDATED
@@ -112,25 +116,25 @@ def test_unknown_pregnancy_is_not_checked_for_women_but_not_asked_of_men(registr
     ],
 )
 def test_conditions(registry, condition, code):
-    report = check_with(VITAMINS, patient(conditions=[condition]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=[condition]), registry=registry)
     assert code in codes(report)
     assert report.verdict in (Verdict.FAIL, Verdict.WARN)
 
 
 def test_unknown_condition_is_not_checked_with_a_suggestion(registry):
-    report = check_with(VITAMINS, patient(conditions=["cirrhosys"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=["cirrhosys"]), registry=registry)
     assert report.verdict is Verdict.NOT_VALIDATED
     (gap,) = report.unchecked
     assert gap.reason.startswith("condition 'cirrhosys' is not in the vocabulary")
 
 
 def test_conditions_left_out_are_not_checked(registry):
-    report = check_with(VITAMINS, patient(conditions=None), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=None), registry=registry)
     assert "cancer" in unchecked_rules(report)
 
 
 def test_ingredient_scoped_rule_only_fires_with_its_ingredient(registry):
-    sick = patient(conditions=["heart block"])
+    sick = patient(HEALTHY, conditions=["heart block"])
     assert "MR-CI-LIDOCAINE-HEART-BLOCK" in codes(check_with(LIDOCAINE, sick, registry=registry))
     assert "MR-CI-LIDOCAINE-HEART-BLOCK" not in codes(check_with(VITAMINS, sick, registry=registry))
 
@@ -146,12 +150,16 @@ def test_ingredient_scoped_rule_only_fires_with_its_ingredient(registry):
     ],
 )
 def test_medication_classes_by_brand_name(registry, medication, code):
-    report = check_with(VITAMINS, patient(medications=[{"name": medication}]), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, medications=[{"name": medication}]), registry=registry
+    )
     assert code in codes(report)
 
 
 def test_brand_name_evidence_names_the_generic(registry):
-    report = check_with(VITAMINS, patient(medications=[{"name": "Cordarone"}]), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, medications=[{"name": "Cordarone"}]), registry=registry
+    )
     (finding,) = [f for f in report.findings if f.code == "MR-CI-ANTIARRHYTHMIC"]
     assert finding.evidence == "Cordarone (Amiodarone) is antiarrhythmic"
 
@@ -168,14 +176,18 @@ def test_brand_name_evidence_names_the_generic(registry):
 )
 def test_nsaid_within_seven_days(registry, last_dose, flagged):
     med = {"name": "Advil"} | ({"last_dose": last_dose} if last_dose else {})
-    report = check_with(VITAMINS, patient(medications=[med]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, medications=[med]), registry=registry)
     assert ("MR-CI-NSAID-7D" in codes(report)) is flagged
 
 
 def test_unknown_medication_is_not_checked_unless_classes_are_declared(registry):
-    unknown = check_with(VITAMINS, patient(medications=[{"name": "metformin"}]), registry=registry)
+    unknown = check_with(
+        VITAMINS, patient(HEALTHY, medications=[{"name": "metformin"}]), registry=registry
+    )
     declared = check_with(
-        VITAMINS, patient(medications=[{"name": "metformin", "classes": []}]), registry=registry
+        VITAMINS,
+        patient(HEALTHY, medications=[{"name": "metformin", "classes": []}]),
+        registry=registry,
     )
     assert unknown.verdict is Verdict.NOT_VALIDATED
     assert declared.verdict is Verdict.PASS
@@ -183,7 +195,7 @@ def test_unknown_medication_is_not_checked_unless_classes_are_declared(registry)
 
 def test_declared_class_triggers_rules(registry):
     med = {"name": "some new anticoagulant", "classes": ["anticoagulant"]}
-    report = check_with(VITAMINS, patient(medications=[med]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, medications=[med]), registry=registry)
     assert "MR-CI-ANTICOAGULANT" in codes(report)
 
 
@@ -211,19 +223,19 @@ def test_declared_class_triggers_rules(registry):
     ids=["id", "brand", "class", "component", "component-in-co-ingredient"],
 )
 def test_allergy_through_aliases_components_and_classes(registry, allergy, formula):
-    report = check_with(formula, patient(allergies=[allergy]), registry=registry)
+    report = check_with(formula, patient(HEALTHY, allergies=[allergy]), registry=registry)
     assert "MR-CI-ALLERGY" in codes(report)
     assert report.verdict is Verdict.FAIL
 
 
 def test_allergy_to_something_absent_passes(registry):
-    report = check_with(VITAMINS, patient(allergies=["lidocaine"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, allergies=["lidocaine"]), registry=registry)
     assert "MR-CI-ALLERGY" not in codes(report)
     assert report.verdict is Verdict.PASS
 
 
 def test_unknown_allergen_is_not_checked(registry):
-    report = check_with(VITAMINS, patient(allergies=["lidocane"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, allergies=["lidocane"]), registry=registry)
     assert report.verdict is Verdict.NOT_VALIDATED
 
 
@@ -241,7 +253,7 @@ def test_a_last_dose_after_the_session_is_never_skipped(catalog):
     from mesoreg._subject import resolve
 
     later = DEFAULT_DATE + dt.timedelta(days=3)
-    p = patient(medications=[{"name": "Advil", "last_dose": later}])
+    p = patient(HEALTHY, medications=[{"name": "Advil", "last_dose": later}])
     f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
     subject = resolve(f, p, Context(DEFAULT_DATE), catalog)
     outcomes = list(check_contraindications(subject))
@@ -256,7 +268,7 @@ def test_a_birth_date_after_the_session_gives_no_negative_age(catalog):
     from mesoreg._check_contraindication import check_contraindications
     from mesoreg._subject import resolve
 
-    p = patient(birth_date=dt.date(2030, 1, 1))
+    p = patient(HEALTHY, birth_date=dt.date(2030, 1, 1))
     f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})
     subject = resolve(f, p, Context(DEFAULT_DATE), catalog)
     ages = [o for o in check_contraindications(subject) if "birth_date" in getattr(o, "reason", "")]
@@ -266,16 +278,22 @@ def test_a_birth_date_after_the_session_gives_no_negative_age(catalog):
 
 @pytest.mark.parametrize("medication", ["B01AF02", "ATC:B01AF02", "Sintrom", "B01AE06"])
 def test_anticoagulant_given_by_atc_code_or_new_brand_is_found(registry, medication):
-    report = check_with(VITAMINS, patient(medications=[{"name": medication}]), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, medications=[{"name": medication}]), registry=registry
+    )
     assert "MR-CI-ANTICOAGULANT" in codes(report)
 
 
 def test_atc_code_of_no_known_drug_is_classified_but_not_a_pass(registry):
-    report = check_with(VITAMINS, patient(medications=[{"name": "C09AA02"}]), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, medications=[{"name": "C09AA02"}]), registry=registry
+    )
     assert report.verdict is not Verdict.PASS
     assert "medications" in unchecked_rules(report)
     declared = check_with(
-        VITAMINS, patient(medications=[{"name": "C09AA02", "classes": []}]), registry=registry
+        VITAMINS,
+        patient(HEALTHY, medications=[{"name": "C09AA02", "classes": []}]),
+        registry=registry,
     )
     assert declared.verdict is Verdict.PASS
 
@@ -284,13 +302,13 @@ def test_atc_code_of_no_known_drug_is_classified_but_not_a_pass(registry):
 def test_an_allergy_to_a_component_under_any_of_its_names(registry, allergy):
     """Aminophylline is theophylline with ethylenediamine: a theophylline allergy counts."""
     f = formulation([("aminophylline", "25 mg/mL", "1 mL")])
-    report = check_with(f, patient(allergies=[allergy]), registry=registry)
+    report = check_with(f, patient(HEALTHY, allergies=[allergy]), registry=registry)
     assert "MR-CI-ALLERGY" in {x.code for x in report.findings}
 
 
 def test_an_allergy_to_another_member_of_the_class_is_not_checked(registry):
     f = formulation([("mepivacaine", "1 %", "2 mL")])
-    report = check_with(f, patient(allergies=["lidocaine"]), registry=registry)
+    report = check_with(f, patient(HEALTHY, allergies=["lidocaine"]), registry=registry)
     (gap,) = [u for u in report.unchecked if u.rule.startswith("allergy:lidocaine")]
     assert gap.reason.startswith("patient is allergic to Lidocaine hydrochloride; Mepivacaine")
     assert "cross-sensitivity is not checked" in gap.reason

@@ -9,7 +9,7 @@ import pytest
 
 from mesoreg import Context, Verdict
 from mesoreg._subject import resolve
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 
 def findings(report, code):  # type: ignore[no-untyped-def]
@@ -22,7 +22,7 @@ LIDO = "MR-DOSE-LIDOCAINE-PER-KG"
 def test_lidocaine_over_per_kg_only_when_summed_across_syringes(registry):
     one = formulation([("lidocaine", "2 %", "6 mL")])  # 120 mg
     two = formulation([("lidocaine", "2 %", "6 mL")], [("lignocaine", "2 %", "6 mL")])  # 240 mg
-    light = patient(weight="50 kg")  # 4.5 mg/kg -> 225 mg
+    light = patient(HEALTHY, weight="50 kg")  # 4.5 mg/kg -> 225 mg
     assert findings(check_with(one, light, registry=registry), LIDO) == []
     (finding,) = findings(check_with(two, light, registry=registry), LIDO)
     assert finding.evidence == (
@@ -34,13 +34,13 @@ def test_lidocaine_over_per_kg_only_when_summed_across_syringes(registry):
 
 def test_repeats_in_a_session_are_counted(registry):
     f = formulation([("lidocaine", "2 %", "6 mL")], per_session=2)  # 240 mg
-    report = check_with(f, patient(weight="50 kg"), registry=registry)
+    report = check_with(f, patient(HEALTHY, weight="50 kg"), registry=registry)
     assert len(findings(report, LIDO)) == 1
 
 
 def test_absolute_cap_applies_to_heavy_patients(registry):
     f = formulation([("lidocaine", "2 %", "16 mL")])  # 320 mg; 4.5 x 100 kg = 450 mg
-    (finding,) = findings(check_with(f, patient(weight="100 kg"), registry=registry), LIDO)
+    (finding,) = findings(check_with(f, patient(HEALTHY, weight="100 kg"), registry=registry), LIDO)
     assert finding.evidence == (
         "Lidocaine hydrochloride 320 mg this session > 300 mg cap (4.5 mg/kg × 100 kg = 450 mg)"
     )
@@ -54,7 +54,9 @@ def test_epinephrine_raises_the_limit_only_when_in_every_syringe(registry):
         "co_ingredients": [{"ingredient": "epinephrine", "strength": "1:100000"}],
     }
     plain = ("lidocaine", "2 %", "1 mL")
-    heavy = patient(weight="80 kg")  # plain cap 300 mg; with epinephrine 7 x 80 = 560 -> 500
+    heavy = patient(
+        HEALTHY, weight="80 kg"
+    )  # plain cap 300 mg; with epinephrine 7 x 80 = 560 -> 500
     assert findings(check_with(formulation([with_epi]), heavy, registry=registry), LIDO) == []
     mixed = formulation([with_epi], [plain])  # 320 mg, one syringe without epinephrine
     (finding,) = findings(check_with(mixed, heavy, registry=registry), LIDO)
@@ -72,7 +74,7 @@ def test_two_percent_is_twenty_mg_per_ml(registry):
 
 def test_per_kg_limit_without_weight_is_not_checked(registry):
     f = formulation([("lidocaine", "1 %", "1 mL")])
-    report = check_with(f, patient(weight=None), registry=registry)
+    report = check_with(f, patient(HEALTHY, weight=None), registry=registry)
     assert report.verdict is Verdict.NOT_VALIDATED
     assert {u.rule for u in report.unchecked} == {"lidocaine_plain_per_kg"}
 
@@ -159,7 +161,7 @@ def test_cap_is_checked_without_a_patient(registry):
 
 
 def test_cap_is_checked_without_a_weight(registry):
-    report = check_with(formulation(TWO_GRAMS), patient(weight=None), registry=registry)
+    report = check_with(formulation(TWO_GRAMS), patient(HEALTHY, weight=None), registry=registry)
     (finding,) = findings(report, LIDO)
     assert finding.evidence == (
         "Lidocaine hydrochloride 2000 mg this session > 300 mg cap (no weight given)"
@@ -171,7 +173,7 @@ def test_cap_is_checked_without_a_weight(registry):
 @pytest.mark.parametrize("who", ["no patient", "no weight"])
 def test_under_the_cap_without_a_weight_no_finding(registry, who):
     f = formulation([("lidocaine", "2 %", "15 mL")])  # 300 mg: at the cap
-    p = None if who == "no patient" else patient(weight=None)
+    p = None if who == "no patient" else patient(HEALTHY, weight=None)
     assert findings(check_with(f, p, registry=registry), LIDO) == []
 
 
@@ -214,7 +216,7 @@ HEAVY = {"weight": "80 kg"}  # plain: 4.5 x 80 = 360 -> cap 300; with epinephrin
 )
 def test_epinephrine_must_be_at_an_effective_strength(registry, epinephrine, rule):
     f = formulation([_lido_epi(epinephrine, "16 mL")])  # 320 mg: over 300, under 500
-    got = findings(check_with(f, patient(**HEAVY), registry=registry), LIDO)
+    got = findings(check_with(f, patient(HEALTHY, **HEAVY), registry=registry), LIDO)
     assert [x.rule for x in got] == ([rule] if rule else [])
 
 
@@ -233,17 +235,17 @@ def test_epinephrine_at_zero_is_an_input_error(registry):
 def test_epinephrine_diluted_in_the_syringe_below_the_threshold(registry):
     # 1:200,000 drawn 1:1 with saline is 1:400,000 as injected: the plain limit applies
     diluted = formulation([_lido_epi("1:200000", "16 mL"), ("saline", "0.9 %", "16 mL")])
-    (finding,) = findings(check_with(diluted, patient(**HEAVY), registry=registry), LIDO)
+    (finding,) = findings(check_with(diluted, patient(HEALTHY, **HEAVY), registry=registry), LIDO)
     assert finding.rule == "lidocaine_plain_per_kg"
     neat = formulation([_lido_epi("1:100000", "16 mL"), ("saline", "0.9 %", "16 mL")])
-    assert findings(check_with(neat, patient(**HEAVY), registry=registry), LIDO) == []
+    assert findings(check_with(neat, patient(HEALTHY, **HEAVY), registry=registry), LIDO) == []
 
 
 def test_epinephrine_from_another_component_of_the_syringe_counts(registry):
     f = formulation(
         [("lidocaine", "2 %", "16 mL"), ("epinephrine", "0.01 mg/mL", "16 mL")]
     )  # 5 mcg/mL as injected
-    assert findings(check_with(f, patient(**HEAVY), registry=registry), LIDO) == []
+    assert findings(check_with(f, patient(HEALTHY, **HEAVY), registry=registry), LIDO) == []
 
 
 def test_threshold_is_the_catalog_s_with_minimum(catalog):
@@ -274,7 +276,7 @@ def test_a_co_ingredient_limit_without_a_threshold_never_applies(registry):
 def test_a_partly_used_syringe_counts_whole(registry, per_session):
     """2,000 mg of lidocaine in one syringe is an overdose whatever share is planned."""
     f = formulation([("lidocaine", "2 %", "100 mL")], per_session=per_session)
-    report = check_with(f, patient(weight="60 kg"), registry=registry)
+    report = check_with(f, patient(HEALTHY, weight="60 kg"), registry=registry)
     (finding,) = [x for x in report.findings if x.code == "MR-DOSE-LIDOCAINE-PER-KG"]
     assert "2000 mg in one 'syringe 1' (counted whole" in finding.evidence
     assert report.verdict is Verdict.FAIL
@@ -282,7 +284,7 @@ def test_a_partly_used_syringe_counts_whole(registry, per_session):
 
 def test_a_medicine_without_a_sourced_dose_limit_is_not_checked(registry):
     report = check_with(
-        formulation([("epinephrine", "1 mg/mL", "20 mL")]), patient(), registry=registry
+        formulation([("epinephrine", "1 mg/mL", "20 mL")]), patient(HEALTHY), registry=registry
     )
     assert [(u.check, u.rule) for u in report.unchecked] == [("doses", "epinephrine:dose")]
     assert "no sourced dose limit for this vasoactive" in report.unchecked[0].reason
@@ -291,6 +293,6 @@ def test_a_medicine_without_a_sourced_dose_limit_is_not_checked(registry):
 
 def test_a_nutrient_without_a_dose_limit_does_not_block_the_verdict(registry):
     report = check_with(
-        formulation([("pyridoxine", "50 mg/mL", "1 mL")]), patient(), registry=registry
+        formulation([("pyridoxine", "50 mg/mL", "1 mL")]), patient(HEALTHY), registry=registry
     )
     assert not [u for u in report.unchecked if u.rule.endswith(":dose")]

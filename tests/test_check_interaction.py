@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesoreg import Severity, Verdict
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 
 def codes(report):  # type: ignore[no-untyped-def]
@@ -70,7 +70,7 @@ def test_admixture_of_deoxycholic_acid_with_anything(registry):
 
 def test_medication_interaction_through_brand_name(registry):
     f = formulation([("aminophylline", "25 mg/mL", "1 mL")])
-    report = check_with(f, patient(medications=[{"name": "Luvox"}]), registry=registry)
+    report = check_with(f, patient(HEALTHY, medications=[{"name": "Luvox"}]), registry=registry)
     (finding,) = [x for x in report.findings if x.code == "MR-IX-THEOPHYLLINE-CYP1A2"]
     assert finding.evidence == "Aminophylline with Luvox (cyp1a2 inhibitor)"
     assert finding.severity is Severity.MAJOR
@@ -78,7 +78,7 @@ def test_medication_interaction_through_brand_name(registry):
 
 def test_medication_interaction_with_a_particular_drug(registry):
     report = check_with(
-        formulation([LIDO]), patient(medications=[{"name": "Pacerone"}]), registry=registry
+        formulation([LIDO]), patient(HEALTHY, medications=[{"name": "Pacerone"}]), registry=registry
     )
     assert "MR-IX-LIDOCAINE-AMIODARONE" in codes(report)
 
@@ -91,11 +91,13 @@ def test_epinephrine_with_maoi(registry):
         "co_ingredients": [{"ingredient": "adrenaline", "strength": "1:100000"}],
     }
     report = check_with(
-        formulation([lido_epi]), patient(medications=[{"name": "Nardil"}]), registry=registry
+        formulation([lido_epi]),
+        patient(HEALTHY, medications=[{"name": "Nardil"}]),
+        registry=registry,
     )
     assert "MR-IX-EPINEPHRINE-MAOI" in codes(report)
     plain = check_with(
-        formulation([LIDO]), patient(medications=[{"name": "Nardil"}]), registry=registry
+        formulation([LIDO]), patient(HEALTHY, medications=[{"name": "Nardil"}]), registry=registry
     )
     assert "MR-IX-EPINEPHRINE-MAOI" not in codes(plain)
 
@@ -103,7 +105,7 @@ def test_epinephrine_with_maoi(registry):
 def test_medication_rules_need_the_medication_list(registry):
     report = check_with(
         formulation([("caffeine", "20 mg/mL", "1 mL")]),
-        patient(medications=None),
+        patient(HEALTHY, medications=None),
         registry=registry,
     )
     assert "caffeine_cyp1a2_inhibitor" in {u.rule for u in report.unchecked}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from mesoreg import Verdict
-from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
+from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 VITAMINS = [("pyridoxine", "100 mg/mL", "1 mL")]
 
@@ -106,8 +106,8 @@ def test_a_subject_with_a_later_previous_session_is_not_checked_never_negative(c
 @pytest.mark.parametrize("route", ["intraepidermal", "intra-epidermal"])
 def test_a_shallower_route_is_held_to_the_deeper_routes_maximum_depth(registry, route):
     f = formulation([("lidocaine", "1 %", "2 mL")], use={"route": route, "depth": "20 mm"})
-    report = check_with(f, patient(), registry=registry)
+    report = check_with(f, patient(HEALTHY), registry=registry)
     (finding,) = [x for x in report.findings if x.code == "MR-TECH-DEPTH"]
     assert finding.evidence == "depth 20 mm outside - to 4 mm for this formulation"
     shallow = formulation([("lidocaine", "1 %", "2 mL")], use={"route": route, "depth": "0.5 mm"})
-    assert "MR-TECH-DEPTH" not in {x.code for x in check_with(shallow, patient()).findings}
+    assert "MR-TECH-DEPTH" not in {x.code for x in check_with(shallow, patient(HEALTHY)).findings}

@@ -14,7 +14,7 @@ from mesoreg._errors import InputError
 from mesoreg._icd10 import in_range, overlap, parse_code, parse_range, split_code
 from mesoreg._knowledge import Condition, Fact, Pack
 from mesoreg.cli import main
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
 PENTOXIFYLLINE = formulation([("pentoxifylline", "20 mg/mL", "1 mL")])
@@ -208,7 +208,7 @@ def test_every_kind_of_a_condition_fires_its_rules_by_name_and_by_code(registry)
         condition = catalog.conditions[condition_id]
         written = [condition.name, *(c.partition("-")[0] for c in condition.codes[:1])]
         for text in written:
-            report = check_with(VITAMINS, patient(conditions=[text]), registry=registry)
+            report = check_with(VITAMINS, patient(HEALTHY, conditions=[text]), registry=registry)
             if code not in codes(report) or report.verdict is Verdict.PASS:
                 missed.append((code, text))
     assert missed == []
@@ -235,13 +235,13 @@ def test_every_kind_of_a_condition_fires_its_rules_by_name_and_by_code(registry)
     ],
 )
 def test_realistic_conditions_fire(registry, written: str, code: str) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=[written]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=[written]), registry=registry)
     assert code in codes(report)
     assert report.verdict is not Verdict.PASS
 
 
 def test_evidence_names_the_concept_the_rule_is_on(registry) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=["I63.9"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=["I63.9"]), registry=registry)
     (finding,) = [f for f in report.findings if f.code == "MR-CI-STROKE"]
     assert finding.evidence == (
         "patient has 'I63.9' (Ischaemic stroke (cerebral infarction), a kind of history of stroke)"
@@ -252,7 +252,9 @@ def test_evidence_names_the_concept_the_rule_is_on(registry) -> None:  # type: i
 
 
 def test_history_of_cold_sores_is_not_active_herpes(registry) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=["history of cold sores"]), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, conditions=["history of cold sores"]), registry=registry
+    )
     assert "MR-CI-HERPES" not in codes(report)
     assert "herpes_active" not in unchecked_rules(report)
 
@@ -270,7 +272,7 @@ def test_history_of_cold_sores_is_not_active_herpes(registry) -> None:  # type: 
     ],
 )
 def test_severity_or_activity_not_stated_is_not_checked(registry, written, rule, code) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=[written]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=[written]), registry=registry)
     assert code not in codes(report)
     assert rule in unchecked_rules(report)
     assert report.verdict is Verdict.NOT_VALIDATED
@@ -280,7 +282,7 @@ def test_severity_or_activity_not_stated_is_not_checked(registry, written, rule,
 
 
 def test_heart_failure_message(registry) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=["heart failure"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=["heart failure"]), registry=registry)
     (gap,) = [u for u in report.unchecked if u.rule == "severe_heart_disease"]
     assert gap.reason == (
         "patient has 'heart failure' (Heart failure (severity not stated)); the file does not "
@@ -290,23 +292,25 @@ def test_heart_failure_message(registry) -> None:  # type: ignore[no-untyped-def
 
 
 def test_stated_condition_settles_what_a_may_be_leaves_open(registry) -> None:  # type: ignore[no-untyped-def]
-    sick = patient(conditions=["heart failure", "severe heart disease"])
+    sick = patient(HEALTHY, conditions=["heart failure", "severe heart disease"])
     report = check_with(VITAMINS, sick, registry=registry)
     assert "MR-CI-HEART-DISEASE" in codes(report)
     assert "severe_heart_disease" not in unchecked_rules(report)
 
 
 def test_broader_condition_leaves_a_narrower_rule_not_checked(registry) -> None:  # type: ignore[no-untyped-def]
-    stroke = check_with(PENTOXIFYLLINE, patient(conditions=["stroke"]), registry=registry)
+    stroke = check_with(PENTOXIFYLLINE, patient(HEALTHY, conditions=["stroke"]), registry=registry)
     assert "pentoxifylline_cerebral_haemorrhage" in unchecked_rules(stroke)
     assert "MR-CI-STROKE" in codes(stroke)
-    ischaemic = check_with(PENTOXIFYLLINE, patient(conditions=["I63.9"]), registry=registry)
+    ischaemic = check_with(
+        PENTOXIFYLLINE, patient(HEALTHY, conditions=["I63.9"]), registry=registry
+    )
     assert "pentoxifylline_cerebral_haemorrhage" not in unchecked_rules(ischaemic)
     assert "MR-CI-PENTOXIFYLLINE-CEREBRAL-HAEMORRHAGE" not in codes(ischaemic)
 
 
 def test_tia_is_known_and_not_a_stroke(registry) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=["TIA"]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=["TIA"]), registry=registry)
     assert "MR-CI-STROKE" not in codes(report)
     assert report.unchecked == ()
 
@@ -341,7 +345,7 @@ def test_tia_is_known_and_not_a_stroke(registry) -> None:  # type: ignore[no-unt
     ],
 )
 def test_unknown_conditions_are_not_checked(registry, written: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=[written]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=[written]), registry=registry)
     assert report.verdict is Verdict.NOT_VALIDATED
     assert [u.reason for u in report.unchecked if u.rule == "conditions"] == [reason]
 
@@ -521,7 +525,7 @@ def test_split_code(text: str, expected: tuple[str, str] | None) -> None:
     ],
 )
 def test_a_code_beside_a_name(registry, written, findings, unchecked) -> None:  # type: ignore[no-untyped-def]
-    report = check_with(VITAMINS, patient(conditions=[written]), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY, conditions=[written]), registry=registry)
     assert codes(report) == findings
     assert unchecked_rules(report) == unchecked
 
@@ -529,10 +533,12 @@ def test_a_code_beside_a_name(registry, written, findings, unchecked) -> None:  
 def test_the_more_specific_of_name_and_code_counts(registry) -> None:  # type: ignore[no-untyped-def]
     # 'stroke' (I64) is broader than ischaemic stroke: the name is the more specific
     specific = check_with(
-        PENTOXIFYLLINE, patient(conditions=["ischaemic stroke (I64)"]), registry=registry
+        PENTOXIFYLLINE, patient(HEALTHY, conditions=["ischaemic stroke (I64)"]), registry=registry
     )
     assert "pentoxifylline_cerebral_haemorrhage" not in unchecked_rules(specific)
-    broad = check_with(PENTOXIFYLLINE, patient(conditions=["AVC (I64)"]), registry=registry)
+    broad = check_with(
+        PENTOXIFYLLINE, patient(HEALTHY, conditions=["AVC (I64)"]), registry=registry
+    )
     assert "pentoxifylline_cerebral_haemorrhage" in unchecked_rules(broad)
 
 

@@ -12,7 +12,7 @@ import mesoreg
 from mesoreg import Check, Finding, RegionValidator, Severity, Unchecked, Verdict, hookimpl
 from mesoreg._quantity import parse_quantity
 from mesoreg._render import report_to_text
-from mesoreg.testing import check_with, formulation, make_registry, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
 
@@ -68,14 +68,14 @@ class FrenchRules:
     ids=["check-raises", "hook-raises", "hook-malformed", "pack-raises"],
 )
 def test_a_failing_plugin_never_passes(plugin):
-    report = check_with(VITAMINS, patient(), plugins=[plugin])
+    report = check_with(VITAMINS, patient(HEALTHY), plugins=[plugin])
     assert report.verdict is Verdict.NOT_VALIDATED
     assert report.unchecked
 
 
 def test_failure_is_attributed_and_other_checks_still_run():
     report = check_with(
-        formulation([("Kybella", "10 mg/mL", "2 mL")]), patient(), plugins=[CrashingCheck()]
+        formulation([("Kybella", "10 mg/mL", "2 mL")]), patient(HEALTHY), plugins=[CrashingCheck()]
     )
     assert (
         Unchecked("crashes", "*", "check failed (plugin 'CrashingCheck'): ZeroDivisionError: boom")
@@ -87,7 +87,7 @@ def test_failure_is_attributed_and_other_checks_still_run():
 
 def test_hook_failure_names_the_plugin():
     registry = make_registry([BrokenHook()])
-    report = check_with(VITAMINS, patient(), registry=registry)
+    report = check_with(VITAMINS, patient(HEALTHY), registry=registry)
     (gap,) = [u for u in report.unchecked if u.check == "plugins"]
     assert "failed in mesoreg_checks: RuntimeError: cannot import my data" in gap.reason
 
@@ -95,11 +95,11 @@ def test_hook_failure_names_the_plugin():
 def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("MESOREG_STRICT_PLUGINS", "1")
     with pytest.raises(mesoreg.PluginError, match="boom"):
-        check_with(VITAMINS, patient(), plugins=[CrashingCheck()])
+        check_with(VITAMINS, patient(HEALTHY), plugins=[CrashingCheck()])
 
 
 def test_region_without_validator_is_not_validated(registry):
-    report = check_with(VITAMINS, patient(), registry=registry, region="br")
+    report = check_with(VITAMINS, patient(HEALTHY), registry=registry, region="br")
     assert report.region == "BR"
     assert report.verdict is Verdict.NOT_VALIDATED
     assert report.unchecked == (
@@ -108,8 +108,8 @@ def test_region_without_validator_is_not_validated(registry):
 
 
 def test_region_validator_runs_for_its_region_only():
-    fr = check_with(VITAMINS, patient(), plugins=[FrenchRules()], region="FR")
-    us = check_with(VITAMINS, patient(), plugins=[FrenchRules()], region="US")
+    fr = check_with(VITAMINS, patient(HEALTHY), plugins=[FrenchRules()], region="FR")
+    us = check_with(VITAMINS, patient(HEALTHY), plugins=[FrenchRules()], region="US")
     assert "MR-FR-TEST" in {f.code for f in fr.findings}
     assert any(c.startswith("regulatory:fr-test") for c in fr.checks)
     assert "MR-FR-TEST" not in {f.code for f in us.findings}
@@ -126,7 +126,7 @@ def test_results_do_not_depend_on_plugin_order():
         [("lidocaine", "2 %", "5 mL"), ("hyaluronidase", "150 [USP'U]/mL", "1 mL")],
         [("procaine", "1 %", "2 mL")],
     )
-    p = patient(medications=[{"name": "Advil"}], conditions=["cold sore"])
+    p = patient(HEALTHY, medications=[{"name": "Advil"}], conditions=["cold sore"])
     forward = check_with(f, p, registry=Registry.from_plugins(mods))
     backward = check_with(f, p, registry=Registry.from_plugins(list(reversed(mods))))
     assert forward == backward
@@ -211,11 +211,11 @@ LIDOCAINE_OVERDOSE = formulation([("lidocaine", "2 %", "20 mL")], per_session=2)
     ids=["sys-exit-in-check", "sys-exit-in-hook", "keyboard-interrupt-in-validator"],
 )
 def test_a_plugin_cannot_end_the_run(plugin, gap):
-    report = check_with(LIDOCAINE_OVERDOSE, patient(), plugins=[plugin], region="FR")
+    report = check_with(LIDOCAINE_OVERDOSE, patient(HEALTHY), plugins=[plugin], region="FR")
     assert gap in {(u.check, u.reason) for u in report.unchecked}
     # the failing built-in finding is still there, and the plugin is named
     assert report.verdict is Verdict.FAIL
-    safe = check_with(VITAMINS, patient(), plugins=[plugin], region="FR")
+    safe = check_with(VITAMINS, patient(HEALTHY), plugins=[plugin], region="FR")
     assert safe.verdict is Verdict.NOT_VALIDATED
 
 
@@ -238,7 +238,7 @@ def test_a_plugin_that_never_returns_is_abandoned():
     plugin = Blocks()
     try:
         registry = make_registry([plugin], plugin_timeout=0.01)
-        report = check_with(VITAMINS, patient(), registry=registry)
+        report = check_with(VITAMINS, patient(HEALTHY), registry=registry)
         # only plugin calls have a time limit (the built-ins have none), so whichever of the
         # plugin's calls was cut short, the report names it; the blocked one always is
         assert report.unchecked
@@ -264,7 +264,7 @@ class StringSeverity:
 
 
 def test_a_malformed_finding_is_a_named_plugin_failure():
-    report = check_with(VITAMINS, patient(), plugins=[StringSeverity()])
+    report = check_with(VITAMINS, patient(HEALTHY), plugins=[StringSeverity()])
     (gap,) = report.unchecked
     assert gap.reason == (
         "check failed (plugin 'StringSeverity'): TypeError: yielded a malformed record: "
@@ -301,12 +301,12 @@ class MutatesCatalog:
 def test_the_catalog_checks_see_is_read_only():
     f = formulation([("lidocaine", "2 %", "20 mL")], per_session=2)
     registry = make_registry([MutatesCatalog()])
-    report = check_with(f, patient(), registry=registry)
+    report = check_with(f, patient(HEALTHY), registry=registry)
     (gap,) = report.unchecked
     assert gap.reason == (
         "check failed (plugin 'MutatesCatalog'): RuntimeError: could not change the catalog"
     )
-    clean = check_with(f, patient())
+    clean = check_with(f, patient(HEALTHY))
     assert report.findings == clean.findings
     assert "lidocaine" in registry.catalog.ingredients
     with pytest.raises(TypeError):
@@ -379,14 +379,16 @@ OVERDOSE_60_KG = formulation([("lidocaine", "2 %", "100 mL")])  # 2,000 mg: 33 m
     "plugin", [ClearsSubject(), ClearsInValidator()], ids=["check", "validator"]
 )
 def test_a_plugin_check_cannot_empty_the_subject_for_the_built_in_checks(plugin):
-    report = check_with(OVERDOSE_60_KG, patient(weight="60 kg"), plugins=[plugin], region="FR")
+    report = check_with(
+        OVERDOSE_60_KG, patient(HEALTHY, weight="60 kg"), plugins=[plugin], region="FR"
+    )
     assert report.verdict is Verdict.FAIL
     assert "MR-DOSE-LIDOCAINE-PER-KG" in {f.code for f in report.findings}
 
 
 def test_each_plugin_check_gets_its_own_copy_of_the_subject():
     seer = SeesSubject()
-    check_with(OVERDOSE_60_KG, patient(weight="60 kg"), plugins=[ClearsSubject(), seer])
+    check_with(OVERDOSE_60_KG, patient(HEALTHY, weight="60 kg"), plugins=[ClearsSubject(), seer])
     assert seer.seen == [1]
 
 
@@ -403,7 +405,7 @@ class ClaimsCore:
 
 
 def test_a_plugin_finding_is_attributed_to_its_plugin_and_check():
-    report = check_with(VITAMINS, patient(), plugins=[ClaimsCore()])
+    report = check_with(VITAMINS, patient(HEALTHY), plugins=[ClaimsCore()])
     (finding,) = [f for f in report.findings if f.code == "MR-CLAIM"]
     assert (finding.provider, finding.check) == ("ClaimsCore", "claims")
 

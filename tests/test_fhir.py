@@ -63,7 +63,7 @@ def test_every_override_is_a_valid_detected_issue():
     from mesoreg._model import Context
     from mesoreg._plugins import PackPlugin
     from mesoreg._subject import resolve
-    from mesoreg.testing import check_with, formulation, make_registry, patient
+    from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
     core = make_registry().catalog
     pregnancy = next(r for r in core.contraindications if r.id == "pregnancy")
@@ -72,7 +72,7 @@ def test_every_override_is_a_valid_detected_issue():
     pack = Pack(name="t-pack", version="1", sources=(source,), contraindications=(tighter,))
     registry = make_registry([PackPlugin(pack)])
     f = formulation([("hyaluronic_acid", "1 %", "2 mL")])
-    report = check_with(f, patient(pregnant=True), registry=registry)
+    report = check_with(f, patient(HEALTHY, pregnant=True), registry=registry)
     subject = resolve(f, None, Context(report.date, None), registry.catalog)
     data = fhir_bundle(subject, report)
     Bundle.model_validate(data)

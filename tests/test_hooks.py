@@ -8,7 +8,7 @@ import mesoreg
 from mesoreg import Evidence, Pack, Severity, Source, hookimpl
 from mesoreg._knowledge import Contraindication, Drug, Fact, Ingredient
 from mesoreg._render import report_to_json
-from mesoreg.testing import check_with, formulation, make_registry, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 SOURCE = Source(id="hook_test_source", title="t", issuer="i", date="2026", kind=Evidence.LABEL)
 
@@ -72,7 +72,7 @@ class Resolver:
 def test_ingredient_and_rule_packs_combine():
     registry = make_registry([Ingredients(), Rules()])
     f = formulation([("HookBrand", "1 %", "1 mL")])
-    report = check_with(f, patient(conditions=["cancer"]), registry=registry)
+    report = check_with(f, patient(HEALTHY, conditions=["cancer"]), registry=registry)
     assert "MR-HOOK-RULE" in {x.code for x in report.findings}
     (finding,) = [x for x in report.findings if x.code == "MR-HOOK-RULE"]
     assert finding.provider == "hook-rules 1"
@@ -82,7 +82,7 @@ def test_medication_vocabulary_feeds_the_contraindications():
     registry = make_registry([Vocabulary()])
     report = check_with(
         formulation([("biotin", "5 mg/mL", "1 mL")]),
-        patient(medications=[{"name": "Hookix"}]),
+        patient(HEALTHY, medications=[{"name": "Hookix"}]),
         registry=registry,
     )
     assert "MR-CI-ANTICOAGULANT" in {x.code for x in report.findings}

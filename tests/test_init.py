@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
+import typing
+
+import attrs
 
 import mesoreg
 
@@ -57,3 +61,62 @@ def test_check_accepts_paths(tmp_path):
     )
     assert report.formulation == "face-revitalisation@1"
     assert report.patient == "anna"
+
+
+def _public_types() -> dict[str, type]:
+    return {n: v for n in mesoreg.__all__ if isinstance(v := getattr(mesoreg, n), type)}
+
+
+def _named_types(hint: object) -> list[type]:
+    """The classes a type hint names, at any depth (unions, tuples, callables)."""
+    found: list[type] = []
+    stack = [hint]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, types.UnionType) or typing.get_origin(item) is not None:
+            stack.extend(typing.get_args(item))
+        elif isinstance(item, type):
+            found.append(item)
+    return found
+
+
+def test_every_model_type_a_public_type_refers_to_is_public():
+    """Every class in a field of a public record (Use, Medication, Sex, Status, ...) can be
+    imported from ``mesoreg``, not only from a private module."""
+    import mesoreg._subject
+
+    names = {**_public_types(), **vars(mesoreg._subject)}
+    missing = set()
+    seen: set[type] = set()
+    todo = list(_public_types().values())
+    while todo:
+        kind = todo.pop()
+        if kind in seen or not kind.__module__.startswith("mesoreg"):
+            continue
+        seen.add(kind)
+        if getattr(mesoreg, kind.__name__, None) is not kind:
+            missing.add(f"{kind.__module__}.{kind.__name__}")
+        if attrs.has(kind):
+            hints = typing.get_type_hints(kind, localns=names)
+            for field in attrs.fields(kind):
+                if not field.name.startswith("_"):  # private indexes are no one's API
+                    todo.extend(_named_types(hints[field.name]))
+    assert not missing, f"not exported from mesoreg: {sorted(missing)}"
+    for name in ("Use", "Medication", "CoIngredient", "Sex", "Status", "Area", "Route"):
+        assert name in mesoreg.__all__
+
+
+def test_import_mesoreg_imports_no_model():
+    code = (
+        "import sys, mesoreg\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('mesoreg', 'attr', 'cattrs'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['mesoreg', 'mesoreg._version']"
+
+
+def test_parse_functions_are_public():
+    assert mesoreg.parse_formulation.__module__ == "mesoreg._parse"
+    assert mesoreg.parse_patient({"schema_version": 1}).conditions is None

@@ -16,7 +16,7 @@ from mesoreg import Verdict, cli
 from mesoreg._config import Settings
 from mesoreg._plugins import discover
 from mesoreg._registry import Registry
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 EXPECTED = {"region-us": "code", "region-eu": "code", "trichology": "pack"}
 LIPO = formulation(
@@ -65,7 +65,7 @@ def test_eu_plugin_dates_matter(installed):
 
 def test_trichology_pack_used_in_a_check(installed):
     f = formulation([("dutasteride", "0.1 mg/mL", "1 mL")], use={"area": "scalp"})
-    report = check_with(f, patient(pregnant=True), registry=installed)
+    report = check_with(f, patient(HEALTHY, pregnant=True), registry=installed)
     assert any("DUTASTERIDE" in c for c in {x.code for x in report.findings})
     assert any(p.startswith("mesoreg-pack-trichology") for p in report.packs)
 

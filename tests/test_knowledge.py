@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 CASES = [
     # (class, components, patient facts, expected code)
@@ -60,7 +60,7 @@ def test_each_ingredient_class_yields_a_sourced_finding(registry, cls, component
     f = formulation(
         components, use={"route": "subcutaneous" if cls == "lipolytic" else "intradermal"}
     )
-    report = check_with(f, patient(**facts), registry=registry)
+    report = check_with(f, patient(HEALTHY, **facts), registry=registry)
     ingredient = registry.catalog.get_ingredient(components[0][0])
     assert cls in ingredient.classes
     own = [

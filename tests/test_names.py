@@ -14,7 +14,7 @@ from mesoreg._names import (
     segments,
     split_combination,
 )
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 # -- real spellings resolve to the right entry --------------------------------------
 
@@ -351,7 +351,7 @@ def test_distance() -> None:
 def test_a_combination_medication_has_every_components_classes(registry):  # type: ignore[no-untyped-def]
     lido = formulation([("lidocaine", "1 %", "1 mL")])
     report = check_with(
-        lido, patient(medications=[{"name": "Bisoprolol + aspirin"}]), registry=registry
+        lido, patient(HEALTHY, medications=[{"name": "Bisoprolol + aspirin"}]), registry=registry
     )
     assert "MR-CI-ANTIPLATELET" in {f.code for f in report.findings}
     assert report.unchecked == ()
@@ -360,7 +360,7 @@ def test_a_combination_medication_has_every_components_classes(registry):  # typ
 def test_a_combination_with_an_unknown_component_is_not_checked(registry):  # type: ignore[no-untyped-def]
     lido = formulation([("lidocaine", "1 %", "1 mL")])
     name = "aspirin/zzyzxolol"
-    report = check_with(lido, patient(medications=[{"name": name}]), registry=registry)
+    report = check_with(lido, patient(HEALTHY, medications=[{"name": name}]), registry=registry)
     # the known component still counts; the unknown one is reported, never dropped
     assert "MR-CI-ANTIPLATELET" in {f.code for f in report.findings}
     assert [u.reason for u in report.unchecked if u.rule == "medications"] == [
@@ -391,5 +391,7 @@ def test_a_combination_is_not_one_drug(catalog: Catalog) -> None:
 
 def test_an_allergy_to_a_combination_is_an_allergy_to_each_part(registry):  # type: ignore[no-untyped-def]
     lido = formulation([("lidocaine", "1 %", "1 mL")])
-    report = check_with(lido, patient(allergies=["lidocaine/epinephrine"]), registry=registry)
+    report = check_with(
+        lido, patient(HEALTHY, allergies=["lidocaine/epinephrine"]), registry=registry
+    )
     assert any("lidocaine" in f.evidence for f in report.findings if "Allergy" in f.message)

@@ -26,14 +26,14 @@ from mesoreg._plugins import PackPlugin
 from mesoreg._registry import Registry
 from mesoreg._render import report_to_dict, report_to_text
 from mesoreg._subject import resolve
-from mesoreg.testing import check_with, formulation, make_registry, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 SOURCE = Source(
     id="t_source", title="A test source", issuer="Tests", date="2026", kind=Evidence.LABEL
 )
-PREGNANT = patient(pregnant=True, birth_date=dt.date(1990, 1, 1))
+PREGNANT = patient(HEALTHY, pregnant=True, birth_date=dt.date(1990, 1, 1))
 LIDOCAINE_300 = formulation([("lidocaine", "2 %", "15 mL")])  # 300 mg: 6 mg/kg at 50 kg
-LIGHT = patient(weight="50 kg", pregnant=False, birth_date=dt.date(1990, 1, 1))
+LIGHT = patient(HEALTHY, weight="50 kg", pregnant=False, birth_date=dt.date(1990, 1, 1))
 HYALURONIC = formulation([("hyaluronic_acid", "1 %", "2 mL")])
 
 
@@ -128,7 +128,7 @@ CHECKS = {
     "limit raised": (LIDOCAINE_300, LIGHT, "MR-DOSE-LIDOCAINE-PER-KG"),
     "drug reclassified out of a class": (
         HYALURONIC,
-        patient(medications=[{"name": "Eliquis"}], birth_date=dt.date(1990, 1, 1)),
+        patient(HEALTHY, medications=[{"name": "Eliquis"}], birth_date=dt.date(1990, 1, 1)),
         "MR-CI-ANTICOAGULANT",
     ),
 }
@@ -607,7 +607,10 @@ def test_restating_the_general_depth_limit_does_not_make_it_ones_own_to_displace
 
 
 def test_a_laundered_displacement_never_turns_a_fail_into_a_pass(catalog: Catalog) -> None:
-    overdose, heavy = formulation([("lidocaine", "2 %", "100 mL")]), patient(weight="60 kg")
+    overdose, heavy = (
+        formulation([("lidocaine", "2 %", "100 mL")]),
+        patient(HEALTHY, weight="60 kg"),
+    )
     assert check_with(overdose, heavy).verdict is Verdict.FAIL
     restated = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="")
     with pytest.raises(InputError, match="weakens lidocaine_plain_per_kg"):

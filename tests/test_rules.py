@@ -9,7 +9,7 @@ import pytest
 
 from mesoreg import Verdict
 from mesoreg._knowledge import Evidence, Fact, LimitKind, Severity
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 #: the candidacy exclusions of the project's origin articles, with the rule that encodes each
 SEED_EXCLUSIONS = (
@@ -131,23 +131,25 @@ VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
 
 
 def test_a_patient_aged_76_fails_by_default(registry):
-    report = check_with(VITAMINS, patient(birth_date=dt.date(1950, 11, 22)), registry=registry)
+    report = check_with(
+        VITAMINS, patient(HEALTHY, birth_date=dt.date(1950, 11, 22)), registry=registry
+    )
     assert report.verdict is Verdict.FAIL
 
 
 @pytest.mark.parametrize("allergy", ["theophylline", "caffeine", "theobromine", "xanthine"])
 def test_xanthine_allergy_with_aminophylline_fails(registry, allergy):
-    report = check_with(AMINOPHYLLINE, patient(allergies=[allergy]), registry=registry)
+    report = check_with(AMINOPHYLLINE, patient(HEALTHY, allergies=[allergy]), registry=registry)
     assert "MR-CI-ALLERGY" in codes(report)
     assert report.verdict is Verdict.FAIL
 
 
 def test_aminophylline_with_another_xanthine_fails(registry):
     mixed = formulation([("aminophylline", "25 mg/mL", "1 mL"), ("caffeine", "20 mg/mL", "1 mL")])
-    report = check_with(mixed, patient(), registry=registry)
+    report = check_with(mixed, patient(HEALTHY), registry=registry)
     assert "MR-IX-AMINOPHYLLINE-XANTHINE" in codes(report)
     assert report.verdict is Verdict.FAIL
-    alone = check_with(AMINOPHYLLINE, patient(), registry=registry)
+    alone = check_with(AMINOPHYLLINE, patient(HEALTHY), registry=registry)
     assert "MR-IX-AMINOPHYLLINE-XANTHINE" not in codes(alone)
 
 
@@ -158,20 +160,24 @@ def test_aminophylline_in_one_syringe_with_another_ingredient_is_flagged(registr
     apart = formulation(
         [("aminophylline", "25 mg/mL", "1 mL")], [("pyridoxine", "100 mg/mL", "1 mL")]
     )
-    assert "MR-IX-AMINOPHYLLINE-ADMIXTURE" in codes(check_with(mixed, patient(), registry=registry))
+    assert "MR-IX-AMINOPHYLLINE-ADMIXTURE" in codes(
+        check_with(mixed, patient(HEALTHY), registry=registry)
+    )
     assert "MR-IX-AMINOPHYLLINE-ADMIXTURE" not in codes(
-        check_with(apart, patient(), registry=registry)
+        check_with(apart, patient(HEALTHY), registry=registry)
     )
 
 
 def test_liver_disease_reduces_theophylline_clearance(registry):
-    report = check_with(AMINOPHYLLINE, patient(conditions=["liver disease"]), registry=registry)
+    report = check_with(
+        AMINOPHYLLINE, patient(HEALTHY, conditions=["liver disease"]), registry=registry
+    )
     assert "MR-CI-THEOPHYLLINE-CLEARANCE" in codes(report)
 
 
 def test_cimetidine_with_theophylline_is_major(registry):
     report = check_with(
-        AMINOPHYLLINE, patient(medications=[{"name": "cimetidine"}]), registry=registry
+        AMINOPHYLLINE, patient(HEALTHY, medications=[{"name": "cimetidine"}]), registry=registry
     )
     (finding,) = [f for f in report.findings if f.rule == "theophylline_cimetidine"]
     assert finding.severity is Severity.MAJOR
@@ -179,7 +185,9 @@ def test_cimetidine_with_theophylline_is_major(registry):
 
 def test_levocarnitine_with_warfarin(registry):
     carnitine = formulation([("levocarnitine", "200 mg/mL", "2 mL")])
-    report = check_with(carnitine, patient(medications=[{"name": "warfarin"}]), registry=registry)
+    report = check_with(
+        carnitine, patient(HEALTHY, medications=[{"name": "warfarin"}]), registry=registry
+    )
     assert "MR-IX-LEVOCARNITINE-WARFARIN" in codes(report)
 
 
@@ -188,7 +196,7 @@ LIPOLYSIS = {"route": "subcutaneous", "area": "submental", "technique": "injecti
 
 def test_kybella_limits_hold_for_deoxycholic_acid_alone(registry):
     strong = formulation([("deoxycholic_acid", "20 mg/mL", "2 mL")], use=LIPOLYSIS)
-    report = check_with(strong, patient(), registry=registry)
+    report = check_with(strong, patient(HEALTHY), registry=registry)
     assert "MR-DOSE-DEOXYCHOLIC-CONCENTRATION" in codes(report)
 
 
@@ -197,7 +205,7 @@ def test_kybella_limits_do_not_hold_for_a_mixture_and_are_not_checked(registry):
         [("phosphatidylcholine", "50 mg/mL", "2 mL"), ("deoxycholic_acid", "20 mg/mL", "2 mL")],
         use=LIPOLYSIS,
     )
-    report = check_with(mix, patient(), registry=registry)
+    report = check_with(mix, patient(HEALTHY), registry=registry)
     assert "MR-DOSE-DEOXYCHOLIC-CONCENTRATION" not in codes(report)
     assert {"deoxycholic_acid_concentration", "deoxycholic_acid_volume"} <= {
         u.rule for u in report.unchecked
@@ -208,7 +216,10 @@ def test_kybella_limits_do_not_hold_for_a_mixture_and_are_not_checked(registry):
 def test_monthly_sessions_are_information_only(registry):
     month_ago = dt.date(2026, 10, 22)
     report = check_with(
-        VITAMINS, patient(previous_session=month_ago), registry=registry, date=dt.date(2026, 11, 22)
+        VITAMINS,
+        patient(HEALTHY, previous_session=month_ago),
+        registry=registry,
+        date=dt.date(2026, 11, 22),
     )
     (finding,) = [f for f in report.findings if f.code == "MR-TECH-INTERVAL-LONG"]
     assert finding.severity is Severity.INFO

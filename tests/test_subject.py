@@ -10,7 +10,7 @@ import pytest
 from mesoreg import Context, InputError, Verdict
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._subject import resolve
-from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
+from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 CONTEXT = Context(DEFAULT_DATE)
 
@@ -95,7 +95,7 @@ def test_an_ingredient_drawn_twice_is_one_concentration(registry, components):
     (dose,) = subject.preparations[0].doses
     assert dose.concentration.value == pytest.approx(20.0)
     assert dose.amount.value == pytest.approx(40.0)
-    report = check_with(f, patient(), registry=registry)
+    report = check_with(f, patient(HEALTHY), registry=registry)
     assert "MR-DOSE-DEOXYCHOLIC-CONCENTRATION" in {x.code for x in report.findings}
     assert report.verdict is Verdict.FAIL
 

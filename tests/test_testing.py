@@ -7,7 +7,7 @@ import os
 import pytest
 
 import mesoreg
-from mesoreg.testing import formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 PACK = """
 schema_version = 1
@@ -58,7 +58,7 @@ def test_check_fixture(mesoreg_check, tmp_path):
 
     report = mesoreg_check(
         formulation([("biotin", "5 mg/mL", "1 mL")]),
-        patient(),
+        patient(HEALTHY),
         plugins=[PackPlugin(load_pack_document(path))],
         region="ZZ",
     )
@@ -70,3 +70,27 @@ def test_builders_validate_like_files():
     with pytest.raises(mesoreg.InputError, match="is a number without a unit"):
         formulation([("biotin", "5", "1 mL")])
     assert patient(weight=None).weight is None
+
+
+def test_a_patient_fact_not_given_is_unknown_never_none():
+    built = patient(weight="60 kg")
+    assert built.weight is not None
+    unknown = ("birth_date", "age", "sex", "pregnant", "breastfeeding", "childbearing_potential")
+    assert all(getattr(built, name) is None for name in unknown)
+    assert built.conditions is None and built.medications is None and built.allergies is None
+
+
+def test_an_unknown_fact_is_reported_not_checked_not_passed():
+    report = check_with(formulation([("lidocaine", "1 %", "1 mL")]), patient(weight="60 kg"))
+    assert report.verdict is mesoreg.Verdict.NOT_VALIDATED
+    assert {u.check for u in report.unchecked} >= {"contraindications"}
+
+
+def test_healthy_facts_are_given_explicitly_and_fields_change_them():
+    healthy = patient(HEALTHY)
+    assert healthy.conditions == () and healthy.pregnant is False
+    pregnant = patient(HEALTHY, pregnant=True, conditions=None)
+    assert pregnant.pregnant is True and pregnant.conditions is None
+    assert check_with(formulation([("lidocaine", "1 %", "1 mL")]), healthy).verdict is (
+        mesoreg.Verdict.PASS
+    )

@@ -19,7 +19,7 @@ from mesoreg._knowledge import Contraindication, Limit, Pack
 from mesoreg._model import CoIngredient, Component, Preparation, Use
 from mesoreg._quantity import Dimension, Quantity
 from mesoreg._validate import problems_in
-from mesoreg.testing import DEFAULT_DATE, check_with, formulation, patient
+from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 STRENGTH_HINT = "Write a concentration like '20 mg/mL', '2 %' or '1:100000'."
 PER_SESSION_HINT = "Give how many of this preparation one session uses, e.g. 1 or 2."
@@ -359,13 +359,14 @@ def test_dates_after_the_session_and_contradictions(
     registry: Any, facts: dict[str, Any], context: dict[str, Any], line: str
 ) -> None:
     with pytest.raises(InputError) as info:
-        check_with(formulation(VITAMINS), patient(**facts), registry=registry, **context)
+        check_with(formulation(VITAMINS), patient(HEALTHY, **facts), registry=registry, **context)
     assert str(info.value) == line
 
 
 def test_age_matching_the_birth_date_and_dates_on_the_session_day_are_fine(registry: Any) -> None:
     day = DEFAULT_DATE
     p = patient(
+        HEALTHY,
         age=41,
         previous_session=day - dt.timedelta(days=7),
         medications=[{"name": "Advil", "last_dose": day}],
@@ -376,7 +377,7 @@ def test_age_matching_the_birth_date_and_dates_on_the_session_day_are_fine(regis
 def test_formulation_and_patient_problems_are_reported_together(registry: Any) -> None:
     f = formulation([("pyridoxin", "100 mg/mL", "1 mL")])  # unknown name, found at check time
     with pytest.raises(InputError) as info:
-        check_with(f, patient(birth_date=dt.date(2030, 1, 1)), registry=registry)
+        check_with(f, patient(HEALTHY, birth_date=dt.date(2030, 1, 1)), registry=registry)
     lines = str(info.value).splitlines()
     assert lines[0].startswith(
         "<test formulation>: preparations[0].components[0].ingredient: unknown ingredient"
@@ -464,7 +465,7 @@ def test_non_finite_in_a_formulation_built_in_code(registry: Any, path: str, num
 
 @pytest.mark.parametrize("number", NON_FINITE, ids=str)
 def test_non_finite_weight_in_a_patient_built_in_code(registry: Any, number: float) -> None:
-    bad = attrs.evolve(patient(), weight=Quantity(number, Dimension("mass")))
+    bad = attrs.evolve(patient(HEALTHY), weight=Quantity(number, Dimension("mass")))
     with pytest.raises(InputError) as info:
         check_with(formulation(VITAMINS), bad, registry=registry)
     assert str(info.value).startswith("<test patient>: weight: must be a finite number (got ")

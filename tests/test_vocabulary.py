@@ -13,7 +13,7 @@ from conftest import ROOT
 import mesoreg
 from mesoreg import InputError
 from mesoreg._vocabulary import ALIASES, FIXED, Area, Purpose, Route, Technique, normalize
-from mesoreg.testing import check_with, formulation, patient
+from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 LIDOCAINE = [("lidocaine", "1 %", "1 mL")]
 
@@ -127,7 +127,7 @@ def _codes(report):  # type: ignore[no-untyped-def]
     [["anticoagulant"], ["Anticoagulant"], [" AntiCoagulant "], ["ANTICOAGULANT", "nsaid"]],
 )
 def test_declared_classes_are_normalised(registry, classes):
-    p = patient(medications=[{"name": "Mystery anticoagulant 5 mg", "classes": classes}])
+    p = patient(HEALTHY, medications=[{"name": "Mystery anticoagulant 5 mg", "classes": classes}])
     assert "MR-CI-ANTICOAGULANT" in _codes(check_with(formulation(LIDOCAINE), p, registry=registry))
 
 
@@ -140,7 +140,7 @@ def test_declared_classes_are_normalised(registry, classes):
     ],
 )  # fmt: skip
 def test_unknown_declared_classes_are_input_errors(registry, classes, message):
-    p = patient(medications=[{"name": "Mystery drug", "classes": classes}])
+    p = patient(HEALTHY, medications=[{"name": "Mystery drug", "classes": classes}])
     with pytest.raises(InputError) as info:
         check_with(formulation(LIDOCAINE), p, registry=registry)
     assert [(x.key_path, str(x).split(": ", 2)[-1]) for x in info.value.problems] == [
@@ -152,7 +152,9 @@ def test_unknown_declared_classes_are_input_errors(registry, classes, message):
 @pytest.mark.parametrize("declared", [[], ["nsaid"], None])
 def test_declared_classes_add_to_a_known_drugs_classes_never_remove_them(registry, declared):
     med = {"name": "Eliquis"} if declared is None else {"name": "Eliquis", "classes": declared}
-    report = check_with(formulation(LIDOCAINE), patient(medications=[med]), registry=registry)
+    report = check_with(
+        formulation(LIDOCAINE), patient(HEALTHY, medications=[med]), registry=registry
+    )
     assert "MR-CI-ANTICOAGULANT" in _codes(report)
     assert report.verdict is mesoreg.Verdict.FAIL
 

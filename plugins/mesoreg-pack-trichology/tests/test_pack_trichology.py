@@ -12,7 +12,7 @@ import pytest
 import mesoreg
 import mesoreg._plugins
 from mesoreg._plugin_admin import check_plugin as mesoreg_plugins_check
-from mesoreg.testing import DEFAULT_DATE, check_with, formulation, make_registry, patient
+from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, make_registry, patient
 
 PACK_FILE = Path(__file__).resolve().parents[1] / "mesoreg_pack_trichology" / "pack.toml"
 DISTRIBUTION = "mesoreg-pack-trichology"
@@ -80,8 +80,8 @@ def test_every_rule_and_ingredient_source_resolves(pack, plugin):
 
 
 def test_dutasteride_in_pregnancy(plugin):
-    pregnant = check_with(DUTASTERIDE, patient(pregnant=True), plugins=[plugin])
-    not_pregnant = check_with(DUTASTERIDE, patient(pregnant=False), plugins=[plugin])
+    pregnant = check_with(DUTASTERIDE, patient(HEALTHY, pregnant=True), plugins=[plugin])
+    not_pregnant = check_with(DUTASTERIDE, patient(HEALTHY, pregnant=False), plugins=[plugin])
     assert "MR-TRICH-DUTASTERIDE-PREGNANCY" in codes(pregnant)
     assert "MR-TRICH-DUTASTERIDE-PREGNANCY" not in codes(not_pregnant)
     (finding,) = [f for f in pregnant.findings if f.code == "MR-TRICH-DUTASTERIDE-PREGNANCY"]
@@ -90,23 +90,23 @@ def test_dutasteride_in_pregnancy(plugin):
 
 
 def test_finasteride_in_pregnancy_by_brand_name(plugin):
-    report = check_with(FINASTERIDE, patient(pregnant=True), plugins=[plugin])
+    report = check_with(FINASTERIDE, patient(HEALTHY, pregnant=True), plugins=[plugin])
     assert "MR-TRICH-FINASTERIDE-PREGNANCY" in codes(report)
-    report = check_with(FINASTERIDE, patient(pregnant=False), plugins=[plugin])
+    report = check_with(FINASTERIDE, patient(HEALTHY, pregnant=False), plugins=[plugin])
     assert "MR-TRICH-FINASTERIDE-PREGNANCY" not in codes(report)
 
 
 def test_minoxidil_under_18(plugin):
-    seventeen = check_with(MINOXIDIL, patient(birth_date=born(17)), plugins=[plugin])
-    eighteen = check_with(MINOXIDIL, patient(birth_date=born(18)), plugins=[plugin])
+    seventeen = check_with(MINOXIDIL, patient(HEALTHY, birth_date=born(17)), plugins=[plugin])
+    eighteen = check_with(MINOXIDIL, patient(HEALTHY, birth_date=born(18)), plugins=[plugin])
     assert "MR-TRICH-MINOXIDIL-AGE" in codes(seventeen)
     assert "MR-TRICH-MINOXIDIL-AGE" not in codes(eighteen)
 
 
 def test_minoxidil_pregnancy_and_breastfeeding(plugin):
-    pregnant = check_with(MINOXIDIL, patient(pregnant=True), plugins=[plugin])
-    nursing = check_with(MINOXIDIL, patient(breastfeeding=True), plugins=[plugin])
-    neither = check_with(MINOXIDIL, patient(), plugins=[plugin])
+    pregnant = check_with(MINOXIDIL, patient(HEALTHY, pregnant=True), plugins=[plugin])
+    nursing = check_with(MINOXIDIL, patient(HEALTHY, breastfeeding=True), plugins=[plugin])
+    neither = check_with(MINOXIDIL, patient(HEALTHY), plugins=[plugin])
     assert "MR-TRICH-MINOXIDIL-PREGNANCY" in codes(pregnant)
     assert "MR-TRICH-MINOXIDIL-BREASTFEEDING" in codes(nursing)
     assert not codes(neither) & RULES
@@ -114,7 +114,9 @@ def test_minoxidil_pregnancy_and_breastfeeding(plugin):
 
 def test_rules_are_scoped_to_their_ingredient(plugin):
     biotin = formulation([("biotin", "5 mg/mL", "1 mL")], use=SCALP)
-    report = check_with(biotin, patient(pregnant=True, birth_date=born(17)), plugins=[plugin])
+    report = check_with(
+        biotin, patient(HEALTHY, pregnant=True, birth_date=born(17)), plugins=[plugin]
+    )
     assert not codes(report) & RULES
 
 
@@ -128,7 +130,9 @@ def test_biotin_override_wins_without_a_duplicate_id_error(plugin):
     assert set(core.sources) <= set(biotin.sources)
     assert {"fda_biotin_2017", "fda_biotin_2019_update"} <= set(biotin.sources)
     assert catalog.find_ingredient("vitamin H") is biotin
-    check_with(formulation([("biotin", "5 mg/mL", "1 mL")], use=SCALP), patient(), plugins=[plugin])
+    check_with(
+        formulation([("biotin", "5 mg/mL", "1 mL")], use=SCALP), patient(HEALTHY), plugins=[plugin]
+    )
 
 
 def test_without_override_biotin_would_clash(pack):
@@ -165,7 +169,7 @@ def test_installed_distribution_is_discovered_through_its_entry_point():
     ids=["finasteride", "dutasteride"],
 )
 def test_woman_who_may_become_pregnant_fails(plugin, form, code, severity):
-    report = check_with(form, patient(childbearing_potential=True), plugins=[plugin])
+    report = check_with(form, patient(HEALTHY, childbearing_potential=True), plugins=[plugin])
     (finding,) = [f for f in report.findings if f.code == code]
     assert finding.severity.value == severity
     assert finding.evidence == "patient may become pregnant (childbearing_potential = true)"
@@ -174,7 +178,7 @@ def test_woman_who_may_become_pregnant_fails(plugin, form, code, severity):
 
 @pytest.mark.parametrize("form", [FINASTERIDE, DUTASTERIDE], ids=["finasteride", "dutasteride"])
 def test_childbearing_potential_unknown_for_a_woman_is_not_checked(plugin, form):
-    report = check_with(form, patient(childbearing_potential=None), plugins=[plugin])
+    report = check_with(form, patient(HEALTHY, childbearing_potential=None), plugins=[plugin])
     assert not codes(report) & RULES
     assert any(u.rule.endswith("childbearing_potential") for u in report.unchecked)
     assert report.verdict is mesoreg.Verdict.NOT_VALIDATED
@@ -182,8 +186,8 @@ def test_childbearing_potential_unknown_for_a_woman_is_not_checked(plugin, form)
 
 @pytest.mark.parametrize("form", [FINASTERIDE, DUTASTERIDE], ids=["finasteride", "dutasteride"])
 def test_childbearing_potential_is_not_needed_for_a_man_or_a_woman_who_cannot(plugin, form):
-    man = check_with(form, patient(sex="male", pregnant=None), plugins=[plugin])
-    cannot = check_with(form, patient(childbearing_potential=False), plugins=[plugin])
+    man = check_with(form, patient(HEALTHY, sex="male", pregnant=None), plugins=[plugin])
+    cannot = check_with(form, patient(HEALTHY, childbearing_potential=False), plugins=[plugin])
     for report in (man, cannot):
         assert not codes(report) & RULES
         assert not any(u.rule.endswith("childbearing_potential") for u in report.unchecked)
