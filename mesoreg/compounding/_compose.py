@@ -3,12 +3,13 @@
 For each syringe, each target names an ingredient and either its final
 concentration in the syringe or its amount per syringe.  The volume of stock
 product that gives it is rounded to the nearest graduation of the syringe
-(exactly half a graduation rounds down, to the smaller dose); the diluent (a vehicle such as 0.9 % sodium
-chloride) makes up the fill volume.  The result states, per ingredient, the
-exact and the rounded volume, the real concentration or amount that the
-rounded volume gives and the rounding error, and is written as a formulation
-draft (:class:`~mesoreg._model.Formulation`) that ``mesoreg check`` and
-``mesoreg publish`` read.
+(exactly half a graduation rounds down, to the smaller dose); the diluent
+(a vehicle such as 0.9 % sodium chloride) makes up the fill volume.  The
+result states, per ingredient, the exact and the rounded volume, the real
+concentration or amount that the rounded volume gives and the rounding
+error, and is written as a formulation draft
+(:class:`~mesoreg._model.Formulation`) that ``mesoreg check`` and ``mesoreg
+publish`` read.
 
 Defaults, when the request does not say: a 5 mL syringe with 0.1 mL
 graduations, filled to its capacity.  Give the graduations of the syringe
@@ -316,8 +317,10 @@ class _Syringe:
         wanted = target.concentration if target.concentration is not None else target.amount
         assert wanted is not None
         field = "concentration" if target.concentration is not None else "amount"
-        need = strength.dimension if field == "concentration" else Dimension(
-            strength.dimension.numerator
+        need = (
+            strength.dimension
+            if field == "concentration"
+            else Dimension(strength.dimension.numerator)
         )
         try:
             wanted.to(need)
@@ -424,10 +427,11 @@ class _Syringe:
             made = self.draw(target, index, volumes[2], volumes[1])
             if made is None:
                 continue
-            if made[0].ingredient in seen:
+            name = made[0].ingredient
+            if name in seen:
                 self.problem(
                     f"targets[{index}].ingredient",
-                    f"{made[0].ingredient} is already targeted at targets[{seen[made[0].ingredient]}]",
+                    f"{name} is already targeted at targets[{seen[name]}]",
                     "Give each ingredient once.",
                 )
                 continue
@@ -517,7 +521,8 @@ def _formulation(request: ComposeRequest, syringes: tuple[ComposedSyringe, ...])
     drawn = "; ".join(
         f"{p.id}: {p.name} ({p.source.identifier or p.source.url})" for p in used.values()
     )
-    notes = "\n".join(x for x in (request.notes, f"Composed with mesoreg compose from {drawn}.") if x)
+    said = f"Composed with mesoreg compose from {drawn}."
+    notes = "\n".join(x for x in (request.notes, said) if x)
     return Formulation(
         schema_version=SCHEMA_VERSION,
         id=request.id,

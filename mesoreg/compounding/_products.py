@@ -54,7 +54,7 @@ class ProductSource:
         metadata=doc("Title of the label or listing, as published."),
     )
     issuer: str = attrs.field(
-        metadata=doc("Labeler and the regulator whose record it is, e.g. 'Fresenius Kabi; US FDA'."),
+        metadata=doc("Labeler and whose record it is, e.g. 'Fresenius Kabi; US FDA'."),
     )
     url: str = attrs.field(
         metadata=doc("Where it can be read: a DailyMed set id page, an openFDA record, an SmPC."),
@@ -153,7 +153,9 @@ def parse_products(text: str, where: str) -> tuple[Product, ...]:
     data = parse_toml(text, where)
     check_version(data, PRODUCTS_SCHEMA_VERSION, where)
     found = structure(data, ProductFile, path=where)
-    problems = [p for i, prod in enumerate(found.products) for p in _problems(prod, f"products[{i}]")]
+    problems = [
+        p for i, prod in enumerate(found.products) for p in _problems(prod, f"products[{i}]")
+    ]
     if problems:
         raise InputError(problems, path=where)
     return tuple(attrs.evolve(p, origin=where) for p in found.products)
