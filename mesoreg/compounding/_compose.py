@@ -140,6 +140,8 @@ class ComposeRequest:
         default="",
         metadata=doc("Free-text notes for people; never read by any rule."),
     )
+    #: the file it was read from, for messages; not part of the data
+    origin: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -183,7 +185,8 @@ class Composition:
 
 
 def _ml(value: float) -> Quantity:
-    return Quantity(value, _ML, f"{format_number(value)} mL")
+    """A volume as written in the draft, with the value the loader reads back from it."""
+    return parse_quantity(f"{format_number(value)} mL")
 
 
 def _steps(volume: float, graduation: float) -> int:
@@ -370,7 +373,7 @@ class _Syringe:
                 )
             )
             return None
-        drawn = steps * graduation
+        drawn = _ml(steps * graduation).value
         real = strength.value * drawn / (fill if field == "concentration" else 1.0)
         result = Quantity(real, wanted.dimension)
         error = (real - wanted.value) / wanted.value * 100
@@ -548,7 +551,7 @@ def compose(
         for i, s in enumerate(request.syringes)
     ]
     if problems:
-        raise InputError(problems, path=getattr(request, "origin", None))
+        raise InputError(problems, path=request.origin)
     syringes = tuple(s for s in made if s is not None)
     return Composition(syringes, _formulation(request, syringes))
 
@@ -570,7 +573,7 @@ def parse_request(text: str, where: str) -> ComposeRequest:
 
     data = parse_toml(text, where)
     check_version(data, REQUEST_SCHEMA_VERSION, where)
-    return structure(data, ComposeRequest, path=where)
+    return structure(data, ComposeRequest, path=where, origin=where)
 
 
 def load_request(path: str) -> ComposeRequest:
