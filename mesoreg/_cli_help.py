@@ -192,6 +192,32 @@ HELP: dict[str, CommandHelp] = {
             ExitCode.INPUT: "the plugin or pack has problems (listed), or bad input",
         },
     ),
+    "compose": CommandHelp(
+        "work out what to draw from stock products into a syringe",
+        "Read a request (each syringe's target concentrations or amounts) and work out the "
+        "volume to draw from each stock product on hand, rounded to the syringe's "
+        "graduations, with the real concentrations and the rounding error; write the result "
+        "as a formulation draft that check and publish accept (never over an existing file).",
+        (
+            "mesoreg compose --list-products",
+            "mesoreg compose examples/compose/face-lidocaine.toml -o face-lidocaine.toml",
+        ),
+    ),
+    "bud": CommandHelp(
+        "the USP <797> beyond-use date of a sterile preparation",
+        "Assign the beyond-use date of a compounded sterile preparation from where it was "
+        "made and how it is kept, with the USP <797> category rule that gives it; refuse an "
+        "expired lot or a date beyond a lot's expiry. Where no sourced number covers the "
+        "case, no date is assigned and the reason is printed.",
+        (
+            "mesoreg bud --environment segregated_compounding_area --storage refrigerator "
+            "--compounded-at 2026-11-22T10:00+01:00",
+        ),
+        {
+            ExitCode.OK: "a beyond-use date was assigned",
+            ExitCode.NOT_VALIDATED: "no beyond-use date can be assigned (the reason is printed)",
+        },
+    ),
     "completion": CommandHelp(
         "print the shell completion script",
         "Print the script that makes your shell complete mesoreg's commands and options. "

@@ -500,4 +500,6 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "catalog vocab": "cli-catalog-vocab-1.schema.json",
     "catalog conditions": "cli-catalog-conditions-1.schema.json",
     "plugins list": "cli-plugins-list-1.schema.json",
+    "compose": "compose-1.schema.json",
+    "bud": "bud-1.schema.json",
 }

@@ -38,6 +38,8 @@ from mesoreg._knowledge import Severity
 from mesoreg._render import INVISIBLE, plural, printable
 from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
+from mesoreg.compounding._args import COMMANDS as COMPOUNDING
+from mesoreg.compounding._args import add_arguments as add_compounding_arguments
 
 if TYPE_CHECKING:
     from mesoreg._catalog import Catalog
@@ -296,6 +298,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a pack .toml, a plugin's project folder, or an installed name",
     )
     _format(checking, "text", "json")
+
+    for name in COMPOUNDING:
+        add_compounding_arguments(name, commands.add(sub, name))
 
     completion = commands.add(sub, "completion")
     completion.add_argument(
@@ -673,6 +678,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_export(args)
     if args.command == "completion":
         return _run_completion(args)
+    if args.command in COMPOUNDING:
+        from mesoreg.compounding._cli import run
+
+        return run(args, lambda: _registry(args))
     if args.command in _store_cli.COMMANDS:
         settings = _settings(args)
         return _store_cli.run(args, lambda: _registry(args), settings, _console(args))

@@ -12,14 +12,17 @@ from conftest import ROOT
 from mesoreg._errors import InputError
 from mesoreg._exit import ExitCode
 from mesoreg._load import load_formulation
-from mesoreg.compounding._cli import add_parsers, run
+from mesoreg.compounding._args import COMMANDS, add_arguments
+from mesoreg.compounding._cli import run
 
 EXAMPLE = str(ROOT / "examples" / "compose" / "face-lidocaine.toml")
 
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    add_parsers(parser.add_subparsers(dest="command"))
+    sub = parser.add_subparsers(dest="command")
+    for name in COMMANDS:
+        add_arguments(name, sub.add_parser(name))
     return parser.parse_args(argv)
 
 

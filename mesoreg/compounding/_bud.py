@@ -16,7 +16,6 @@ preparation is compounded, and a BUD after a component lot's expiry date.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 from collections.abc import Mapping
 from importlib import resources
@@ -29,6 +28,9 @@ from mesoreg._errors import InputError, Problem
 from mesoreg._field import doc
 from mesoreg._load import parse_toml
 from mesoreg.compounding._products import check_version
+from mesoreg.compounding._terms import Category as Category
+from mesoreg.compounding._terms import Environment as Environment
+from mesoreg.compounding._terms import Storage as Storage
 
 #: where the rules are, for messages
 BUILTIN: Final = "mesoreg/compounding/data/bud.toml"
@@ -41,33 +43,6 @@ NOT_CHECKED: Final = (
     "that the compounding met the chapter's other requirements for its category "
     "(personnel, garbing, aseptic technique, environmental monitoring)",
 )
-
-
-class Environment(enum.StrEnum):
-    """Where a CSP is compounded."""
-
-    #: no ISO Class 5 primary engineering control
-    UNCLASSIFIED = "unclassified"
-    #: an ISO Class 5 PEC in a segregated compounding area
-    SEGREGATED_COMPOUNDING_AREA = "segregated_compounding_area"
-    #: an ISO Class 5 PEC in an ISO Class 7 buffer room of a cleanroom suite
-    CLEANROOM_SUITE = "cleanroom_suite"
-
-
-class Storage(enum.StrEnum):
-    """How the CSP is stored until used."""
-
-    CONTROLLED_ROOM_TEMPERATURE = "controlled_room_temperature"
-    REFRIGERATOR = "refrigerator"
-    FREEZER = "freezer"
-
-
-class Category(enum.StrEnum):
-    """The chapter's categories of CSPs, by how long they may be kept."""
-
-    IMMEDIATE_USE = "immediate_use"
-    CATEGORY_1 = "category_1"
-    CATEGORY_2 = "category_2"
 
 
 #: the category a CSP compounded in each environment gets when none is asked for

@@ -11,7 +11,6 @@ is described by ``schemas/compose-1.schema.json`` and ``schemas/bud-1.schema.jso
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -45,75 +44,6 @@ if TYPE_CHECKING:
 COMPOSE_OUTPUT_VERSION = 1
 BUD_OUTPUT_VERSION = 1
 COMMANDS = ("compose", "bud")
-
-
-def add_parsers(subparsers: Any) -> None:
-    """Add the ``compose`` and ``bud`` commands to the CLI's subparsers."""
-    compose_parser = subparsers.add_parser(
-        "compose", help="work out what to draw from stock products into a syringe"
-    )
-    compose_parser.add_argument("request", nargs="?", metavar="REQUEST.toml")
-    compose_parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write the draft here (never overwritten)"
-    )
-    compose_parser.add_argument(
-        "--products", action="append", metavar="FILE", help="more stock products (repeatable)"
-    )
-    compose_parser.add_argument(
-        "--list-products", action="store_true", help="list the stock products on hand"
-    )
-    compose_parser.add_argument("--format", default="text", choices=["text", "json"])
-
-    bud = subparsers.add_parser("bud", help="the USP <797> beyond-use date of a preparation")
-    bud.add_argument("--environment", required=True, choices=[e.value for e in Environment])
-    bud.add_argument("--storage", required=True, choices=[s.value for s in Storage])
-    bud.add_argument(
-        "--compounded-at",
-        required=True,
-        type=_datetime,
-        metavar="TIME",
-        help="start of compounding with its offset, e.g. 2026-11-22T10:00+01:00",
-    )
-    bud.add_argument("--category", choices=[c.value for c in Category])
-    bud.add_argument("--sterility-tested", action="store_true")
-    bud.add_argument(
-        "--nonsterile-components", action="store_true", help="a starting component is nonsterile"
-    )
-    bud.add_argument(
-        "--lot",
-        action="append",
-        default=[],
-        type=_lot,
-        metavar="PRODUCT:LOT:YYYY-MM-DD",
-        help="a component lot and its expiry (repeatable)",
-    )
-    bud.add_argument("--format", default="text", choices=["text", "json"])
-
-
-def _datetime(text: str) -> dt.datetime:
-    try:
-        found = dt.datetime.fromisoformat(text)
-    except ValueError:
-        found = None
-    if found is None or found.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a date and time with its offset, like 2026-11-22T10:00+01:00"
-        )
-    return found
-
-
-def _lot(text: str) -> Lot:
-    product, sep, rest = text.partition(":")
-    lot, sep2, expiry = rest.rpartition(":")
-    try:
-        day = dt.date.fromisoformat(expiry)
-    except ValueError:
-        day = None
-    if not (sep and sep2 and product and lot and day):
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not PRODUCT:LOT:YYYY-MM-DD, like lidocaine_2pct_5ml_vial:A123:2027-03-31"
-        )
-    return Lot(product, lot, day)
 
 
 def products_on_hand(files: list[str] | None) -> dict[str, Product]:
@@ -285,7 +215,7 @@ def run_bud(args: argparse.Namespace) -> int:
         sterility_tested=args.sterility_tested,
         sterile_components=not args.nonsterile_components,
         category=Category(args.category) if args.category else None,
-        lots=tuple(args.lot),
+        lots=tuple(Lot(*lot) for lot in args.lot),
     )
     result = assign_bud(conditions)
     print(json.dumps(bud_data(result), indent=2) if args.format == "json" else bud_text(result))
