@@ -1,0 +1,115 @@
+"""Keys and values for the registry's on-disk caches (:mod:`mesoreg._cache` stores them).
+
+What a cache key may rely on, cheaply and without importing any plugin:
+
+* :func:`environment` -- the installed distributions as Python would find them: every
+  ``sys.path`` entry (its own stat), and in every folder entry the name and stat of each
+  ``*.dist-info`` / ``*.egg-info`` folder (with its ``entry_points.txt``, ``METADATA``,
+  ``PKG-INFO`` and ``RECORD``), each ``*.egg-link`` and each ``*.pth`` file.  Installing,
+  removing or upgrading a distribution adds, removes or renames such a folder, which changes
+  its parent's listing and stat; editing one of those metadata files in place changes its
+  own stat (size, mtime, ctime, inode).  A plugin's *code* is never cached: it is imported
+  on every run, so an edited editable plugin is live.
+* :func:`folder` -- every file and folder below a package folder, by stat (for
+  ``plugins list``, whose answer depends on whether a plugin's code imports).
+* :func:`digest` -- content, for pack files and the built-in catalog files.
+
+A stat signature is (inode, size, mtime ns, ctime ns): a change that keeps all four is not
+seen, which needs a deliberate effort (ctime cannot be set back without root).
+
+Values are pickled with :func:`dumps`, which writes read-only mappings
+(:class:`types.MappingProxyType`, the catalog's views) as mappings rebuilt read-only by
+:func:`_proxy` when loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import stat
+import sys
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+_METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
+
+
+def signature(path: str) -> str:
+    """A file's or folder's stat signature, ``-`` when it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def environment() -> str:
+    """The installed distributions and import path, as a text to key caches on."""
+    lines = [sys.executable, sys.prefix, os.getcwd()]
+    for entry in sys.path:
+        where = entry or os.getcwd()
+        lines.append(f"path {entry!r} {signature(where)}")
+        try:
+            names = sorted(os.listdir(where))
+        except OSError:  # a zip file, a missing folder: its own signature says enough
+            continue
+        for name in names:
+            full = os.path.join(where, name)
+            if name.endswith((".dist-info", ".egg-info")):
+                lines.append(f"  {name} {signature(full)}")
+                lines.extend(f"    {m} {signature(os.path.join(full, m))}" for m in _METADATA)
+            elif name.endswith((".pth", ".egg-link")):
+                lines.append(f"  {name} {signature(full)}")
+    return "\n".join(lines)
+
+
+def folder(root: str) -> str:
+    """Every file and folder below ``root`` by stat (``__pycache__`` left out)."""
+    lines = [f"{root} {signature(root)}"]
+    for top, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        lines.extend(f"{os.path.join(top, n)} {signature(os.path.join(top, n))}" for n in dirs)
+        lines.extend(
+            f"{os.path.join(top, n)} {signature(os.path.join(top, n))}" for n in sorted(files)
+        )
+    return "\n".join(lines)
+
+
+def digest(parts: Iterable[str | bytes]) -> str:
+    """The sha256 of ``parts``, each length-prefixed so that no two lists share a digest."""
+    hashed = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        hashed.update(len(data).to_bytes(8, "big"))
+        hashed.update(data)
+    return hashed.hexdigest()
+
+
+def _proxy(mapping: dict[Any, Any]) -> Mapping[Any, Any]:
+    """A read-only view again (what :func:`dumps` wrote as a plain dict)."""
+    return MappingProxyType(mapping)
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is MappingProxyType:
+            return _proxy, (dict(obj),)
+        return NotImplemented
+
+
+def dumps(value: object) -> bytes:
+    """``value`` pickled, read-only mappings included; ``pickle.loads`` reads it back."""
+    out = io.BytesIO()
+    _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return out.getvalue()
+
+
+def is_folder(path: str) -> bool:
+    """True for a real folder (not a link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
