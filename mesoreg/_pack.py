@@ -218,7 +218,8 @@ def _core_files() -> list[tuple[str, str]]:
 
 
 def _core_key(files: list[tuple[str, str]]) -> str:
-    return _cache.key("core", *(part for pair in files for part in pair))
+    # the pack's version is this module's __version__ (which _cache.key also names)
+    return _cache.key("core", __version__, *(part for pair in files for part in pair))
 
 
 def core_token() -> str:
