@@ -3,12 +3,12 @@
 What a cache key may rely on, cheaply and without importing any plugin:
 
 * :func:`environment` -- the installed distributions as Python would find them: every
-  ``sys.path`` entry (its own stat), and in every folder entry the name and stat of each
-  ``*.dist-info`` / ``*.egg-info`` folder (with its ``entry_points.txt``, ``METADATA``,
-  ``PKG-INFO`` and ``RECORD``), each ``*.egg-link`` and each ``*.pth`` file.  Installing,
-  removing or upgrading a distribution adds, removes or renames such a folder, which changes
-  its parent's listing and stat; editing one of those metadata files in place changes its
-  own stat (size, mtime, ctime, inode).  A plugin's *code* is never cached: it is imported
+  ``sys.path`` entry (a folder by the names in it, ``__pycache__`` left out; anything
+  else by its stat), with the stat of each ``*.dist-info`` / ``*.egg-info`` folder and
+  its ``entry_points.txt``, ``METADATA``, ``PKG-INFO`` and ``RECORD``, each ``*.egg-link``
+  and each ``*.pth`` file.  Installing, removing or upgrading a distribution adds, removes
+  or renames such a folder, which changes the listing; editing one of those metadata
+  files in place changes its own stat (size, mtime, ctime, inode).  A plugin's *code* is never cached: it is imported
   on every run, so an edited editable plugin is live.
 * :func:`folder` -- every file and folder below a package folder, by stat (for
   ``plugins list``, whose answer depends on whether a plugin's code imports).
@@ -28,7 +28,6 @@ import hashlib
 import io
 import os
 import pickle
-import stat
 import sys
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -51,11 +50,13 @@ def environment() -> str:
     lines = [sys.executable, sys.prefix, os.getcwd()]
     for entry in sys.path:
         where = entry or os.getcwd()
-        lines.append(f"path {entry!r} {signature(where)}")
         try:
             names = sorted(os.listdir(where))
         except OSError:  # a zip file, a missing folder: its own signature says enough
+            lines.append(f"path {entry!r} {signature(where)}")
             continue
+        # a folder by its listing, not its stat: importing a module writes __pycache__
+        lines.append(f"path {entry!r} folder")
         for name in names:
             full = os.path.join(where, name)
             if name.endswith((".dist-info", ".egg-info")):
@@ -63,6 +64,8 @@ def environment() -> str:
                 lines.extend(f"    {m} {signature(os.path.join(full, m))}" for m in _METADATA)
             elif name.endswith((".pth", ".egg-link")):
                 lines.append(f"  {name} {signature(full)}")
+            elif name != "__pycache__":
+                lines.append(f"  {name}")
     return "\n".join(lines)
 
 
@@ -105,11 +108,3 @@ def dumps(value: object) -> bytes:
     out = io.BytesIO()
     _Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return out.getvalue()
-
-
-def is_folder(path: str) -> bool:
-    """True for a real folder (not a link to one)."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
