@@ -43,3 +43,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError):  # a reader that went away: nothing more can reach it
         pass
     os._exit(code)
+    return code  # not reached: os._exit never returns

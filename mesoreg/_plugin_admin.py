@@ -143,8 +143,7 @@ def _listing_key(settings: Settings) -> str:
 
 def _file_digest(path: str) -> str:
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as exc:
         return f"unreadable: {type(exc).__name__}"
 

@@ -154,9 +154,7 @@ def _discovered() -> _Discovery:
             except (OSError, ImportError, ValueError):  # found again, and reported, on load
                 continue
     requires = sorted({i.requires_mesoreg for i in infos})
-    found = _Discovery(
-        tuple(infos), tuple(files), tuple((r, incompatibility(r)) for r in requires)
-    )
+    found = _Discovery(tuple(infos), tuple(files), tuple((r, incompatibility(r)) for r in requires))
     _cache.put("discovery", key, found)
     return found
 

@@ -16,12 +16,12 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
-import os
 import pickle
 import sys
 import types
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 import attrs
@@ -190,9 +190,7 @@ class Registry:
         complete = True
         merged: list[tuple[str, Pack]] = []
         for hook in _PACK_HOOKS:
-            packs, failures = collect(
-                self.pm, hook, Pack, self.timeout, only=lambda p: not live(p)
-            )
+            packs, failures = collect(self.pm, hook, Pack, self.timeout, only=lambda p: not live(p))
             self.failures.extend(failures)
             complete = complete and not failures
             # where a record came from is mesoreg's to say: a code plugin's records are
@@ -215,7 +213,9 @@ class Registry:
         """The cache key of the merged catalog ("" when it cannot be keyed soundly)."""
         parts: list[str | bytes] = [repr(self.allow_weakening), repr(self.settings)]
         try:
-            parts.append(_snapshot.dumps(sorted((h, p) for h, packs in live.items() for p in packs)))
+            parts.append(
+                _snapshot.dumps(sorted((h, p) for h, packs in live.items() for p in packs))
+            )
         except Exception:  # a code plugin's pack that cannot be pickled: not cached
             return ""
         core = sys.modules.get("mesoreg._core")
@@ -419,7 +419,8 @@ def _package_folder(plugin: object) -> str:
     where = vars(top).get("__file__") if type(top) is types.ModuleType else None
     if type(where) is not str:
         return ""
-    return os.path.dirname(where) if os.path.basename(where) == "__init__.py" else where
+    path = Path(where)
+    return str(path.parent) if path.name == "__init__.py" else where
 
 
 def _stamp(pack: Pack, plugin: str) -> Pack:

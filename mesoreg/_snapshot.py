@@ -8,10 +8,12 @@ What a cache key may rely on, cheaply and without importing any plugin:
   its ``entry_points.txt``, ``METADATA``, ``PKG-INFO`` and ``RECORD``, each ``*.egg-link``
   and each ``*.pth`` file.  Installing, removing or upgrading a distribution adds, removes
   or renames such a folder, which changes the listing; editing one of those metadata
-  files in place changes its own stat (size, mtime, ctime, inode).  A plugin's *code* is never cached: it is imported
-  on every run, so an edited editable plugin is live.
+  files in place changes its own stat (size, mtime, ctime, inode).  A plugin's *code*
+  is never cached: it is imported on every run, so an edited editable plugin is live,
+  and the packs a code plugin returns are asked for every run and keyed by content.
 * :func:`folder` -- every file and folder below a package folder, by stat (for
-  ``plugins list``, whose answer depends on whether a plugin's code imports).
+  ``plugins list``, whose answer depends on whether a plugin's code imports, and for
+  :attr:`mesoreg._registry.Registry.fingerprint`).
 * :func:`digest` -- content, for pack files and the built-in catalog files.
 
 A stat signature is (inode, size, mtime ns, ctime ns): a change that keeps all four is not
@@ -30,16 +32,17 @@ import os
 import pickle
 import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 _METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
 
 
-def signature(path: str) -> str:
+def signature(path: str | Path) -> str:
     """A file's or folder's stat signature, ``-`` when it cannot be read."""
     try:
-        info = os.stat(path)
+        info = Path(path).stat()
     except OSError:
         return "-"
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
@@ -47,23 +50,23 @@ def signature(path: str) -> str:
 
 def environment() -> str:
     """The installed distributions and import path, as a text to key caches on."""
-    lines = [sys.executable, sys.prefix, os.getcwd()]
+    cwd = Path.cwd()
+    lines = [sys.executable, sys.prefix, str(cwd)]
     for entry in sys.path:
-        where = entry or os.getcwd()
+        where = Path(entry) if entry else cwd
         try:
-            names = sorted(os.listdir(where))
+            names = sorted(e.name for e in os.scandir(where))
         except OSError:  # a zip file, a missing folder: its own signature says enough
             lines.append(f"path {entry!r} {signature(where)}")
             continue
         # a folder by its listing, not its stat: importing a module writes __pycache__
         lines.append(f"path {entry!r} folder")
         for name in names:
-            full = os.path.join(where, name)
             if name.endswith((".dist-info", ".egg-info")):
-                lines.append(f"  {name} {signature(full)}")
-                lines.extend(f"    {m} {signature(os.path.join(full, m))}" for m in _METADATA)
+                lines.append(f"  {name} {signature(where / name)}")
+                lines.extend(f"    {m} {signature(where / name / m)}" for m in _METADATA)
             elif name.endswith((".pth", ".egg-link")):
-                lines.append(f"  {name} {signature(full)}")
+                lines.append(f"  {name} {signature(where / name)}")
             elif name != "__pycache__":
                 lines.append(f"  {name}")
     return "\n".join(lines)
@@ -74,10 +77,8 @@ def folder(root: str) -> str:
     lines = [f"{root} {signature(root)}"]
     for top, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        lines.extend(f"{os.path.join(top, n)} {signature(os.path.join(top, n))}" for n in dirs)
-        lines.extend(
-            f"{os.path.join(top, n)} {signature(os.path.join(top, n))}" for n in sorted(files)
-        )
+        for name in [*dirs, *sorted(files)]:
+            lines.append(f"{Path(top, name)} {signature(Path(top, name))}")
     return "\n".join(lines)
 
 

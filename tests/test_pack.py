@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -120,4 +119,4 @@ def test_cache_folder_is_private(cache: Path, tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text(PACK.format(version="1.0"))
     _pack.load_pack_document(path)
-    assert os.stat(cache).st_mode & 0o077 == 0
+    assert cache.stat().st_mode & 0o077 == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 from types import MappingProxyType
@@ -115,5 +114,5 @@ def test_environment_reads_the_current_folder_for_an_empty_entry(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend("")
     before = _snapshot.environment()
-    os.mkdir(tmp_path / "x-1.0.dist-info")
+    (tmp_path / "x-1.0.dist-info").mkdir()
     assert _snapshot.environment() != before
