@@ -94,9 +94,10 @@ def test_a_pack_that_fails_is_never_cached(cache: Path, tmp_path: Path) -> None:
 
 
 def test_the_core_pack_comes_back_from_disk(cache: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(_pack, "_CORE_CACHE", {})  # as in a new process
     first = _pack.load_core_pack()
     assert len(_entries(cache, "core")) == 1
-    monkeypatch.setattr(_pack, "_CORE_CACHE", {})  # a new process
+    monkeypatch.setattr(_pack, "_CORE_CACHE", {})  # another new process
     again = _pack.load_core_pack()
     assert again == first and again is not first
 
