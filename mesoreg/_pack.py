@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from mesoreg import _cache
+from mesoreg import _cache, _snapshot
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
 from mesoreg._knowledge import Pack
@@ -200,11 +200,11 @@ def pack_from_text(text: str, path: str) -> Pack:
     edited file is parsed again.  A pack that fails to parse is never cached.
     """
     token = text_token(text, path)
-    cached = _cache.get("pack", token)
+    cached = _snapshot.get("pack", token)
     if type(cached) is Pack:
         return cached
     pack = parse_pack_document(text, path)
-    _cache.put("pack", token, pack)
+    _snapshot.put("pack", token, pack)
     return pack
 
 
@@ -239,7 +239,7 @@ def load_core_pack() -> Pack:
     use_cache = _cache.enabled()
     if use_cache and key in _CORE_CACHE:
         return _CORE_CACHE[key]
-    stored = _cache.get("core", key)
+    stored = _snapshot.get("core", key)
     if type(stored) is Pack:
         _CORE_CACHE.clear()
         _CORE_CACHE[key] = stored
@@ -257,5 +257,5 @@ def load_core_pack() -> Pack:
     if use_cache:
         _CORE_CACHE.clear()  # one version of the core at a time
         _CORE_CACHE[key] = pack
-        _cache.put("core", key, pack)
+        _snapshot.put("core", key, pack)
     return pack

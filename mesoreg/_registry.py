@@ -16,7 +16,6 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
-import pickle
 import sys
 import types
 import uuid
@@ -206,7 +205,7 @@ class Registry:
         )
         if key and complete:
             labels = {k: tuple(sorted(v)) for k, v in self.pack_labels.items()}
-            _cache.put("catalog", key, _snapshot.dumps((catalog, labels)))
+            _snapshot.put("catalog", key, (catalog, labels))
         return catalog
 
     def _catalog_key(self, live: Mapping[str, list[tuple[str, Pack]]]) -> str:
@@ -395,13 +394,7 @@ def _is_live(registry: Registry, plugin: object) -> bool:
 
 def _read_catalog(key: str) -> tuple[Catalog, Mapping[str, tuple[str, ...]]] | None:
     """A cached catalog and its pack labels; None on any kind of miss."""
-    data = _cache.get("catalog", key)
-    if type(data) is not bytes:
-        return None
-    try:
-        value = pickle.loads(data)
-    except Exception:  # an entry from a class that has changed shape: a miss
-        return None
+    value = _snapshot.get("catalog", key)
     if type(value) is tuple and len(value) == 2 and type(value[0]) is Catalog:
         return value[0], value[1]
     return None

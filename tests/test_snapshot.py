@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 from types import MappingProxyType
 
+import attrs
 import pytest
 
 from mesoreg import _snapshot
@@ -116,3 +117,56 @@ def test_environment_reads_the_current_folder_for_an_empty_entry(
     before = _snapshot.environment()
     (tmp_path / "x-1.0.dist-info").mkdir()
     assert _snapshot.environment() != before
+
+
+@attrs.frozen
+class Leaf:
+    name: str
+    size: float = 1.0
+
+
+@attrs.frozen
+class Node:
+    name: str
+    children: tuple[Node, ...] = ()
+    leaf: Leaf | None = None
+
+
+def test_records_are_written_in_batches_and_keep_their_identity() -> None:
+    shared = Leaf("shared")
+    leaves = tuple(Leaf(f"l{i}", float(i)) for i in range(50))
+    value = {"all": leaves, "again": MappingProxyType({"x": leaves[3]}), "s": (shared, shared)}
+    data = _snapshot.dumps(value)
+    assert b"_build_many" in data
+    again = pickle.loads(data)
+    assert again == {**value, "again": {"x": leaves[3]}}
+    assert again["again"]["x"] is again["all"][3]  # one record, not two copies
+    assert again["s"][0] is again["s"][1]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        again["all"][0].name = "changed"  # type: ignore[misc]
+    assert hash(again["all"][7]) == hash(leaves[7])
+
+
+def test_a_class_nesting_itself_is_written_record_by_record() -> None:
+    deep = Node("a", (Node("b", (Node("c", leaf=Leaf("x")),)),))
+    again = pickle.loads(_snapshot.dumps(deep))
+    assert again == deep
+
+
+def test_a_reshaped_class_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESOREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MESOREG_CACHE", raising=False)
+    _snapshot.put("things", "abc", (Leaf("a"), Leaf("b")))
+    assert _snapshot.get("things", "abc") == (Leaf("a"), Leaf("b"))
+    # the entry was written when Leaf had another field
+    monkeypatch.setattr(_snapshot, "_slots", lambda cls: (("name",), (Leaf.__dict__["name"],)))
+    assert _snapshot.get("things", "abc") is None
+
+
+def test_a_value_that_cannot_be_pickled_is_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESOREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MESOREG_CACHE", raising=False)
+    _snapshot.put("things", "abc", lambda: None)
+    assert _snapshot.get("things", "abc") is None
