@@ -16,9 +16,9 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import types
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -244,10 +244,10 @@ class Registry:
                 continue
             where = _package_folder(plugin)
             if not where:
-                return f"unkeyed-{uuid.uuid4().hex}"
+                return f"unkeyed-{os.urandom(16).hex()}"
             parts += [name, _snapshot.folder(where)]
         if not parts[0]:
-            return f"unkeyed-{uuid.uuid4().hex}"
+            return f"unkeyed-{os.urandom(16).hex()}"
         return _cache.key("registry", *parts)
 
     @functools.cached_property

@@ -45,13 +45,16 @@ import attrs
 
 from mesoreg import _cache
 
+#: the files of a distribution's metadata that discovery reads (RECORD: its files)
 _METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
 
 
 def signature(path: str | Path) -> str:
     """A file's or folder's stat signature, ``-`` when it cannot be read."""
     try:
-        info = Path(path).stat()
+        # os.stat on a str: this runs hundreds of times on every command, and a Path costs
+        # several times the system call it wraps
+        info = os.stat(path)  # noqa: PTH116
     except OSError:
         return "-"
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
@@ -59,10 +62,10 @@ def signature(path: str | Path) -> str:
 
 def environment() -> str:
     """The installed distributions and import path, as a text to key caches on."""
-    cwd = Path.cwd()
-    lines = [sys.executable, sys.prefix, str(cwd)]
+    cwd = os.getcwd()  # noqa: PTH109 (a str, as sys.path holds)
+    lines = [sys.executable, sys.prefix, cwd]
     for entry in sys.path:
-        where = Path(entry) if entry else cwd
+        where = entry or cwd
         try:
             names = sorted(e.name for e in os.scandir(where))
         except OSError:  # a zip file, a missing folder: its own signature says enough
@@ -71,11 +74,12 @@ def environment() -> str:
         # a folder by its listing, not its stat: importing a module writes __pycache__
         lines.append(f"path {entry!r} folder")
         for name in names:
+            full = f"{where}{os.sep}{name}"
             if name.endswith((".dist-info", ".egg-info")):
-                lines.append(f"  {name} {signature(where / name)}")
-                lines.extend(f"    {m} {signature(where / name / m)}" for m in _METADATA)
+                lines.append(f"  {name} {signature(full)}")
+                lines.extend(f"    {m} {signature(f'{full}{os.sep}{m}')}" for m in _METADATA)
             elif name.endswith((".pth", ".egg-link")):
-                lines.append(f"  {name} {signature(where / name)}")
+                lines.append(f"  {name} {signature(full)}")
             elif name != "__pycache__":
                 lines.append(f"  {name}")
     return "\n".join(lines)
