@@ -14,7 +14,6 @@ failure instead of costing every run seconds and gigabytes.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
 from mesoreg._knowledge import Pack
 from mesoreg._load import check_schema_version, parse_toml
+from mesoreg._snapshot import core_files, core_key
 from mesoreg._version import __version__
 
 #: name of the pack built into mesoreg
@@ -208,23 +208,9 @@ def pack_from_text(text: str, path: str) -> Pack:
     return pack
 
 
-def _core_files() -> list[tuple[str, str]]:
-    folder = importlib.resources.files("mesoreg") / "catalog"
-    return [
-        (e.name, e.read_text(encoding="utf-8"))
-        for e in sorted(folder.iterdir(), key=lambda e: e.name)
-        if e.name.endswith(".toml")
-    ]
-
-
-def _core_key(files: list[tuple[str, str]]) -> str:
-    # the pack's version is this module's __version__ (which _cache.key also names)
-    return _cache.key("core", __version__, *(part for pair in files for part in pair))
-
-
 def core_token() -> str:
-    """The cache key of the core pack: mesoreg's version and its catalog files' contents."""
-    return _core_key(_core_files())
+    """The cache key of the core pack: its version and its catalog files' contents."""
+    return core_key(core_files(), __version__)
 
 
 #: the core pack by its token: a file that changes is read again, so the cache cannot
@@ -234,8 +220,8 @@ _CORE_CACHE: dict[str, Pack] = {}
 
 def load_core_pack() -> Pack:
     """The built-in pack, read from ``mesoreg/catalog/*.toml`` (parsed once per content)."""
-    files = _core_files()
-    key = _core_key(files)
+    files = core_files()
+    key = core_key(files, __version__)
     use_cache = _cache.enabled()
     if use_cache and key in _CORE_CACHE:
         return _CORE_CACHE[key]

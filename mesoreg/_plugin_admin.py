@@ -111,7 +111,6 @@ def _listing_key(settings: Settings) -> str:
     import importlib.util
 
     from mesoreg import _cache, _snapshot
-    from mesoreg._pack import core_token
     from mesoreg._plugins import _discovered
 
     found = _discovered()
@@ -120,7 +119,7 @@ def _listing_key(settings: Settings) -> str:
         json.dumps(attrs.asdict(settings), sort_keys=True),
         _snapshot.environment(),
         os.environ.get("MESOREG_STRICT_PLUGINS", ""),
-        core_token(),
+        _snapshot.core_key(_snapshot.core_files()),
     ]
     for info in found.infos:
         parts.append(repr(info))

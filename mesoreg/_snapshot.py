@@ -44,6 +44,7 @@ from typing import Any
 import attrs
 
 from mesoreg import _cache
+from mesoreg._version import __version__
 
 #: the files of a distribution's metadata that discovery reads (RECORD: its files)
 _METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
@@ -103,6 +104,24 @@ def digest(parts: Iterable[str | bytes]) -> str:
         hashed.update(len(data).to_bytes(8, "big"))
         hashed.update(data)
     return hashed.hexdigest()
+
+
+def core_files() -> list[tuple[str, str]]:
+    """The built-in pack's files (``mesoreg/catalog/*.toml``) as (name, text), by name."""
+    import importlib.resources
+
+    folder = importlib.resources.files("mesoreg") / "catalog"
+    return [
+        (e.name, e.read_text(encoding="utf-8"))
+        for e in sorted(folder.iterdir(), key=lambda e: e.name)
+        if e.name.endswith(".toml")
+    ]
+
+
+def core_key(files: list[tuple[str, str]], version: str = __version__) -> str:
+    """The cache key of the core pack read from ``files`` and stamped with ``version``
+    (:func:`mesoreg._pack.load_core_pack`); :func:`mesoreg._cache.key` adds mesoreg's."""
+    return _cache.key("core", version, *(part for pair in files for part in pair))
 
 
 def _proxy(mapping: dict[Any, Any]) -> Mapping[Any, Any]:

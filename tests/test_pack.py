@@ -103,10 +103,10 @@ def test_the_core_pack_comes_back_from_disk(cache: Path, monkeypatch) -> None:  
 
 
 def test_the_core_token_changes_with_a_core_file(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    files = _pack._core_files()
+    files = _pack.core_files()
     before = _pack.core_token()
     changed = [(files[0][0], files[0][1] + "\n# edited\n"), *files[1:]]
-    monkeypatch.setattr(_pack, "_core_files", lambda: changed)
+    monkeypatch.setattr(_pack, "core_files", lambda: changed)
     assert _pack.core_token() != before
 
 

@@ -130,9 +130,9 @@ def test_a_changed_core_file_is_a_miss(cache, built, pack, monkeypatch) -> None:
     from mesoreg import _pack
 
     Registry.from_settings(_settings(pack)).catalog  # noqa: B018
-    files = _pack._core_files()
+    files = _pack.core_files()
     changed = [(files[0][0], files[0][1] + "\n# edited\n"), *files[1:]]
-    monkeypatch.setattr(_pack, "_core_files", lambda: changed)
+    monkeypatch.setattr(_pack, "core_files", lambda: changed)
     monkeypatch.setattr(_pack, "_CORE_CACHE", {})
     Registry.from_settings(_settings(pack)).catalog  # noqa: B018
     assert len(built) == 2
