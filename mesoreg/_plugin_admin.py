@@ -24,9 +24,7 @@ import functools
 import hashlib
 import json
 import os
-import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +77,8 @@ def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
 
 def _probe(settings: Settings) -> list[dict[str, Any]]:
     """Load plugins in a child process and return their statuses."""
+    import subprocess  # only when the listing is not in the cache
+
     env = dict(os.environ)
     env["MESOREG_PROBE_SETTINGS"] = json.dumps(attrs.asdict(settings))
     env["MESOREG_PROBE_PATH"] = json.dumps(child_path())
@@ -201,6 +201,8 @@ def plugins_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _entry_points(project: Path) -> tuple[list[PluginInfo], str]:
+    import tomllib
+
     data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     meta = data.get("project", {})
     eps = meta.get("entry-points", {})
