@@ -52,7 +52,6 @@ import attrs
 from mesoreg._errors import InputError, Problem
 from mesoreg._guard import DEFAULT_TIMEOUT, check_timeout
 from mesoreg._knowledge import RECORD_KINDS, Severity
-from mesoreg._load import read_toml
 
 _LISTS = ("allow", "deny", "require", "packs", "allow_weakening")
 #: defaults of command options, each one string
@@ -90,6 +89,14 @@ class Settings:
         return name not in self.deny and (self.allow is None or name in self.allow)
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    # imported here: `plugins list` and `--version`-like paths read no file and need no
+    # converter, and mesoreg._load brings the models and cattrs with it
+    from mesoreg._load import read_toml
+
+    return read_toml(path)
+
+
 def search_folders(start: Path, home: Path | None = None) -> list[Path]:
     """The folders searched for configuration: ``start`` up to its project root, never above.
 
@@ -111,10 +118,10 @@ def find_config(start: Path, home: Path | None = None) -> tuple[Path, dict[str, 
     for folder in search_folders(start, home):
         own = folder / "mesoreg.toml"
         if own.is_file():
-            return own, read_toml(own)
+            return own, _read_toml(own)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            tool = read_toml(pyproject).get("tool", {}).get("mesoreg")
+            tool = _read_toml(pyproject).get("tool", {}).get("mesoreg")
             if isinstance(tool, dict):
                 return pyproject, tool
     return None

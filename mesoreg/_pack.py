@@ -14,9 +14,6 @@ failure instead of costing every run seconds and gigabytes.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.resources
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -25,10 +22,12 @@ from typing import Any
 
 import attrs
 
+from mesoreg import _cache, _snapshot
 from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
 from mesoreg._knowledge import Pack
 from mesoreg._load import check_schema_version, parse_toml
+from mesoreg._snapshot import core_files, core_key
 from mesoreg._version import __version__
 
 #: name of the pack built into mesoreg
@@ -178,44 +177,71 @@ def parse_pack_document(text: str, path: str) -> Pack:
 
 def load_pack_document(path: str | Path) -> Pack:
     """Read a data-only pack file (``--pack PATH``)."""
+    return pack_from_text(read_pack_text(path), str(path))
+
+
+def read_pack_text(path: str | Path) -> str:
+    """A data-only pack file's text, refused over :data:`MAX_PACK_BYTES`."""
     from mesoreg._load import read_text
 
-    text = read_text(path, MAX_PACK_BYTES, "mesoreg._pack.MAX_PACK_BYTES")
-    return parse_pack_document(text, str(path))
+    return read_text(path, MAX_PACK_BYTES, "mesoreg._pack.MAX_PACK_BYTES")
 
 
-#: the core pack by the sha256 of its files' names and contents: a file that changes is
-#: read again, so the cache cannot serve a stale pack (MESOREG_CACHE=0 turns it off)
+def text_token(text: str, path: str) -> str:
+    """What a pack read from ``text`` at ``path`` is a pure function of (its cache key)."""
+    return _cache.key("pack", path, text)
+
+
+def pack_from_text(text: str, path: str) -> Pack:
+    """:func:`parse_pack_document`, through the on-disk cache keyed by the file's content.
+
+    A large pack costs seconds to structure and an unpickle of milliseconds to read back;
+    the key is the text itself (with the path, which the records' origins name), so an
+    edited file is parsed again.  A pack that fails to parse is never cached.
+    """
+    token = text_token(text, path)
+    cached = _snapshot.get("pack", token)
+    if type(cached) is Pack:
+        return cached
+    pack = parse_pack_document(text, path)
+    _snapshot.put("pack", token, pack)
+    return pack
+
+
+def core_token() -> str:
+    """The cache key of the core pack: its version and its catalog files' contents."""
+    return core_key(core_files(), __version__)
+
+
+#: the core pack by its token: a file that changes is read again, so the cache cannot
+#: serve a stale pack (MESOREG_CACHE=0 turns it off)
 _CORE_CACHE: dict[str, Pack] = {}
 
 
 def load_core_pack() -> Pack:
     """The built-in pack, read from ``mesoreg/catalog/*.toml`` (parsed once per content)."""
-    folder = importlib.resources.files("mesoreg") / "catalog"
-    files = [
-        (e.name, e.read_text(encoding="utf-8"))
-        for e in sorted(folder.iterdir(), key=lambda e: e.name)
-        if e.name.endswith(".toml")
-    ]
-    digest = hashlib.sha256()
-    for name, text in files:
-        digest.update(f"{name}\0{len(text)}\0".encode())
-        digest.update(text.encode("utf-8"))
-    key = f"{__version__}:{digest.hexdigest()}"
-    use_cache = os.environ.get("MESOREG_CACHE", "1") != "0"
+    files = core_files()
+    key = core_key(files, __version__)
+    use_cache = _cache.enabled()
     if use_cache and key in _CORE_CACHE:
         return _CORE_CACHE[key]
-    parts: list[Pack] = []
+    stored = _snapshot.get("core", key)
+    if type(stored) is Pack:
+        _CORE_CACHE.clear()
+        _CORE_CACHE[key] = stored
+        return stored
     problems: list[Problem] = []
+    found: list[Pack] = []
     for name, text in files:
         try:
-            parts.append(parse_pack_file(text, f"mesoreg/catalog/{name}", CORE_PACK, __version__))
+            found.append(parse_pack_file(text, f"mesoreg/catalog/{name}", CORE_PACK, __version__))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    pack = merge_files(parts, CORE_PACK, __version__)
+    pack = merge_files(found, CORE_PACK, __version__)
     if use_cache:
         _CORE_CACHE.clear()  # one version of the core at a time
         _CORE_CACHE[key] = pack
+        _snapshot.put("core", key, pack)
     return pack

@@ -21,11 +21,10 @@ refused format is a problem, so ``ok`` means the plugin's code ran cleanly.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
-import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from mesoreg._registry import Registry
 
 _PROBE_TIMEOUT = 60
+_CHILD_FAILED = "loading plugins failed in a child process"
 #: what the child runs: this process's path, then the listing
 _CHILD = (
     "import json, os, sys; sys.path[:] = json.loads(os.environ['MESOREG_PROBE_PATH']); "
@@ -77,6 +77,8 @@ def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
 
 def _probe(settings: Settings) -> list[dict[str, Any]]:
     """Load plugins in a child process and return their statuses."""
+    import subprocess  # only when the listing is not in the cache
+
     env = dict(os.environ)
     env["MESOREG_PROBE_SETTINGS"] = json.dumps(attrs.asdict(settings))
     env["MESOREG_PROBE_PATH"] = json.dumps(child_path())
@@ -92,12 +94,79 @@ def _probe(settings: Settings) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = json.loads(out.stdout)
         return rows
     except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-        error = f"loading plugins failed in a child process: {type(exc).__name__}"
+        error = f"{_CHILD_FAILED}: {type(exc).__name__}"
         return [_status_to_dict(PluginStatus(info, "failed", error)) for info in discover()]
 
 
+def _listing_key(settings: Settings) -> str:
+    """The cache key of a listing: everything the child's answer is read from.
+
+    The settings, the installed environment (:func:`mesoreg._snapshot.environment`), each
+    allowed code plugin's package files by stat (found without importing it), each pack
+    file's content, the core pack's files, ``MESOREG_STRICT_PLUGINS`` and mesoreg's
+    version.  A plugin whose import depends on anything else (environment variables,
+    files outside its package) may be listed as it was when the listing was cached;
+    checks never use this listing: they import every plugin themselves.
+    """
+    import importlib.util
+
+    from mesoreg import _cache, _snapshot
+    from mesoreg._plugins import _discovered
+
+    found = _discovered()
+    files = dict(found.pack_files)
+    parts: list[str | bytes] = [
+        json.dumps(attrs.asdict(settings), sort_keys=True),
+        _snapshot.environment(),
+        os.environ.get("MESOREG_STRICT_PLUGINS", ""),
+        _snapshot.core_key(_snapshot.core_files()),
+    ]
+    for info in found.infos:
+        parts.append(repr(info))
+        if info.kind == "pack":
+            parts.append(_file_digest(files.get(info.name, "")))
+            continue
+        top = info.target.partition(":")[0].partition(".")[0]
+        try:
+            spec = importlib.util.find_spec(top)  # a top-level name: nothing is imported
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            parts.append("not found")
+            continue
+        for where in [*(spec.submodule_search_locations or []), spec.origin or ""]:
+            parts.append(_snapshot.folder(where))
+    parts += [_file_digest(path) for path in settings.packs]
+    return _cache.key("plugins", *parts)
+
+
+def _file_digest(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable: {type(exc).__name__}"
+
+
 def list_plugins(settings: Settings) -> list[dict[str, Any]]:
-    """Every plugin: built-in, installed code plugins and packs, and local packs."""
+    """Every plugin: built-in, installed code plugins and packs, and local packs.
+
+    Loading plugins takes a child process; its answer is kept in the on-disk cache under
+    :func:`_listing_key`, so the child runs only when something it reads has changed.
+    """
+    from mesoreg import _cache
+
+    key = _listing_key(settings) if not settings.no_plugins or settings.packs else ""
+    if key:
+        cached = _cache.get("plugins", key)
+        if type(cached) is list and all(type(row) is dict for row in cached):
+            return cached
+    rows = _list_plugins(settings)
+    if key and not any(_CHILD_FAILED in row["error"] for row in rows):
+        _cache.put("plugins", key, rows)
+    return rows
+
+
+def _list_plugins(settings: Settings) -> list[dict[str, Any]]:
     builtins = [
         _status_to_dict(
             PluginStatus(
@@ -132,6 +201,8 @@ def plugins_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _entry_points(project: Path) -> tuple[list[PluginInfo], str]:
+    import tomllib
+
     data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     meta = data.get("project", {})
     eps = meta.get("entry-points", {})

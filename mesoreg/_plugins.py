@@ -32,7 +32,7 @@ import importlib.util
 import os
 import sys
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,49 @@ def _requirement_of(dist: Any) -> str:
 
 
 def discover() -> list[PluginInfo]:
-    """Installed code plugins and packs, from entry-point metadata only (nothing imported)."""
+    """Installed code plugins and packs, from entry-point metadata only (nothing imported).
+
+    Reading every distribution's metadata costs more than the rest of a small check, so
+    what it finds is kept in the on-disk cache under :func:`mesoreg._snapshot.environment`
+    (every ``sys.path`` entry and every distribution's metadata files, by stat): installing,
+    removing or upgrading anything is a miss.
+    """
+    return list(_discovered().infos)
+
+
+@attrs.frozen
+class _Discovery:
+    """What discovery found, with what follows from metadata alone (cached together)."""
+
+    infos: tuple[PluginInfo, ...]
+    #: an installed pack's name -> its TOML file
+    pack_files: tuple[tuple[str, str], ...] = ()
+    #: a declared mesoreg requirement -> why this mesoreg cannot serve it ("" when it can)
+    verdicts: tuple[tuple[str, str], ...] = ()
+
+
+def _discovered() -> _Discovery:
+    from mesoreg import _cache, _snapshot
+
+    key = _cache.key("discovery", _snapshot.environment())
+    cached = _cache.get("discovery", key)
+    if type(cached) is _Discovery:
+        return cached
+    infos = _discover_installed()
+    files = []
+    for info in infos:
+        if info.kind == "pack":
+            try:
+                files.append((info.name, str(_pack_file(info))))
+            except (OSError, ImportError, ValueError):  # found again, and reported, on load
+                continue
+    requires = sorted({i.requires_mesoreg for i in infos})
+    found = _Discovery(tuple(infos), tuple(files), tuple((r, incompatibility(r)) for r in requires))
+    _cache.put("discovery", key, found)
+    return found
+
+
+def _discover_installed() -> list[PluginInfo]:
     import importlib.metadata as metadata
 
     found: list[PluginInfo] = []
@@ -169,10 +211,38 @@ def hooks_of(plugin: object) -> tuple[str, ...]:
 
 
 class PackPlugin:
-    """A data-only pack, registered like any plugin; it runs no code of the pack's."""
+    """A data-only pack, registered like any plugin; it runs no code of the pack's.
 
-    def __init__(self, pack: Pack) -> None:
-        self.pack = pack
+    ``PackPlugin(pack)`` holds a pack already read.  One made by :func:`load_plugins`
+    from a file also carries ``token`` (the key of its file's content,
+    :func:`mesoreg._pack.text_token`) and may read its pack only when a hook asks for it:
+    when the merged catalog comes from the cache, a large pack is never unpickled.
+    """
+
+    def __init__(
+        self,
+        pack: Pack | None = None,
+        *,
+        name: str = "",
+        token: str = "",
+        load: Callable[[], Pack] | None = None,
+    ) -> None:
+        if pack is None and load is None:
+            raise TypeError("PackPlugin needs a pack or a way to load one")
+        self._pack = pack
+        self._load = load
+        #: the pack's name (read from the pack, or from the cache with ``token``)
+        self.name = pack.name if pack is not None else name
+        #: what the pack is a pure function of ("" when unknown: it is never cached)
+        self.token = token
+
+    @property
+    def pack(self) -> Pack:
+        """The pack, read on first use."""
+        if self._pack is None:
+            assert self._load is not None
+            self._pack = self._load()
+        return self._pack
 
     @hookspecs.hookimpl
     def mesoreg_ingredient_packs(self) -> list[Pack]:
@@ -201,22 +271,68 @@ def _pack_file(info: PluginInfo) -> Path:
     raise FileNotFoundError(f"{relative} is not among the files of {info.distribution}")
 
 
-def _load_pack(info: PluginInfo, path: Path | None = None) -> tuple[PluginStatus, object | None]:
-    from mesoreg._pack import load_pack_document
+@attrs.frozen
+class _PackMeta:
+    """What a pack file's status needs, cached by its content: no pack is unpickled for it."""
+
+    name: str
+    version: str
+    requires_mesoreg: str
+    provides: tuple[str, ...]
+    #: :func:`incompatibility` of ``requires_mesoreg``
+    verdict: str
+
+
+def _verdict(requires: str, known: Mapping[str, str]) -> str:
+    """:func:`incompatibility`, answered from discovery's cache when it can be."""
+    return known[requires] if requires in known else incompatibility(requires)
+
+
+def _load_pack(
+    info: PluginInfo, path: Path | None = None, known: Mapping[str, str] | None = None
+) -> tuple[PluginStatus, object | None]:
+    from mesoreg import _cache
+    from mesoreg._pack import pack_from_text, read_pack_text, text_token
 
     try:
-        pack = load_pack_document(path or _pack_file(info))
+        where = str(path or _pack_file(info))
+        text = read_pack_text(where)
     except (MesoregError, OSError) as exc:
         return PluginStatus(info, "failed", str(exc)), None
+    token = text_token(text, where)
+    meta = _cache.get("packmeta", token)
+    plugin: PackPlugin
+    if type(meta) is _PackMeta:
+        plugin = PackPlugin(
+            name=meta.name, token=token, load=functools.partial(pack_from_text, text, where)
+        )
+    else:
+        try:
+            pack = pack_from_text(text, where)
+        except MesoregError as exc:
+            return PluginStatus(info, "failed", str(exc)), None
+        meta = _PackMeta(
+            pack.name,
+            pack.version,
+            pack.requires_mesoreg,
+            _pack_provides(pack),
+            incompatibility(pack.requires_mesoreg),
+        )
+        _cache.put("packmeta", token, meta)
+        plugin = PackPlugin(pack, token=token)
     info = attrs.evolve(
         info,
-        version=info.version or pack.version,
-        requires_mesoreg=info.requires_mesoreg or pack.requires_mesoreg,
+        version=info.version or meta.version,
+        requires_mesoreg=info.requires_mesoreg or meta.requires_mesoreg,
     )
-    why = incompatibility(info.requires_mesoreg)
+    why = (
+        meta.verdict
+        if info.requires_mesoreg == meta.requires_mesoreg
+        else _verdict(info.requires_mesoreg, known or {})
+    )
     if why:
         return PluginStatus(info, "incompatible", why), None
-    return PluginStatus(info, "ok", provides=_pack_provides(pack)), PackPlugin(pack)
+    return PluginStatus(info, "ok", provides=meta.provides), plugin
 
 
 def _pack_provides(pack: Pack) -> tuple[str, ...]:
@@ -247,8 +363,10 @@ def import_target(target: str) -> object:
     return plugin
 
 
-def _load_code(info: PluginInfo, timeout: float) -> tuple[PluginStatus, object | None]:
-    why = incompatibility(info.requires_mesoreg)
+def _load_code(
+    info: PluginInfo, timeout: float, known: Mapping[str, str] | None = None
+) -> tuple[PluginStatus, object | None]:
+    why = _verdict(info.requires_mesoreg, known or {})
     if why:
         return PluginStatus(info, "incompatible", why), None
 
@@ -274,9 +392,12 @@ def load_plugins(
 ) -> list[tuple[PluginStatus, object | None]]:
     """Load every allowed plugin on its own; each comes back with its status."""
     results: list[tuple[PluginStatus, object | None]] = []
+    files: dict[str, str] = {}
+    known: dict[str, str] = {}
     if infos is None:
         # with --no-plugins nothing installed is used: skip reading every distribution's metadata
-        infos = [] if settings.no_plugins else discover()
+        found = _Discovery(()) if settings.no_plugins else _discovered()
+        infos, files, known = found.infos, dict(found.pack_files), dict(found.verdicts)
     for info in infos:
         if settings.no_plugins:
             results.append((PluginStatus(info, "disabled", "--no-plugins"), None))
@@ -286,15 +407,15 @@ def load_plugins(
             why = "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
             results.append((PluginStatus(info, "failed", why), None))
         elif info.kind == "pack":
-            results.append(_load_pack(info))
+            where = files.get(info.name)
+            results.append(_load_pack(info, Path(where) if where else None, known))
         else:
-            results.append(_load_code(info, settings.plugin_timeout))
+            results.append(_load_code(info, settings.plugin_timeout, known))
     for path in settings.packs:
         local = PluginInfo(name=Path(path).stem, kind="pack", target=path)
-        status, plugin = _load_pack(local, Path(path))
-        if plugin is not None:
-            local = attrs.evolve(status.info, name=plugin.pack.name)  # type: ignore[attr-defined]
-            status = attrs.evolve(status, info=local)
+        status, plugin = _load_pack(local, Path(path), known)
+        if isinstance(plugin, PackPlugin):
+            status = attrs.evolve(status, info=attrs.evolve(status.info, name=plugin.name))
         results.append((status, plugin))
     return results
 
@@ -345,7 +466,7 @@ def make_plugin_manager(plugins: Sequence[object] | None = None) -> pluggy.Plugi
 def plugin_name(plugin: object) -> str:
     """The name a plugin is registered and reported under."""
     if type(plugin) is PackPlugin:
-        return plugin.pack.name
+        return plugin.name
     if issubclass(type(plugin), type):  # a class as a plugin
         name = type.__dict__["__name__"].__get__(plugin)
         return name if type(name) is str else "a plugin class"
@@ -408,17 +529,24 @@ def _records(
 
 
 def collect(
-    pm: pluggy.PluginManager, hook: str, kind: type[Any], timeout: float = DEFAULT_TIMEOUT
+    pm: pluggy.PluginManager,
+    hook: str,
+    kind: type[Any],
+    timeout: float = DEFAULT_TIMEOUT,
+    only: Callable[[object], bool] | None = None,
 ) -> tuple[list[tuple[str, Any]], list[PluginFailure]]:
     """Call every implementation of ``hook`` on its own; records of ``kind`` and failures.
 
     Each call is guarded (:func:`mesoreg._guard.call`) and what it returns is
     checked record by record; a plugin that fails contributes nothing.  Results
-    come back sorted by plugin name, so they never depend on load order.
+    come back sorted by plugin name, so they never depend on load order.  ``only``
+    picks the plugins to call (by default, every one).
     """
     results: list[tuple[str, Any]] = []
     failures: list[PluginFailure] = []
     for impl in getattr(pm.hook, hook).get_hookimpls():
+        if only is not None and not only(impl.plugin):
+            continue
         value: tuple[Any, ...] = ()
         try:
             # checked and copied inside the guard: nothing the plugin returned runs later

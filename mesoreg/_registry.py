@@ -16,18 +16,23 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 
 import attrs
 import pluggy
 
+from mesoreg import _cache, _snapshot
 from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._config import Settings, load_settings
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._guard import DEFAULT_TIMEOUT, PluginFault, call, exactly
 from mesoreg._knowledge import Pack
-from mesoreg._pack import tag_records
+from mesoreg._pack import core_token, tag_records
 from mesoreg._plugins import (
     BUILTIN_PLUGINS,
     PackPlugin,
@@ -96,6 +101,8 @@ class Registry:
         self.providers: dict[str, str] = {}
         #: plugin -> its packs, as 'name version' (a finding of its code may name only these)
         self.pack_labels: dict[str, set[str]] = {}
+        #: the merged catalog's cache key, once the catalog is built ("" when not keyed)
+        self._key = ""
 
     @classmethod
     def from_plugins(
@@ -152,30 +159,96 @@ class Registry:
 
     @functools.cached_property
     def catalog(self) -> Catalog:
-        """Every pack merged; built on first use.
+        """Every pack merged; built on first use, or read from the on-disk cache.
 
         A pack that weakens another's record without the local configuration's
         leave, or that takes mesoreg-core's or another pack's name, is refused.
+
+        The merged catalog is cached under a key naming everything it is made of
+        (:meth:`_catalog_key`): the core pack by its files' contents, each data pack by its
+        file's content, and each code plugin's packs by what its hooks returned *this run*
+        (code plugins are always imported and asked), plus the settings and mesoreg's
+        version.  Only a merge every pack took part in is cached.
         """
-        found: list[tuple[str, Pack]] = []
+        live = functools.partial(_is_live, self)
+        found: dict[str, list[tuple[str, Pack]]] = {}
         for hook in _PACK_HOOKS:
-            packs, failures = collect(self.pm, hook, Pack, self.timeout)
+            packs, failures = collect(self.pm, hook, Pack, self.timeout, only=live)
             self.failures.extend(failures)
-            found.extend(packs)
-        # where a record came from is mesoreg's to say: a code plugin's records are stamped
-        # with its pack and plugin, whatever origin they brought (data packs are stamped
-        # with their file when read, the core pack by mesoreg itself)
-        found = [
-            (plugin, pack if self._stamped(plugin) else _stamp(pack, plugin))
-            for plugin, pack in found
-        ]
-        for plugin, pack in found:
+            found[hook] = [
+                (plugin, pack if self._stamped(plugin) else _stamp(pack, plugin))
+                for plugin, pack in packs
+            ]
+        key = self._catalog_key(found)
+        if key:
+            cached = _read_catalog(key)
+            if cached is not None:
+                catalog, labels = cached
+                self.pack_labels.update((k, set(v)) for k, v in labels.items())
+                return catalog
+        complete = True
+        merged: list[tuple[str, Pack]] = []
+        for hook in _PACK_HOOKS:
+            packs, failures = collect(self.pm, hook, Pack, self.timeout, only=lambda p: not live(p))
+            self.failures.extend(failures)
+            complete = complete and not failures
+            # where a record came from is mesoreg's to say: a code plugin's records are
+            # stamped above with its pack and plugin, whatever origin they brought (data
+            # packs are stamped with their file when read, the core pack by mesoreg itself)
+            merged.extend(sorted(found[hook] + packs, key=lambda pair: pair[0]))
+        for plugin, pack in merged:
             self.pack_labels.setdefault(plugin, set()).add(f"{pack.name} {pack.version}")
-        return build_catalog(
-            [pack for _, pack in found],
+        catalog = build_catalog(
+            [pack for _, pack in merged],
             allow_weakening=self.allow_weakening,
-            providers=[plugin for plugin, _ in found],
+            providers=[plugin for plugin, _ in merged],
         )
+        if key and complete:
+            labels = {k: tuple(sorted(v)) for k, v in self.pack_labels.items()}
+            _snapshot.put("catalog", key, (catalog, labels))
+        return catalog
+
+    def _catalog_key(self, live: Mapping[str, list[tuple[str, Pack]]]) -> str:
+        """The cache key of the merged catalog ("" when it cannot be keyed soundly)."""
+        parts: list[str | bytes] = [repr(self.allow_weakening), repr(self.settings)]
+        try:
+            parts.append(
+                _snapshot.dumps(sorted((h, p) for h, packs in live.items() for p in packs))
+            )
+        except Exception:  # a code plugin's pack that cannot be pickled: not cached
+            return ""
+        core = sys.modules.get("mesoreg._core")
+        for hook in _PACK_HOOKS:
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin is core:
+                    parts += [hook, impl.plugin_name, core_token()]
+                elif type(impl.plugin) is PackPlugin and impl.plugin.token:
+                    parts += [hook, impl.plugin_name, impl.plugin.token]
+        self._key = _cache.key("catalog", *parts)
+        return self._key
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A stable text naming everything a check with this registry depends on.
+
+        It is the merged catalog's cache key plus, for every code plugin, every file of
+        its package (by stat, :func:`mesoreg._snapshot.folder`), plus the settings.  Two
+        registries with one fingerprint give the same verdicts.  When something cannot be
+        named (a plugin object with no package folder, a pack that cannot be keyed) it is
+        a fresh random text, which no cache entry keyed on it can match.
+        """
+        self.catalog  # noqa: B018  (computes the catalog's key)
+        parts = [self._key, repr(self.settings), repr(self.timeout)]
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda pair: pair[0]):
+            if is_builtin(plugin) or type(plugin) is PackPlugin:
+                continue
+            where = _package_folder(plugin)
+            if not where:
+                return f"unkeyed-{os.urandom(16).hex()}"
+            parts += [name, _snapshot.folder(where)]
+        if not parts[0]:
+            return f"unkeyed-{os.urandom(16).hex()}"
+        return _cache.key("registry", *parts)
 
     @functools.cached_property
     def checks(self) -> tuple[Check, ...]:
@@ -307,6 +380,40 @@ class Registry:
     def failures_in(self, hook: str) -> list[PluginFailure]:
         """Plugin failures recorded for one hook."""
         return [f for f in self.failures if f.hook == hook]
+
+
+def _is_live(registry: Registry, plugin: object) -> bool:
+    """True for a plugin whose packs are asked for every run: its code decides them.
+
+    The core pack and data packs read from files are keyed by content instead.
+    """
+    if plugin is sys.modules.get("mesoreg._core"):
+        return False
+    return not (type(plugin) is PackPlugin and plugin.token)
+
+
+def _read_catalog(key: str) -> tuple[Catalog, Mapping[str, tuple[str, ...]]] | None:
+    """A cached catalog and its pack labels; None on any kind of miss."""
+    value = _snapshot.get("catalog", key)
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is Catalog:
+        return value[0], value[1]
+    return None
+
+
+def _package_folder(plugin: object) -> str:
+    """The folder (or single file) of the top-level package a plugin's code lives in."""
+    if type(plugin) is types.ModuleType:
+        module = vars(plugin).get("__name__")
+    else:
+        module = getattr(type(plugin), "__module__", None)
+    if type(module) is not str:
+        return ""
+    top = sys.modules.get(module.partition(".")[0])
+    where = vars(top).get("__file__") if type(top) is types.ModuleType else None
+    if type(where) is not str:
+        return ""
+    path = Path(where)
+    return str(path.parent) if path.name == "__init__.py" else where
 
 
 def _stamp(pack: Pack, plugin: str) -> Pack:

@@ -636,3 +636,174 @@ def test_a_plugin_named_like_mesoreg_itself_is_refused_unloaded(name):
     assert (status.status, plugin) == ("failed", None)
     assert status.error == "its name looks like mesoreg's own (mesoreg-core): refused; rename it"
     assert "never_imported_module" not in sys.modules
+
+
+# -- the on-disk cache: discovery, code plugins, listing -----------------------------------
+
+
+@pytest.fixture
+def own_cache(tmp_path_factory, monkeypatch):
+    """A cache folder of this test's own, switched on."""
+    where = tmp_path_factory.mktemp("own-cache") / "mesoreg"
+    monkeypatch.setenv("MESOREG_CACHE_DIR", str(where))
+    monkeypatch.delenv("MESOREG_CACHE", raising=False)
+    return where
+
+
+def test_discovery_sees_an_install_and_a_removal(site, own_cache):
+    assert not [p for p in discover() if p.name == "test-good"]
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert [p.name for p in discover() if p.name == "test-good"] == ["test-good"]
+    assert list((own_cache / "discovery").glob("*.pickle"))
+    import shutil
+
+    shutil.rmtree(site / "mesoreg_test_good-1.0.dist-info")
+    assert not [p for p in discover() if p.name == "test-good"]
+
+
+def test_discovery_sees_an_upgrade(site, own_cache):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert [p.version for p in discover() if p.name == "test-good"] == ["1.0"]
+    info = site / "mesoreg_test_good-1.0.dist-info"
+    meta = (info / "METADATA").read_text().replace("Version: 1.0", "Version: 2.0")
+    (info / "METADATA").write_text(meta)
+    info.rename(site / "mesoreg_test_good-2.0.dist-info")
+    assert [p.version for p in discover() if p.name == "test-good"] == ["2.0"]
+
+
+def test_discovery_cache_off_writes_nothing(site, own_cache, monkeypatch):
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert [p.name for p in discover() if p.name == "test-good"] == ["test-good"]
+    assert not own_cache.exists()
+
+
+def test_a_plugin_broken_after_caching_fails_closed(site, own_cache, monkeypatch):
+    """Code plugins are imported every run: a cached catalog cannot hide a broken one."""
+    install(site, "mesoreg-test-rules", module="mesoreg_test_rules", code=CODE_PACK)
+    registry = Registry.from_settings(Settings())
+    assert any(r.id == "zz_rule" for r in registry.catalog.regulations)
+    assert "code-rules 1.0" in registry.pack_labels["test-rules"]
+    assert list((own_cache / "catalog").glob("*.pickle"))
+    # the plugin's file now fails to import (as an edited editable install would)
+    (site / "mesoreg_test_rules.py").write_text(BROKEN_IMPORT)
+    del sys.modules["mesoreg_test_rules"]
+    importlib.invalidate_caches()
+    again = Registry.from_settings(Settings())
+    assert {s.info.name: s.status for s in again.statuses}["test-rules"] == "failed"
+    assert not any(r.id == "zz_rule" for r in again.catalog.regulations)
+    # exactly the report the uncached path makes
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    uncached = Registry.from_settings(Settings())
+    sample = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
+    report = check_with(sample, None, registry=again, region="ZZ")
+    assert report == check_with(sample, None, registry=uncached, region="ZZ")
+    assert {s.info.name: s.status for s in uncached.statuses}["test-rules"] == "failed"
+
+
+def test_an_edited_code_plugin_pack_is_used(site, own_cache):
+    install(site, "mesoreg-test-rules", module="mesoreg_test_rules", code=CODE_PACK)
+    Registry.from_settings(Settings()).catalog  # noqa: B018
+    (site / "mesoreg_test_rules.py").write_text(CODE_PACK.replace('"minor"', '"major"'))
+    del sys.modules["mesoreg_test_rules"]
+    importlib.invalidate_caches()
+    catalog = Registry.from_settings(Settings()).catalog
+    (rule,) = [r for r in catalog.regulations if r.id == "zz_rule"]
+    assert rule.severity.value == "major"
+
+
+def test_listing_is_cached_and_sees_changes(site, own_cache, capsys, monkeypatch):
+    from mesoreg import _plugin_admin
+
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
+    children: list[int] = []
+    real = _plugin_admin._probe
+
+    def probe(settings):  # type: ignore[no-untyped-def]
+        children.append(1)
+        return real(settings)
+
+    monkeypatch.setattr(_plugin_admin, "_probe", probe)
+
+    def rows() -> dict[str, dict[str, object]]:
+        assert cli.main(["plugins", "list", "--format", "json"]) == 0
+        return {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+
+    first = rows()
+    assert first["test-broken"]["status"] == "failed"  # a broken plugin is still listed
+    assert first["test-good"]["status"] == "ok"
+    assert rows() == first and len(children) == 1  # answered from the cache
+    # the plugin's code changes: the listing is made again
+    (site / "mesoreg_test_broken.py").write_text(GOOD)
+    assert rows()["test-broken"]["status"] == "ok" and len(children) == 2
+    # a new plugin is installed
+    install(site, "mesoreg-test-more", module="mesoreg_test_more", code=GOOD)
+    assert "test-more" in rows() and len(children) == 3
+    # other settings
+    assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert len(children) == 4
+    # the cache off: the child runs, although the listing before was the same
+    assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert len(children) == 4
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
+    capsys.readouterr()
+    assert len(children) == 5
+
+
+def test_listing_with_a_damaged_entry_runs_the_child(site, own_cache, capsys):
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    assert cli.main(["plugins", "list", "--format", "json"]) == 0
+    first = capsys.readouterr().out
+    for entry in (own_cache / "plugins").glob("*.pickle"):
+        entry.write_bytes(b"garbage")
+    assert cli.main(["plugins", "list", "--format", "json"]) == 0
+    assert capsys.readouterr().out == first
+
+
+def test_a_failed_child_is_not_cached(site, own_cache, monkeypatch):
+    from mesoreg import _plugin_admin
+
+    install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
+    monkeypatch.setattr(_plugin_admin, "_CHILD", "import sys; sys.stdout.write('not json')")
+    rows = _plugin_admin.list_plugins(Settings())
+    assert any(_plugin_admin._CHILD_FAILED in r["error"] for r in rows)
+    assert not list((own_cache / "plugins").glob("*.pickle"))
+
+
+CODE_PACK = """
+import mesoreg
+
+PACK = '''
+schema_version = 1
+
+[pack]
+name = "code-rules"
+version = "1.0"
+licence = "CC0-1.0"
+
+[[sources]]
+id = "zz_source"
+title = "A test source"
+issuer = "Tests"
+date = "2026"
+kind = "expert_opinion"
+
+[[regulations]]
+id = "zz_rule"
+code = "MR-REG-ZZ-TEST"
+regions = ["ZZ"]
+severity = "minor"
+evidence = "expert_opinion"
+sources = ["zz_source"]
+message = "A test rule."
+advice = "None."
+'''
+
+@mesoreg.hookimpl
+def mesoreg_rule_packs():
+    return [mesoreg.parse_pack(PACK, "mesoreg_test_rules")]
+"""
