@@ -177,6 +177,13 @@ class GapLine:
     reason: str
 
 
+def gap_text(gap: GapLine) -> str:
+    """A gap as the text report prints it (a whole check's gap names no rule)."""
+    if gap.rule == "*":
+        return f"{gap.check}: {gap.reason}"
+    return f"{gap.check}: {gap.rule}: {gap.reason}"
+
+
 @attrs.frozen
 class CheckSummary:
     """The check of the version the record shows."""
@@ -192,14 +199,15 @@ class CheckSummary:
 
 @attrs.frozen
 class BudRow:
-    """The longest BUD a rule gives for one storage, or why none is determined."""
+    """One rule's longest BUD for each storage, in hours (None: not determined), and why."""
 
     category: str
     rule: str
     section: str
-    storage: str
-    #: None when not determined
-    hours: int | None
+    controlled_room_temperature: int | None
+    refrigerator: int | None
+    freezer: int | None
+    #: why a storage's BUD is not determined ("" when every one is)
     reason: str
 
 
@@ -241,6 +249,45 @@ class MasterRecord:
     notes: str
     generated: str
     mesoreg_version: str = __version__
+
+
+#: the verdict as the record states it, on its face and in the compatibility section
+VERDICT_TEXT: Final = {
+    "pass": "Check: PASS",
+    "warn": "Check: WARN (findings below; read each before compounding)",
+    "fail": "Check: FAIL. Do not compound this version until the findings are resolved.",
+    "not-validated": "Check: NOT VALIDATED. Something could not be checked (listed in "
+    "section 4): this is not a pass.",
+}
+
+#: the BUD table's columns
+BUD_HEAD: Final = (
+    "Category",
+    "Rule",
+    "Controlled room temperature",
+    "Refrigerator",
+    "Freezer",
+    "Chapter section",
+)
+
+
+def bud_rows(section: BudSection) -> list[tuple[str, ...]]:
+    """The BUD table as text cells (:data:`BUD_HEAD`)."""
+
+    def hours(value: int | None) -> str:
+        return "not determined" if value is None else f"{value} h"
+
+    return [
+        (
+            row.category,
+            row.rule,
+            hours(row.controlled_room_temperature),
+            hours(row.refrigerator),
+            hours(row.freezer),
+            row.section,
+        )
+        for row in section.table
+    ]
 
 
 def quantity(value: Quantity) -> str:
@@ -344,21 +391,29 @@ def _check(report: Report) -> CheckSummary:
 def _bud_table(rules: BudRules) -> tuple[BudRow, ...]:
     rows = []
     for rule in rules.rules:
+        hours: dict[str, int | None] = {}
         for storage in Storage:
-            hours = (
-                rule.any_storage_hours
-                if rule.any_storage_hours is not None
-                else getattr(rule.hours, storage.value)
-            )
+            found = rule.any_storage_hours
+            if found is None:
+                found = getattr(rule.hours, storage.value)
+            hours[storage.value] = None if rule.undetermined else found
+        if rule.undetermined:
+            reason = "not determined: " + "; ".join(rule.undetermined)
+        elif None in hours.values():
+            reason = f"where not determined: no public statement read gives it ({rule.read_at})"
+        else:
             reason = ""
-            if rule.undetermined:
-                hours = None
-                reason = "not determined: " + "; ".join(rule.undetermined)
-            elif hours is None:
-                reason = f"not determined: no public statement read gives it ({rule.read_at})"
-            rows.append(
-                BudRow(rule.category.value, rule.id, rule.section, storage.value, hours, reason)
+        rows.append(
+            BudRow(
+                rule.category.value,
+                rule.id,
+                rule.section,
+                hours[Storage.CONTROLLED_ROOM_TEMPERATURE],
+                hours[Storage.REFRIGERATOR],
+                hours[Storage.FREEZER],
+                reason,
             )
+        )
     return tuple(rows)
 
 
@@ -398,14 +453,14 @@ def _steps(subject: Subject) -> tuple[str, ...]:
     ]
     for index, prep in enumerate(subject.formulation.preparations):
         resolved = subject.preparations[index]
-        steps.append(f"Syringe '{prep.name}' (make {_times(prep.per_session)} per session):")
+        times = _times(prep.per_session)
         for comp in prep.components:
             steps.append(
-                f"  draw {comp.volume} of {comp.ingredient} {comp.strength} into the syringe"
+                f"Syringe '{prep.name}': draw {comp.volume} of {comp.ingredient} {comp.strength}."
             )
         steps.append(
-            f"  the syringe now holds {quantity(resolved.volume)}: mix, expel air, cap, and "
-            "label it (see Labelling)"
+            f"Syringe '{prep.name}': it now holds {quantity(resolved.volume)}; mix, expel "
+            f"air, cap and label it (see Labelling). Make {times} per session."
         )
     steps.append(
         "Aseptic technique, the order of additions beyond the list above and the mixing "
