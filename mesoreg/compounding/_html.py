@@ -97,7 +97,7 @@ def _identity(r: MasterRecord) -> str:
         ("Name", r.title),
         ("Formulation", f"{r.provenance.formulation}@{r.provenance.version}"),
         ("Dosage form", r.dosage_form),
-        *((k.capitalize(), v) for k, v in r.use),
+        *((k.replace("_", " ").capitalize(), v) for k, v in r.use),
     ]
     return (
         _table(("", ""), rows)

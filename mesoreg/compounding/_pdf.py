@@ -185,7 +185,7 @@ def _identity(b: _Builder, r: MasterRecord, _: dict[str, str]) -> None:
         ("Name", r.title),
         ("Formulation", f"{p.formulation}@{p.version}"),
         ("Dosage form", r.dosage_form),
-        *((k.capitalize(), v) for k, v in r.use),
+        *((k.replace("_", " ").capitalize(), v) for k, v in r.use),
     ]
     b.table(("Element", "Value"), rows, widths=(1, 3))
     b.heading("Strength: final concentration in each syringe", 3)

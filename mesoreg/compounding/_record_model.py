@@ -540,7 +540,7 @@ def build_record(
     if use.points is not None:
         use_rows.append(("points", str(use.points)))
     if use.volume_per_point is not None:
-        use_rows.append(("volume per point", str(use.volume_per_point)))
+        use_rows.append(("volume_per_point", str(use.volume_per_point)))
     syringes = tuple(
         SyringeRecord(
             name=prep.name,
