@@ -99,5 +99,5 @@ def test_labels_html_is_label_sized_and_escaped(hostile) -> None:
     assert page.count('<div class="label">') == 1
     assert "Lot &lt;L1&gt;" in page and "Patient: A &quot;B&quot; &amp; C" in page
     assert "BUD 2026-11-23 10:00+01:00" in page
-    assert "Lidocaine hydrochloride</td><td class=\"num\">5 mg/mL" in page
+    assert 'Lidocaine hydrochloride</td><td class="num">5 mg/mL' in page
     assert "\u202e" not in page
