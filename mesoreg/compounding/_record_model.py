@@ -256,8 +256,8 @@ VERDICT_TEXT: Final = {
     "pass": "Check: PASS",
     "warn": "Check: WARN (findings below; read each before compounding)",
     "fail": "Check: FAIL. Do not compound this version until the findings are resolved.",
-    "not-validated": "Check: NOT VALIDATED. Something could not be checked (listed in "
-    "section 4): this is not a pass.",
+    "not-validated": "Check: NOT VALIDATED. Something could not be checked (listed under "
+    "compatibility and stability): this is not a pass.",
 }
 
 #: the BUD table's columns
