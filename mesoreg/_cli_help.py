@@ -218,6 +218,43 @@ HELP: dict[str, CommandHelp] = {
             ExitCode.NOT_VALIDATED: "no beyond-use date can be assigned (the reason is printed)",
         },
     ),
+    "mfr": CommandHelp(
+        "the master formulation record of a stored version (HTML, PDF or JSON)",
+        "Write the master formulation record of a stored version, with the elements USP "
+        "<795>/<797> require on one (each citing where the requirement was read): name, "
+        "strength and dosage form, every ingredient and quantity, the calculations, the "
+        "check's compatibility findings with their references, container-closure, steps, "
+        "quality control, beyond-use date and storage, labelling. What mesoreg does not know "
+        "is marked 'to be completed', never made up. PDF needs mesoreg[pdf].",
+        (
+            "mesoreg mfr face-revitalisation@1 --store formulations -o mfr.html",
+            "mesoreg mfr lipo-abdomen@1 --store formulations --environment "
+            "segregated_compounding_area --storage refrigerator --format pdf -o mfr.pdf",
+        ),
+        {
+            ExitCode.OK: "written; the check passed or warned",
+            ExitCode.FINDINGS: "written; the check failed (the record says so on its face)",
+            ExitCode.NOT_VALIDATED: "written; something could not be checked, or no BUD "
+            "could be assigned for the environment and storage given",
+        },
+    ),
+    "label": CommandHelp(
+        "print syringe labels of a stored version (70 x 37 mm; HTML, PDF or JSON)",
+        "Write one label per syringe of a stored version: each ingredient with its final "
+        "concentration, the beyond-use date the USP <797> rule assigns for where and when "
+        "it is compounded and how it is kept, the lot, the patient if any and the storage. "
+        "An expired component lot, or a BUD after one, is refused.",
+        (
+            "mesoreg label face-revitalisation@1 --store formulations --lot L0001 "
+            "--environment segregated_compounding_area --storage refrigerator "
+            "--compounded-at 2026-11-22T10:00+01:00 --format pdf -o labels.pdf",
+        ),
+        {
+            ExitCode.OK: "written, with a beyond-use date on every label",
+            ExitCode.NOT_VALIDATED: "written, but no beyond-use date can be assigned: the "
+            "labels say 'BUD NOT ASSIGNED' and the reason is in the JSON",
+        },
+    ),
     "completion": CommandHelp(
         "print the shell completion script",
         "Print the script that makes your shell complete mesoreg's commands and options. "

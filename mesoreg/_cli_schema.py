@@ -502,4 +502,6 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "plugins list": "cli-plugins-list-1.schema.json",
     "compose": "compose-1.schema.json",
     "bud": "bud-1.schema.json",
+    "mfr": "mfr-1.schema.json",
+    "label": "label-1.schema.json",
 }

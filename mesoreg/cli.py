@@ -40,6 +40,8 @@ from mesoreg._report import Report, Verdict
 from mesoreg._version import __version__
 from mesoreg.compounding._args import COMMANDS as COMPOUNDING
 from mesoreg.compounding._args import add_arguments as add_compounding_arguments
+from mesoreg.compounding._record_cli import COMMANDS as RECORDS
+from mesoreg.compounding._record_cli import add_arguments as add_record_arguments
 
 if TYPE_CHECKING:
     from mesoreg._catalog import Catalog
@@ -301,6 +303,8 @@ def _parser() -> argparse.ArgumentParser:
 
     for name in COMPOUNDING:
         add_compounding_arguments(name, commands.add(sub, name))
+    for name in RECORDS:
+        add_record_arguments(name, commands.add(sub, name))
 
     completion = commands.add(sub, "completion")
     completion.add_argument(
@@ -682,6 +686,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mesoreg.compounding._cli import run
 
         return run(args, lambda: _registry(args))
+    if args.command in RECORDS:
+        from mesoreg.compounding._record_cli import run as run_record
+
+        return run_record(args, lambda: _registry(args))
     if args.command in _store_cli.COMMANDS:
         settings = _settings(args)
         return _store_cli.run(args, lambda: _registry(args), settings, _console(args))
