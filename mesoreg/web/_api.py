@@ -330,6 +330,17 @@ async def store_show(request: Request) -> Response:
     version = _version(request.path_params["version"])
 
     def read(store: Any, formulation_id: str) -> Any:
+        if version is not None and store.ledger(formulation_id).entry(version) is None:
+            raise ApiError(
+                "not_found",
+                [
+                    Problem(
+                        "version",
+                        f"{formulation_id}@{version} is not in this store",
+                        f"GET /api/store/{formulation_id}/history lists its versions.",
+                    )
+                ],
+            )
         formulation, entry = store.read(formulation_id, version)
         data = {"formulation": unstructure(formulation), "ledger": _entry_dict(entry)}
         return json.loads(json.dumps(data, default=str))
