@@ -14,7 +14,7 @@ import jsonschema
 from conftest import ROOT
 
 with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from mesoreg._registry import Registry
