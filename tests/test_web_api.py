@@ -51,7 +51,9 @@ def test_every_input_problem_at_once_with_its_key_path(api) -> None:  # type: ig
     component = formulation["preparations"][0]["components"][0]
     component |= {"ingredient": "deoxycolic", "volume": 3}
     patient = as_json(PATIENTS / "anna.toml") | {"weight": 62}
-    data = answer(api.post("/api/check", json={"formulation": formulation, "patient": patient}), 400)
+    data = answer(
+        api.post("/api/check", json={"formulation": formulation, "patient": patient}), 400
+    )
     assert data["kind"] == "input"
     where = {(e["path"], e["key_path"]) for e in data["errors"]}
     assert where == {
@@ -75,7 +77,10 @@ def test_every_input_problem_at_once_with_its_key_path(api) -> None:  # type: ig
                 ("date", "must be a date like 2026-11-22 (got '22/11/2026')"),
             ],
         ),
-        ({"formulation": "lipo.toml"}, [("formulation", "must be an object with the keys of a formulation file")]),
+        (
+            {"formulation": "lipo.toml"},
+            [("formulation", "must be an object with the keys of a formulation file")],
+        ),
     ],
 )
 def test_bad_requests(api, body, expected) -> None:  # type: ignore[no-untyped-def]
@@ -182,4 +187,7 @@ def test_openapi_document_lists_every_route_and_resolves_every_ref(api) -> None:
     text = str(doc)
     refs = set(__import__("re").findall(r"#/components/schemas/([\w.-]+)", text))
     assert refs <= set(doc["components"]["schemas"])
-    assert {"report-2", "formulation-1", "patient-1", "api-error-1"} <= refs | {"formulation-1", "patient-1"}
+    assert {"report-2", "formulation-1", "patient-1", "api-error-1"} <= refs | {
+        "formulation-1",
+        "patient-1",
+    }

@@ -21,8 +21,18 @@ HYALURONATE = {"text": "sodium hyaluronate"}  # by its name, as the catalog know
 
 def _ratio(value: float, unit: str) -> dict[str, Any]:
     return {
-        "numerator": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
-        "denominator": {"value": 1, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"},
+        "numerator": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+        "denominator": {
+            "value": 1,
+            "unit": "mL",
+            "system": "http://unitsofmeasure.org",
+            "code": "mL",
+        },
     }
 
 
@@ -32,7 +42,12 @@ def medication(*ingredients: tuple[dict[str, Any], float]) -> dict[str, Any]:
         "resourceType": "Medication",
         "id": "mix",
         "code": {"text": "face mixture"},
-        "totalVolume": {"value": 2, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"},
+        "totalVolume": {
+            "value": 2,
+            "unit": "mL",
+            "system": "http://unitsofmeasure.org",
+            "code": "mL",
+        },
         "ingredient": [
             {"item": {"concept": concept}, "isActive": True, "strengthRatio": _ratio(mg, "mg")}
             for concept, mg in ingredients
@@ -48,8 +63,15 @@ def _use(**values: Any) -> dict[str, Any]:
     }
 
 
-FACE = _use(area="face", technique="micropapules", route="intradermal", purpose="skin_quality",
-            depth="1.5 mm", points=40, volume_per_point="0.03 mL")
+FACE = _use(
+    area="face",
+    technique="micropapules",
+    route="intradermal",
+    purpose="skin_quality",
+    depth="1.5 mm",
+    points=40,
+    volume_per_point="0.03 mL",
+)
 
 
 def order(med: dict[str, Any], request_id: str = "rx1") -> dict[str, Any]:
@@ -76,24 +98,50 @@ def condition(*codings: tuple[str, str], text: str = "") -> dict[str, Any]:
         code["text"] = text
     if not codings:
         code = {"text": text}
-    return {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-            "code": code}
+    return {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": code,
+    }
 
 
 def statement(concept: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "MedicationStatement", "id": "m1", "status": "recorded",
-            "subject": {"reference": "Patient/p1"}, "medication": {"concept": concept}}
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "m1",
+        "status": "recorded",
+        "subject": {"reference": "Patient/p1"},
+        "medication": {"concept": concept},
+    }
 
 
-def request(hook: str, orders: list[dict[str, Any]], prefetch: dict[str, Any] | None = None,
-            selections: list[str] | None = None) -> dict[str, Any]:
-    context: dict[str, Any] = {"userId": "Practitioner/1", "patientId": "p1",
-                               "draftOrders": bundle("collection", *orders)}
+def request(
+    hook: str,
+    orders: list[dict[str, Any]],
+    prefetch: dict[str, Any] | None = None,
+    selections: list[str] | None = None,
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "userId": "Practitioner/1",
+        "patientId": "p1",
+        "draftOrders": bundle("collection", *orders),
+    }
     if hook == "order-select":
         context["selections"] = selections or [f"MedicationRequest/{o['id']}" for o in orders]
-    body: dict[str, Any] = {"hook": hook, "hookInstance": "d1bf4d8c-0000-4000-8000-000000000001",
-                            "context": context}
+    body: dict[str, Any] = {
+        "hook": hook,
+        "hookInstance": "d1bf4d8c-0000-4000-8000-000000000001",
+        "context": context,
+    }
     if prefetch is not None:
         body["prefetch"] = prefetch
     return body
@@ -105,16 +153,30 @@ def full_prefetch(conditions=(), medications=(), allergies=()) -> dict[str, Any]
         "conditions": bundle("searchset", *conditions),
         "medications": bundle("searchset", *medications),
         "allergies": bundle("searchset", *allergies),
-        "weight": bundle("searchset", {
-            "resourceType": "Observation", "id": "w", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-            "valueQuantity": {"value": 61, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}}),
+        "weight": bundle(
+            "searchset",
+            {
+                "resourceType": "Observation",
+                "id": "w",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "valueQuantity": {
+                    "value": 61,
+                    "unit": "kg",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "kg",
+                },
+            },
+        ),
     }
 
 
 def _valid_fhir(body: dict[str, Any]) -> None:
     """Every FHIR resource of the request is valid R5 (fhir.resources)."""
-    resources = [body["context"]["draftOrders"], *(v for v in body.get("prefetch", {}).values() if v)]
+    resources = [
+        body["context"]["draftOrders"],
+        *(v for v in body.get("prefetch", {}).values() if v),
+    ]
     for resource in resources:
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
 
@@ -148,16 +210,26 @@ def _not_checked(found: list[dict[str, Any]]) -> dict[str, Any]:
 def test_discovery_lists_both_services_with_their_prefetch(api) -> None:  # type: ignore[no-untyped-def]
     data = answer(api.get("/cds-services"), 200)
     assert {(s["id"], s["hook"]) for s in data["services"]} == {
-        ("mesoreg-order-select", "order-select"), ("mesoreg-order-sign", "order-sign")}
+        ("mesoreg-order-select", "order-select"),
+        ("mesoreg-order-sign", "order-sign"),
+    }
     for service in data["services"]:
-        assert set(service["prefetch"]) == {"patient", "conditions", "medications", "allergies", "weight"}
+        assert set(service["prefetch"]) == {
+            "patient",
+            "conditions",
+            "medications",
+            "allergies",
+            "weight",
+        }
         assert service["description"]
 
 
 def test_an_anticoagulant_coded_atc_gives_a_critical_card_with_its_citation(api) -> None:  # type: ignore[no-untyped-def]
     med = medication((LIDOCAINE, 5), (HYALURONATE, 10))
     rivaroxaban = statement({"coding": [{"system": ATC, "code": "B01AF01"}]})
-    found = cards(api, request("order-sign", [order(med)], full_prefetch(medications=[rivaroxaban])))
+    found = cards(
+        api, request("order-sign", [order(med)], full_prefetch(medications=[rivaroxaban]))
+    )
     (card,) = [c for c in found if "Rule `anticoagulant`" in c["detail"]]
     assert card["indicator"] == "critical"
     assert card["summary"].startswith("Contraindicated: ")
@@ -183,7 +255,9 @@ def test_a_condition_coded_icd10_is_read_and_one_coded_only_in_snomed_is_not_che
 @pytest.mark.parametrize("text", ["Xarelto", "liver disease"])
 def test_free_text_entries_are_not_checked_never_read_as_none(api, text: str) -> None:  # type: ignore[no-untyped-def]
     med = medication((LIDOCAINE, 5), (HYALURONATE, 10))
-    prefetch = full_prefetch(conditions=[condition(text=text)], medications=[statement({"text": text})])
+    prefetch = full_prefetch(
+        conditions=[condition(text=text)], medications=[statement({"text": text})]
+    )
     found = cards(api, request("order-sign", [order(med)], prefetch))
     summaries = " ".join(c["summary"].lower() for c in found)
     assert "blood-thinning" not in summaries and "liver" not in summaries
@@ -202,7 +276,9 @@ def test_facts_not_sent_are_not_checked(api) -> None:  # type: ignore[no-untyped
 
 
 def test_an_unknown_ingredient_means_the_order_was_not_checked(api) -> None:  # type: ignore[no-untyped-def]
-    med = medication(({"coding": [{"system": UNII, "code": "ZZZZZZZZZZ"}], "text": "unobtainium"}, 5))
+    med = medication(
+        ({"coding": [{"system": UNII, "code": "ZZZZZZZZZZ"}], "text": "unobtainium"}, 5)
+    )
     (card,) = cards(api, request("order-sign", [order(med)], full_prefetch()))
     assert card["indicator"] == "warning"
     assert card["summary"].startswith("mesoreg could not check this order")
@@ -210,8 +286,11 @@ def test_an_unknown_ingredient_means_the_order_was_not_checked(api) -> None:  # 
 
 
 def test_a_medication_naming_a_stored_version_checks_that_version(api) -> None:  # type: ignore[no-untyped-def]
-    med = {"resourceType": "Medication", "id": "stored",
-           "identifier": [{"system": "https://mesoreg.org/formulation", "value": "lipo-abdomen@1"}]}
+    med = {
+        "resourceType": "Medication",
+        "id": "stored",
+        "identifier": [{"system": "https://mesoreg.org/formulation", "value": "lipo-abdomen@1"}],
+    }
     rx = order(med)
     del rx["extension"]
     found = cards(api, request("order-sign", [rx], full_prefetch()))
@@ -230,9 +309,14 @@ def test_order_select_checks_only_the_selected_orders(api) -> None:  # type: ign
 
 
 def test_orders_of_other_medications_get_no_cards(api) -> None:  # type: ignore[no-untyped-def]
-    rx = {"resourceType": "MedicationRequest", "id": "x", "status": "draft", "intent": "order",
-          "medication": {"concept": {"coding": [{"system": ATC, "code": "N02BE01"}]}},
-          "subject": {"reference": "Patient/p1"}}
+    rx = {
+        "resourceType": "MedicationRequest",
+        "id": "x",
+        "status": "draft",
+        "intent": "order",
+        "medication": {"concept": {"coding": [{"system": ATC, "code": "N02BE01"}]}},
+        "subject": {"reference": "Patient/p1"},
+    }
     assert cards(api, request("order-sign", [rx], full_prefetch())) == []
 
 
@@ -260,14 +344,23 @@ def test_r4_shapes_are_read_too(api) -> None:  # type: ignore[no-untyped-def]
     med = medication((LIDOCAINE, 5), (HYALURONATE, 10))
     r4 = copy.deepcopy(med)
     del r4["totalVolume"]
-    r4["amount"] = {"numerator": {"value": 2, "code": "mL"}, "denominator": {"value": 1, "code": "1"}}
+    r4["amount"] = {
+        "numerator": {"value": 2, "code": "mL"},
+        "denominator": {"value": 1, "code": "1"},
+    }
     for ingredient in r4["ingredient"]:
         ingredient["itemCodeableConcept"] = ingredient.pop("item")["concept"]
         ingredient["strength"] = ingredient.pop("strengthRatio")
     rx = order(r4)
     rx["medicationReference"] = rx.pop("medication")["reference"]
-    warfarin = {"resourceType": "MedicationStatement", "id": "m", "status": "active",
-                "medicationCodeableConcept": {"coding": [{"system": ATC, "code": "B01AA03"}]}}
-    body = request("order-sign", [rx], {"patient": PATIENT, "medications": bundle("searchset", warfarin)})
+    warfarin = {
+        "resourceType": "MedicationStatement",
+        "id": "m",
+        "status": "active",
+        "medicationCodeableConcept": {"coding": [{"system": ATC, "code": "B01AA03"}]},
+    }
+    body = request(
+        "order-sign", [rx], {"patient": PATIENT, "medications": bundle("searchset", warfarin)}
+    )
     response = api.post("/cds-services/mesoreg-order-sign", json=body)
     assert any("Rule `anticoagulant`" in c["detail"] for c in response.json()["cards"])

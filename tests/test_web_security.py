@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from urllib.parse import parse_qs
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from conftest import ROOT
@@ -61,8 +61,16 @@ def _routes() -> list[Route]:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("[::1]", True),
-     ("127.1.2.3", True), ("0.0.0.0", False), ("192.168.1.4", False), ("example.org", False)],
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("127.1.2.3", True),
+        ("0.0.0.0", False),
+        ("192.168.1.4", False),
+        ("example.org", False),
+    ],
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
@@ -91,7 +99,9 @@ def test_the_token_comes_from_the_file_or_the_environment(tmp_path: Path) -> Non
 
 def test_on_loopback_only_loopback_host_names_are_accepted(registry) -> None:  # type: ignore[no-untyped-def]
     api = client(registry, allowed_hosts=None)  # the default on 127.0.0.1
-    assert api.get("/api/catalog/vocab/route", headers={"host": "127.0.0.1:8765"}).status_code == 200
+    assert (
+        api.get("/api/catalog/vocab/route", headers={"host": "127.0.0.1:8765"}).status_code == 200
+    )
     assert api.get("/api/catalog/vocab/route", headers={"host": "localhost"}).status_code == 200
     data = answer(api.get("/api/catalog/vocab/route", headers={"host": "rebind.example"}), 403)
     assert data["errors"][0]["key_path"] == "Host"
@@ -120,11 +130,16 @@ def test_a_route_that_writes_needs_the_token_on_localhost_too(registry) -> None:
 def test_requests_that_change_things_from_another_origin_are_refused(registry) -> None:  # type: ignore[no-untyped-def]
     api = client(registry)
     body = {"formulation": {}}
-    data = answer(api.post("/api/check", json=body, headers={"origin": "https://evil.example"}), 403)
+    data = answer(
+        api.post("/api/check", json=body, headers={"origin": "https://evil.example"}), 403
+    )
     assert data["errors"][0]["key_path"] == "Origin"
     own = api.post("/api/check", json=body, headers={"origin": "http://testserver"})
     assert own.status_code == 400  # reached the check: the body is what is wrong
-    assert api.get("/api/catalog/vocab/route", headers={"origin": "https://x.example"}).status_code == 200
+    assert (
+        api.get("/api/catalog/vocab/route", headers={"origin": "https://x.example"}).status_code
+        == 200
+    )
 
 
 def test_bodies_over_the_limit_are_refused_with_or_without_a_length(registry) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +171,11 @@ def test_forms_need_the_csrf_token_of_their_cookie(registry) -> None:  # type: i
 
 def test_every_answer_has_the_security_headers(registry) -> None:  # type: ignore[no-untyped-def]
     api = client(registry)
-    for response in (api.get("/openapi.json"), api.get("/nothing"), api.get("/x", headers={"host": "evil"})):
+    for response in (
+        api.get("/openapi.json"),
+        api.get("/nothing"),
+        api.get("/x", headers={"host": "evil"}),
+    ):
         for name, value in HEADERS.items():
             assert response.headers[name] == value
 

@@ -85,7 +85,11 @@ def summary(text: str) -> str:
 
 def finding_card(finding: Finding, order: str) -> dict[str, Any]:
     """A finding as a card: indicator, summary, detail, and the rule's citation as source."""
-    lines = [finding.message, "", f"**Evidence** ({finding.evidence_level.value}): {finding.evidence}"]
+    lines = [
+        finding.message,
+        "",
+        f"**Evidence** ({finding.evidence_level.value}): {finding.evidence}",
+    ]
     if finding.advice:
         lines += ["", f"**Advice:** {finding.advice}"]
     if finding.note:
@@ -137,9 +141,7 @@ def failed_card(problems: Sequence[Problem], order: str) -> dict[str, Any]:
     return {
         "uuid": _card_id(order, "failed"),
         "summary": summary("mesoreg could not check this order: nothing about it was checked"),
-        "detail": "\n".join(
-            ["The order was **not checked**:", "", *(f"- {p}" for p in problems)]
-        ),
+        "detail": "\n".join(["The order was **not checked**:", "", *(f"- {p}" for p in problems)]),
         "indicator": "warning",
         "source": _SOURCE,
     }
@@ -163,7 +165,12 @@ def _orders(hook: str, context: Mapping[str, Any]) -> list[tuple[str, Mapping[st
     if hook == "order-select" and not isinstance(selections, list):
         raise ApiError(
             "input",
-            [Problem("context.selections", "must list the selected orders, e.g. ['MedicationRequest/1']")],
+            [
+                Problem(
+                    "context.selections",
+                    "must list the selected orders, e.g. ['MedicationRequest/1']",
+                )
+            ],
         )
     orders = []
     for n, entry in enumerate(bundle.get("entry") or ()):
@@ -185,7 +192,9 @@ def _check_order(
 
     registry = request.app.state.registry
     medication = _fhir_in.medication_of(order, bundle)
-    if medication is None or not medication.get("ingredient") and not medication.get("identifier"):
+    if medication is None or (
+        not medication.get("ingredient") and not medication.get("identifier")
+    ):
         return None
     label = f"{where} MedicationRequest/{order.get('id')}"
     try:
@@ -198,7 +207,9 @@ def _check_order(
             )
         else:
             return None
-        report = check(formulation, patient, region=request.app.state.config.region, registry=registry)
+        report = check(
+            formulation, patient, region=request.app.state.config.region, registry=registry
+        )
     except InputError as exc:
         return [failed_card(exc.problems, label)]
     except MesoregError as exc:
@@ -217,7 +228,8 @@ def _stored(request: Request, stored: _fhir_in.StoredOrder) -> Any:
             [
                 Problem(
                     "Medication.identifier",
-                    f"names the stored version {stored.formulation_id}, but this service has no store",
+                    f"names the stored version {stored.formulation_id}, but this service "
+                    "has no store",
                     "Start mesoreg serve with --store DIR.",
                 )
             ]
@@ -234,7 +246,13 @@ async def service(request: Request) -> Response:
     if hook is None:
         raise ApiError(
             "not_found",
-            [Problem("", f"no CDS service '{request.path_params['id'][:60]}'", "GET /cds-services lists them.")],
+            [
+                Problem(
+                    "",
+                    f"no CDS service '{request.path_params['id'][:60]}'",
+                    "GET /cds-services lists them.",
+                )
+            ],
         )
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -245,7 +263,9 @@ async def service(request: Request) -> Response:
         if key not in body
     ]
     if "hook" in body and body["hook"] != hook:
-        problems.append(Problem("hook", f"this service answers '{hook}' (got {body['hook']!r:.40})"))
+        problems.append(
+            Problem("hook", f"this service answers '{hook}' (got {body['hook']!r:.40})")
+        )
     if problems:
         raise ApiError("input", problems)
     context = body["context"] if isinstance(body["context"], Mapping) else {}

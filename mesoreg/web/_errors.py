@@ -86,7 +86,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         "not_found": f"nothing at {request.url.path}",
         "method_not_allowed": f"{request.method} is not allowed on {request.url.path}",
     }.get(kind, str(exc.detail))
-    hint = "See /openapi.json for the routes." if kind in ("not_found", "method_not_allowed") else ""
+    hint = (
+        "See /openapi.json for the routes." if kind in ("not_found", "method_not_allowed") else ""
+    )
     return error_response(kind, [Problem("", message, hint)], dict(exc.headers or {}))
 
 

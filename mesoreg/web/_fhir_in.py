@@ -24,6 +24,7 @@ ingredients listed (:class:`StoredOrder`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
@@ -68,7 +69,9 @@ def codings(concept: object) -> list[tuple[str, str, str]]:
     found = []
     for c in concept.get("coding") or ():
         if isinstance(c, Mapping) and isinstance(c.get("code"), str):
-            found.append((str(c.get("system") or ""), c["code"].strip(), str(c.get("display") or "")))
+            found.append(
+                (str(c.get("system") or ""), c["code"].strip(), str(c.get("display") or ""))
+            )
     return found
 
 
@@ -87,7 +90,10 @@ def not_read(kind: str, concept: object, index: int) -> str:
     Made of the codes only (never the free text), with no ``/``, ``+`` or words that
     would split it into a combination.
     """
-    codes = [f"{_LABELS.get(s, 'code')} {re.sub(r'[^A-Za-z0-9.-]', '', c)[:20]}" for s, c, _ in codings(concept)]
+    codes = [
+        f"{_LABELS.get(s, 'code')} {re.sub(r'[^A-Za-z0-9.-]', '', c)[:20]}"
+        for s, c, _ in codings(concept)
+    ]
     what = "; ".join(codes[:3]) if codes else "free text only"
     return f"unread {kind} #{index + 1} ({what})"
 
@@ -138,7 +144,9 @@ def _conditions(found: list[Mapping[str, Any]], catalog: Catalog) -> list[str]:
         if _status(condition, "clinicalStatus") & _INACTIVE:
             continue
         icd = [c for s, c, _ in codings(condition.get("code")) if s.startswith(ICD10_PREFIX)]
-        result += [f"ICD-10:{c}" for c in icd] or [_unknown(not_read("condition", condition.get("code"), i), catalog)]
+        result += [f"ICD-10:{c}" for c in icd] or [
+            _unknown(not_read("condition", condition.get("code"), i), catalog)
+        ]
     return result
 
 
@@ -162,10 +170,9 @@ def _medications(found: list[Mapping[str, Any]], catalog: Catalog) -> list[dict[
         period = statement.get("effectivePeriod")
         end = period.get("end") if isinstance(period, Mapping) else None
         if statement.get("status") == "completed" and isinstance(end, str) and len(end) >= 10:
-            try:
+            # a date that cannot be read is left out: current use, the stricter reading
+            with contextlib.suppress(ValueError):
                 entry["last_dose"] = dt.date.fromisoformat(end[:10])
-            except ValueError:
-                pass  # left out: current use, the stricter reading
         result.append(entry)
     return result
 
@@ -218,10 +225,8 @@ def patient_data(prefetch: object, catalog: Catalog) -> dict[str, Any]:
             data["id"] = patient["id"]
         birth = patient.get("birthDate")
         if isinstance(birth, str) and len(birth) == 10:
-            try:
+            with contextlib.suppress(ValueError):
                 data["birth_date"] = dt.date.fromisoformat(birth)
-            except ValueError:
-                pass
         if patient.get("gender") in ("female", "male", "other"):
             data["sex"] = patient["gender"]
     weight = _weight(entries(prefetch.get("weight"), "Observation"))
@@ -251,7 +256,9 @@ def _reference(request: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def medication_of(request: Mapping[str, Any], bundle: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def medication_of(
+    request: Mapping[str, Any], bundle: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
     """The Medication a MedicationRequest orders: contained (``#id``) or in the Bundle."""
     ref = _reference(request)
     if ref is None:
@@ -310,7 +317,8 @@ def _strength(ingredient: Mapping[str, Any], where: str) -> str:
         [
             Problem(
                 f"{where}.strength",
-                "needs a strength as a Ratio of a mass (mg, g, ug) or units (IU, U) per volume (mL)",
+                "needs a strength as a Ratio of a mass (mg, g, ug) or units (IU, U) "
+                "per volume (mL)",
                 "Give strengthRatio (R5) or strength (R4), e.g. 50 mg per 1 mL.",
             )
         ]

@@ -242,7 +242,9 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 have = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k.encode(), v.encode()) for k, v in HEADERS.items() if k.encode() not in have]
+                extra = [
+                    (k.encode(), v.encode()) for k, v in HEADERS.items() if k.encode() not in have
+                ]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
