@@ -28,6 +28,12 @@ def _port(text: str) -> int:
     raise argparse.ArgumentTypeError(f"'{text}' is not a port number (1-65535)")
 
 
+def _workers(text: str) -> int:
+    if text.isdigit() and 1 <= int(text) <= 64:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"'{text}' is not a number of workers from 1 to 64")
+
+
 def _size(text: str) -> int:
     if text.isdigit() and 1024 <= int(text) <= 64 * 1024 * 1024:
         return int(text)
@@ -56,6 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--token-file",
         metavar="FILE",
         help="file holding the token (default: MESOREG_SERVE_TOKEN); see docs/serve.md",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="worker processes answering on the same port (default: 1; see docs/serve.md)",
     )
     parser.add_argument(
         "--max-body",

@@ -23,6 +23,7 @@ raw.  The store is only read here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -87,7 +88,9 @@ def dates_in(value: Any, schema: Mapping[str, Any]) -> Any:
     return value
 
 
+@functools.cache
 def _file_schema(name: str) -> dict[str, Any]:
+    """A file schema, made once (read only: the date positions of a request's documents)."""
     from mesoreg._schema import SCHEMAS
 
     return SCHEMAS[name]()

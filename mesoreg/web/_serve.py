@@ -1,18 +1,24 @@
 """What ``mesoreg serve`` runs: the configuration checked, then uvicorn until stopped.
 
-:func:`app_from_environment` is the application factory for running several worker
-processes (``uvicorn --factory --workers 4 mesoreg.web._serve:app_from_environment``):
-each worker reads the same settings from the environment and ``mesoreg.toml``.
+With ``--workers N`` uvicorn starts N processes on the same port; each builds the
+application with :func:`app_from_environment` from the options and settings the command
+resolved, handed down in :data:`CONFIG_ENV`.  Without it (``uvicorn --factory
+mesoreg.web._serve:app_from_environment``, another process manager), the factory reads
+``mesoreg.toml`` and the environment as every command does, and
+:data:`HOST_ENV` / :data:`TOKEN_FILE_ENV`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from mesoreg._errors import InputError, Problem
 from mesoreg._exit import ExitCode
@@ -22,6 +28,8 @@ from mesoreg.web._security import DEFAULT_MAX_BODY, bind_problems, load_token
 #: environment of the application factory (the other settings are mesoreg's own)
 HOST_ENV = "MESOREG_SERVE_HOST"
 TOKEN_FILE_ENV = "MESOREG_SERVE_TOKEN_FILE"
+#: the options and settings ``mesoreg serve --workers N`` hands to its workers (JSON)
+CONFIG_ENV = "MESOREG_SERVE_CONFIG"
 
 
 def make_config(
@@ -61,25 +69,34 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
     """Serve until interrupted."""
     import uvicorn
 
-    config = make_config(
-        args.host,
-        args.port,
-        args.store or settings.store,
-        args.region or settings.region,
-        args.token_file,
-        args.max_body,
-        registry(),
-    )
-    app = create_app(config)
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "store": args.store or settings.store,
+        "region": args.region or settings.region,
+        "token_file": args.token_file,
+        "max_body": args.max_body,
+    }
+    config = make_config(**options, registry=registry())
+    target: Any = create_app(config)
+    if args.workers > 1:  # each worker builds its own application from the same options
+        os.environ[CONFIG_ENV] = json.dumps(
+            {"options": options, "settings": attrs.asdict(settings)}
+        )
+        target = "mesoreg.web._serve:app_from_environment"
     if config.store is None or not config.store.is_dir():
         print(f"note: no store at {config.store}; the store routes answer 404", file=sys.stderr)
     where = f"http://{config.host}:{config.port}/"
     print(f"mesoreg serving on {where} (OpenAPI: {where}openapi.json)", file=sys.stderr)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=config.host, port=config.port, log_level="warning")
-    )
     try:
-        server.run()
+        uvicorn.run(
+            target,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            workers=args.workers,
+            factory=args.workers > 1,
+        )
     except SystemExit:  # uvicorn exits when it cannot listen
         raise InputError(
             [
@@ -94,18 +111,25 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
 
 
 def app_from_environment() -> Any:
-    """The application as the environment and ``mesoreg.toml`` configure it (for workers)."""
-    from mesoreg._config import load_settings
+    """The application of a worker: as ``mesoreg serve`` resolved it (:data:`CONFIG_ENV`),
+    or else as the environment and ``mesoreg.toml`` configure it."""
+    from mesoreg._config import Settings, load_settings
     from mesoreg._registry import Registry
 
-    settings = load_settings({})
-    config = make_config(
-        os.environ.get(HOST_ENV, "127.0.0.1"),
-        0,
-        settings.store,
-        settings.region,
-        os.environ.get(TOKEN_FILE_ENV) or None,
-        None,
-        Registry.from_settings(settings),
-    )
-    return create_app(config)
+    handed = os.environ.get(CONFIG_ENV)
+    if handed:
+        data = json.loads(handed)
+        lists = {k: tuple(v) for k, v in data["settings"].items() if isinstance(v, list)}
+        settings = Settings(**{**data["settings"], **lists})
+        options = data["options"]
+    else:
+        settings = load_settings({})
+        options = {
+            "host": os.environ.get(HOST_ENV, "127.0.0.1"),
+            "port": 0,
+            "store": settings.store,
+            "region": settings.region,
+            "token_file": os.environ.get(TOKEN_FILE_ENV) or None,
+            "max_body": None,
+        }
+    return create_app(make_config(**options, registry=Registry.from_settings(settings)))
