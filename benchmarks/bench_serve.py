@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -189,7 +190,10 @@ def main() -> int:
     env = {**os.environ, "MESOREG_NO_PLUGINS": "1"}
     command = [sys.executable, "-m", "mesoreg", "serve", "--port", str(port), "--no-plugins",
                "--workers", str(args.workers)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    # run outside the worktree, so that the installed mesoreg serves (python -m puts the
+    # current folder first on the path)
+    elsewhere = tempfile.gettempdir()
+    process = subprocess.Popen(command, cwd=elsewhere, env=env, stderr=subprocess.DEVNULL)
     rows = []
     try:
         _wait(url, process)

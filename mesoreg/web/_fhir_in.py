@@ -388,7 +388,7 @@ def formulation_data(
 ) -> dict[str, Any]:
     """The formulation file's dict of a compounded Medication ordered by ``request``.
 
-    One syringe holding the mixture: the first active ingredient is the component (its
+    One syringe holding the mixture: the first ingredient is the component (its
     strength in the mixture, the Medication's total volume), the others its
     co-ingredients.  The use (area, technique...) comes from the order's
     :data:`USE_EXTENSION`; what is missing is reported by the formulation's checks.
@@ -396,9 +396,9 @@ def formulation_data(
     problems: list[Problem] = []
     parts: list[dict[str, Any]] = []
     ingredients = [i for i in medication.get("ingredient") or () if isinstance(i, Mapping)]
+    # every ingredient, isActive false too: the catalog knows vehicles, and an ingredient
+    # marked inactive by mistake is still in the syringe
     for n, ingredient in enumerate(ingredients):
-        if ingredient.get("isActive") is False:
-            continue
         at = f"{where}.ingredient[{n}]"
         try:
             parts.append(
@@ -419,7 +419,7 @@ def formulation_data(
             )
         )
     if not parts and not problems:
-        problems.append(Problem(f"{where}.ingredient", "the Medication lists no active ingredient"))
+        problems.append(Problem(f"{where}.ingredient", "the Medication lists no ingredient"))
     if problems:
         raise InputError(problems)
     first, *others = parts
