@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import FORMULATIONS, PATIENTS, ROOT
-from web_support import answer, as_json, client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web_support import JSON_VALUES, answer, as_json, client
 
 import mesoreg
 from mesoreg._registry import Registry
@@ -92,6 +96,8 @@ def test_bad_json_and_content_type(api) -> None:  # type: ignore[no-untyped-def]
     json_type = {"content-type": "application/json"}
     data = answer(api.post("/api/check", content=b'{"formulation": ', headers=json_type), 400)
     assert data["errors"][0]["message"].startswith("the body is not valid JSON at line 1")
+    data = answer(api.post("/api/check", content=b'{"formulation": NaN}', headers=json_type), 400)
+    assert data["errors"][0]["message"] == "the body is not valid JSON"
     form = {"content-type": "application/x-www-form-urlencoded"}
     data = answer(api.post("/api/check", content=b"formulation=x", headers=form), 415)
     assert data["kind"] == "unsupported_media_type"
@@ -180,14 +186,27 @@ def test_an_internal_error_is_one_json_line_never_a_traceback(api, monkeypatch) 
 
 
 def test_openapi_document_lists_every_route_and_resolves_every_ref(api) -> None:  # type: ignore[no-untyped-def]
-    doc = answer(api.get("/openapi.json"), 200) if False else api.get("/openapi.json").json()
+    response = api.get("/openapi.json")
+    assert response.status_code == 200
+    doc = response.json()
     assert doc["openapi"] == "3.1.0"
     routes = {r.path for r in api.app.routes}
     assert routes - set(doc["paths"]) == {"/openapi.json", "/cds-services/{id}"}
-    text = str(doc)
-    refs = set(__import__("re").findall(r"#/components/schemas/([\w.-]+)", text))
+    refs = set(re.findall(r"#/components/schemas/([\w.-]+)", json.dumps(doc)))
     assert refs <= set(doc["components"]["schemas"])
-    assert {"report-2", "formulation-1", "patient-1", "api-error-1"} <= refs | {
-        "formulation-1",
-        "patient-1",
-    }
+    assert {"report-2", "api-error-1", "api-check-request-1", "cli-show-1"} <= refs
+    for path, operations in doc["paths"].items():
+        for operation in operations.values():
+            assert "default" in operation["responses"], path  # every error: api-error-1
+
+
+@given(where=st.sampled_from(["formulation", "patient", "top"]), key=st.text(max_size=10),
+       value=JSON_VALUES)  # fmt: skip
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_json_is_a_report_or_a_json_error_never_a_crash(api, where, key, value) -> None:  # type: ignore[no-untyped-def]
+    body = {"formulation": as_json(LIPO), "patient": as_json(PATIENTS / "marc.toml")}
+    target = body if where == "top" else body[where]
+    target[key or "id"] = value
+    response = api.post("/api/check", json=body)
+    assert response.status_code in (200, 400), response.text
+    answer(response, response.status_code)

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from conftest import ROOT
 from fhir.resources import get_fhir_model_class
-from web_support import answer, client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web_support import JSON_VALUES, answer, client
 
 from mesoreg._registry import Registry
 from mesoreg.web._cds import SUMMARY_LIMIT
@@ -364,3 +366,35 @@ def test_r4_shapes_are_read_too(api) -> None:  # type: ignore[no-untyped-def]
     )
     response = api.post("/cds-services/mesoreg-order-sign", json=body)
     assert any("Rule `anticoagulant`" in c["detail"] for c in response.json()["cards"])
+
+
+@given(
+    path=st.sampled_from(
+        [
+            ("context",),
+            ("context", "draftOrders"),
+            ("context", "draftOrders", "entry", 0, "resource"),
+            ("context", "draftOrders", "entry", 0, "resource", "contained", 0),
+            ("context", "draftOrders", "entry", 0, "resource", "contained", 0, "ingredient", 0),
+            ("prefetch",),
+            ("prefetch", "conditions"),
+            ("prefetch", "conditions", "entry", 0, "resource"),
+            ("prefetch", "medications", "entry", 0, "resource"),
+            ("prefetch", "patient"),
+        ]
+    ),
+    key=st.text(max_size=12),
+    value=JSON_VALUES,
+)
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_request_gets_cards_or_a_json_error_never_a_crash(api, path, key, value) -> None:  # type: ignore[no-untyped-def]
+    med = medication((LIDOCAINE, 5), (HYALURONATE, 10))
+    rivaroxaban = statement({"coding": [{"system": ATC, "code": "B01AF01"}]})
+    body = request("order-sign", [order(med)], full_prefetch([condition(text="x")], [rivaroxaban]))
+    target: Any = body
+    for step in path:
+        target = target[step]
+    target[key or "id"] = value
+    response = api.post("/cds-services/mesoreg-order-sign", json=body)
+    assert response.status_code in (200, 400), response.text
+    answer(response, response.status_code)

@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 from conftest import ROOT
+from hypothesis import strategies as st
 
 with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still works
     warnings.simplefilter("ignore")
@@ -77,3 +78,17 @@ def read_committed(name: str) -> dict[str, Any]:
     """A committed schema file."""
     data: dict[str, Any] = json.loads((ROOT / "schemas" / name).read_text(encoding="utf-8"))
     return data
+
+
+#: any JSON value
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)

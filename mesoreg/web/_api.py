@@ -58,7 +58,7 @@ async def read_json(request: Request) -> Any:
         )
     body = await request.body()
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         where = ""
         if isinstance(exc, json.JSONDecodeError):
@@ -67,6 +67,11 @@ async def read_json(request: Request) -> Any:
             "input",
             [Problem("", f"the body is not valid JSON{where}", "Send one JSON object.")],
         ) from None
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python's reader would take them)."""
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def dates_in(value: Any, schema: Mapping[str, Any]) -> Any:
