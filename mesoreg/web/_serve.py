@@ -84,8 +84,10 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
             {"options": options, "settings": attrs.asdict(settings)}
         )
         target = "mesoreg.web._serve:app_from_environment"
-    if config.store is None or not config.store.is_dir():
-        print(f"note: no store at {config.store}; the store routes answer 404", file=sys.stderr)
+    if config.store is None:
+        print("note: no store given (--store): the store routes answer 404", file=sys.stderr)
+    elif not config.store.is_dir():
+        print(f"note: no store at {config.store}: the store routes answer 404", file=sys.stderr)
     where = f"http://{config.host}:{config.port}/"
     print(f"mesoreg serving on {where} (OpenAPI: {where}openapi.json)", file=sys.stderr)
     try:
