@@ -255,6 +255,23 @@ HELP: dict[str, CommandHelp] = {
             "labels say 'BUD NOT ASSIGNED' and the reason is in the JSON",
         },
     ),
+    "serve": CommandHelp(
+        "serve the JSON API and CDS Hooks services over HTTP (needs mesoreg[serve])",
+        "Serve the JSON HTTP API (check, catalog, the store read-only; OpenAPI at "
+        "/openapi.json) and the CDS Hooks services (/cds-services) until stopped with "
+        "Ctrl-C. Listens on 127.0.0.1 unless --host says otherwise; any other address "
+        "needs a token (MESOREG_SERVE_TOKEN or --token-file), which every request must "
+        "then carry. Needs the serve extra: pip install 'mesoreg[serve]'. See docs/serve.md.",
+        (
+            "mesoreg serve --store formulations --region FR",
+            "mesoreg serve --host 0.0.0.0 --token-file /etc/mesoreg/token",
+        ),
+        {
+            ExitCode.OK: "stopped",
+            ExitCode.INPUT: "cannot start (bad options, no token for a network address, "
+            "the port in use, the serve extra not installed)",
+        },
+    ),
     "completion": CommandHelp(
         "print the shell completion script",
         "Print the script that makes your shell complete mesoreg's commands and options. "

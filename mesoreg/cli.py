@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mesoreg import _store_cli
+from mesoreg import _serve_args, _store_cli
 from mesoreg._cli_help import HELP
 from mesoreg._console import Console, error_document, error_problems, print_errors, print_json
 from mesoreg._errors import InputError, MesoregError, Problem
@@ -305,6 +305,8 @@ def _parser() -> argparse.ArgumentParser:
         add_compounding_arguments(name, commands.add(sub, name))
     for name in RECORDS:
         add_record_arguments(name, commands.add(sub, name))
+
+    _serve_args.add_arguments(commands.add(sub, "serve"))
 
     completion = commands.add(sub, "completion")
     completion.add_argument(
@@ -682,6 +684,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run_export(args)
     if args.command == "completion":
         return _run_completion(args)
+    if args.command == "serve":
+        return _serve_args.run(args, lambda: _registry(args), _settings(args))
     if args.command in COMPOUNDING:
         from mesoreg.compounding._cli import run
 

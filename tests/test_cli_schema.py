@@ -53,8 +53,9 @@ def test_every_command_with_json_has_a_schema() -> None:
     from test_cli_help import LEAVES
 
     documented = set(COMMAND_SCHEMAS)
-    # FHIR is documented by HL7; catalog show's detail has no closed schema yet
-    assert set(LEAVES) - documented == {"export", "completion", "catalog show"}
+    # FHIR is documented by HL7; catalog show's detail has no closed schema yet; serve's
+    # answers are described by its OpenAPI document (tests/test_web_api.py)
+    assert set(LEAVES) - documented == {"export", "completion", "catalog show", "serve"}
     written_by_hand = {"report-2.schema.json", "compose-1.schema.json", "bud-1.schema.json"}
     written_by_hand |= {"mfr-1.schema.json", "label-1.schema.json"}
     assert set(COMMAND_SCHEMAS.values()) - written_by_hand <= set(CLI_SCHEMAS)
