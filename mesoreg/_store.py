@@ -59,14 +59,18 @@ from mesoreg._ledger import (
     Entry,
     Event,
     Ledger,
+    dump_appended,
     dump_ledger,
+    ledger_problems,
     name_problem,
+    parse_appended,
     parse_ledger,
     utc_now,
 )
 from mesoreg._load import build, parse_toml
 from mesoreg._model import Formulation, Status
 from mesoreg._roundtrip import check_round_trip
+from mesoreg._store_memo import read_ledger, remember_ledger
 from mesoreg._store_io import (
     TEMPORARY,
     StoreError,
@@ -211,7 +215,7 @@ class Store:
                     f"(git checkout -- {path}) or a backup"
                 )
             return empty
-        return parse_ledger(decode(data, path), str(path), formulation_id)
+        return read_ledger(data, path, formulation_id)[0]
 
     def _version_files(self, folder: Path) -> dict[int, Path]:
         """Every ``vN.toml`` in a folder, by N (whatever the ledger says)."""
@@ -410,9 +414,7 @@ class Store:
                 events=(Event("published", author, now),),
                 last_check=check,
             )
-            self._write_ledger(
-                formulation_id, attrs.evolve(ledger, versions=(*ledger.versions, entry))
-            )
+            self._append_ledger(formulation_id, ledger, entry)
             return entry
 
     def set_status(
@@ -584,6 +586,38 @@ class Store:
         except StoreError as exc:
             why = str(exc).removeprefix(f"{path}: ")
             return f"it {why}" if why.startswith("holds") else f"it is {why}"
+        return None
+
+    def _append_ledger(self, formulation_id: str, ledger: Ledger, entry: Entry) -> None:
+        """Write ``ledger`` plus ``entry``, at a cost that does not grow with its history.
+
+        When the file holds the canonical dump of ``ledger`` (known from its sha256,
+        see :mod:`mesoreg._store_memo`), the new file is the old bytes plus the new
+        entry's text, and only that text is parsed back to validate the write; the
+        file is still replaced atomically, exactly as :meth:`_write_ledger` does.
+        Otherwise (a ledger merged or edited by hand) the whole ledger is rewritten.
+        """
+        new = attrs.evolve(ledger, versions=(*ledger.versions, entry))
+        path = self.folder(formulation_id) / LEDGER
+        old = read_regular(path)
+        if old is None:
+            return self._write_ledger(formulation_id, new)
+        before, canonical = read_ledger(old, path, formulation_id)
+        if not canonical or before.versions != ledger.versions:
+            return self._write_ledger(formulation_id, new)
+        problems = ledger_problems(new, formulation_id)
+        if problems:  # what publish built is checked like any ledger it reads
+            raise StoreError(f"{path}: the new entry would damage the ledger ({problems[0]})")
+        data = old + dump_appended(before, entry).encode("utf-8")
+
+        def check(raw: bytes) -> None:
+            if raw[: len(old)] != old or parse_appended(
+                decode(raw[len(old) :], path), before, str(path)
+            ) != entry:
+                raise StoreError(f"{path}: the new entry does not read back as written")
+
+        write_replace(path, data, check)
+        remember_ledger(formulation_id, data, new)
         return None
 
     def _write_ledger(self, formulation_id: str, ledger: Ledger) -> None:
