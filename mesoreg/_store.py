@@ -70,7 +70,6 @@ from mesoreg._ledger import (
 from mesoreg._load import build, parse_toml
 from mesoreg._model import Formulation, Status
 from mesoreg._roundtrip import check_round_trip
-from mesoreg._store_memo import read_ledger, remember_ledger
 from mesoreg._store_io import (
     TEMPORARY,
     StoreError,
@@ -83,6 +82,7 @@ from mesoreg._store_io import (
     write_new,
     write_replace,
 )
+from mesoreg._store_memo import read_ledger, remember_ledger
 
 __all__ = [
     "Store",
@@ -611,9 +611,10 @@ class Store:
         data = old + dump_appended(before, entry).encode("utf-8")
 
         def check(raw: bytes) -> None:
-            if raw[: len(old)] != old or parse_appended(
-                decode(raw[len(old) :], path), before, str(path)
-            ) != entry:
+            if (
+                raw[: len(old)] != old
+                or parse_appended(decode(raw[len(old) :], path), before, str(path)) != entry
+            ):
                 raise StoreError(f"{path}: the new entry does not read back as written")
 
         write_replace(path, data, check)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
+from typing import TypeGuard
 
 from mesoreg import _cache
 from mesoreg._ledger import Ledger, dump_ledger, parse_ledger
@@ -119,7 +120,6 @@ def read_ledger(
     if not _is_known(found):
         ledger = parse_ledger(decode(data, path), str(path), formulation_id)
         found = (ledger, dump_ledger(ledger).encode("utf-8") == data)
-    assert _is_known(found)
     _remember(mark, found)
     if table is not None:
         table.put(name, found)
@@ -143,7 +143,7 @@ def _remember(mark: tuple[str, str], known: tuple[Ledger, bool]) -> None:
         _ledgers.popitem(last=False)
 
 
-def _is_known(value: object) -> bool:
+def _is_known(value: object) -> TypeGuard[tuple[Ledger, bool]]:
     return (
         isinstance(value, tuple)
         and len(value) == 2
