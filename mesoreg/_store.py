@@ -82,7 +82,7 @@ from mesoreg._store_io import (
     write_new,
     write_replace,
 )
-from mesoreg._store_memo import read_ledger, remember_ledger
+from mesoreg._store_memo import is_canonical, read_ledger, remember_ledger
 
 __all__ = [
     "Store",
@@ -215,7 +215,7 @@ class Store:
                     f"(git checkout -- {path}) or a backup"
                 )
             return empty
-        return read_ledger(data, path, formulation_id)[0]
+        return read_ledger(data, path, formulation_id)
 
     def _version_files(self, folder: Path) -> dict[int, Path]:
         """Every ``vN.toml`` in a folder, by N (whatever the ledger says)."""
@@ -602,8 +602,8 @@ class Store:
         old = read_regular(path)
         if old is None:
             return self._write_ledger(formulation_id, new)
-        before, canonical = read_ledger(old, path, formulation_id)
-        if not canonical or before.versions != ledger.versions:
+        before = read_ledger(old, path, formulation_id)
+        if before.versions != ledger.versions or not is_canonical(formulation_id, old, before):
             return self._write_ledger(formulation_id, new)
         problems = ledger_problems(new, formulation_id)
         if problems:  # what publish built is checked like any ledger it reads

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
-from typing import TypeGuard
 
 from mesoreg import _cache
 from mesoreg._ledger import Ledger, dump_ledger, parse_ledger
@@ -35,8 +34,10 @@ from mesoreg._store_io import decode
 #: ledgers kept in this process (a bound on memory, not on correctness)
 MAX_LEDGERS = 16_384
 
-#: (formulation id, sha256 of the bytes) -> (validated ledger, bytes are its canonical dump)
-_ledgers: OrderedDict[tuple[str, str], tuple[Ledger, bool]] = OrderedDict()
+#: (formulation id, sha256 of the bytes) -> the validated ledger they hold
+_ledgers: OrderedDict[tuple[str, str], Ledger] = OrderedDict()
+#: (formulation id, sha256 of the bytes) of ledgers known to be canonical dumps
+_canonical: set[tuple[str, str]] = set()
 
 
 def digest(data: bytes) -> str:
@@ -79,6 +80,10 @@ class Table:
         """Remember several items (learnt by a worker process)."""
         self._new.update(items)
 
+    def items(self) -> dict[str, object]:
+        """The items used or added so far."""
+        return dict(self._new)
+
     def save(self) -> None:
         """Write the items used or added, if that changes the stored table."""
         if self._new.keys() != self._old.keys():
@@ -94,62 +99,69 @@ def table_for(root: Path) -> Table:
     return Table(scope)
 
 
-def _ledger_key(formulation_id: str, sha: str) -> str:
+def ledger_key(formulation_id: str, sha: str) -> str:
+    """The table key of the validated ledger held by bytes of this sha256 in this folder."""
     return _cache.key("ledger", formulation_id, sha)
 
 
-def read_ledger(
-    data: bytes, path: Path, formulation_id: str, table: Table | None = None
-) -> tuple[Ledger, bool]:
-    """(the validated ledger in ``data``, whether ``data`` is its canonical dump).
+def read_ledger(data: bytes, path: Path, formulation_id: str, table: Table | None = None) -> Ledger:
+    """The validated ledger in ``data``, the bytes of ``<formulation_id>/index.toml``.
 
     Parsed once per content: later calls with the same bytes and folder are served
     from this process or ``table``.  A damaged ledger raises the
     :func:`~mesoreg._ledger.parse_ledger` error every time (errors are not kept).
+    ``MESOREG_CACHE=0`` parses every time.
     """
-    sha = digest(data)
-    mark = (formulation_id, sha)
-    known = _ledgers.get(mark)
-    if known is not None:
+    if not _cache.enabled():
+        return parse_ledger(decode(data, path), str(path), formulation_id)
+    mark = (formulation_id, digest(data))
+    name = ledger_key(*mark)
+    ledger = _ledgers.get(mark)
+    if ledger is not None:
         _ledgers.move_to_end(mark)
-        if table is not None:
-            table.put(_ledger_key(formulation_id, sha), known)
-        return known
-    name = _ledger_key(formulation_id, sha)
-    found = table.get(name) if table is not None else None
-    if not _is_known(found):
-        ledger = parse_ledger(decode(data, path), str(path), formulation_id)
-        found = (ledger, dump_ledger(ledger).encode("utf-8") == data)
-    _remember(mark, found)
+    else:
+        found = table.get(name) if table is not None else None
+        ledger = (
+            found
+            if isinstance(found, Ledger)
+            else parse_ledger(decode(data, path), str(path), formulation_id)
+        )
+        _remember(mark, ledger)
     if table is not None:
-        table.put(name, found)
-    return found
+        table.put(name, ledger)
+    return ledger
+
+
+def is_canonical(formulation_id: str, data: bytes, ledger: Ledger) -> bool:
+    """Whether ``data`` (that :func:`read_ledger` read as ``ledger``) is its canonical dump."""
+    mark = (formulation_id, digest(data))
+    if mark in _canonical and _cache.enabled():
+        return True
+    canonical = dump_ledger(ledger).encode("utf-8") == data
+    if canonical and _cache.enabled():
+        _canonical.add(mark)
+    return canonical
 
 
 def remember_ledger(formulation_id: str, data: bytes, ledger: Ledger) -> None:
     """Record that ``data``, just written, is the canonical dump of the valid ``ledger``."""
-    _remember((formulation_id, digest(data)), (ledger, True))
+    if _cache.enabled():
+        mark = (formulation_id, digest(data))
+        _remember(mark, ledger)
+        _canonical.add(mark)
 
 
 def forget() -> None:
     """Empty this process's memo (tests)."""
     _ledgers.clear()
+    _canonical.clear()
 
 
-def _remember(mark: tuple[str, str], known: tuple[Ledger, bool]) -> None:
-    _ledgers[mark] = known
+def _remember(mark: tuple[str, str], ledger: Ledger) -> None:
+    _ledgers[mark] = ledger
     _ledgers.move_to_end(mark)
     while len(_ledgers) > MAX_LEDGERS:
-        _ledgers.popitem(last=False)
-
-
-def _is_known(value: object) -> TypeGuard[tuple[Ledger, bool]]:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and isinstance(value[0], Ledger)
-        and isinstance(value[1], bool)
-    )
+        _canonical.discard(_ledgers.popitem(last=False)[0])
 
 
 def version_key(formulation_id: str, version: int, sha: str) -> str:

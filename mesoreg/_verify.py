@@ -15,6 +15,14 @@ killed publisher can leave (a note names the file and says it was recorded
 from the file itself, unverified).  On a store it cannot write (a read-only
 mount, another user's folder) it takes no lock and writes nothing; it reports
 the same problems, and notes what it would have repaired.
+
+Each ledger is read and parsed once, each folder listed once.  What verify
+establishes from a file's bytes (its ledger is valid; a version file is the
+canonical file of its ``ID@N``) is remembered by the file's sha256 in the store's
+table (:mod:`mesoreg._store_memo`), so a second verify of an unchanged store
+reads and hashes every file but parses none.  A file whose bytes changed has
+another sha256: it is a miss, checked in full, and a version file that no longer
+matches its ledger is reported whatever any table holds.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from pathlib import Path
 from filelock import Timeout
 
 from mesoreg._errors import MesoregError
-from mesoreg._ledger import Ledger
+from mesoreg._ledger import Entry, Ledger
 from mesoreg._store import (
     _ID,
     _RESERVED,
@@ -38,6 +46,7 @@ from mesoreg._store import (
     Store,
     _temporaries,
     recovery_note,
+    sha256,
 )
 from mesoreg._store_io import (
     READ_ONLY_ERRORS,
@@ -49,6 +58,7 @@ from mesoreg._store_io import (
     refuse_link,
     why,
 )
+from mesoreg._store_memo import Table, read_ledger, table_for, version_key
 
 
 def verify(store: Store) -> tuple[list[str], list[str]]:
@@ -58,15 +68,17 @@ def verify(store: Store) -> tuple[list[str], list[str]]:
     root = store.root
     if not root.is_dir():
         return [f"{root}: no such store"], notes
+    table = table_for(root)
     with _lock_if_writable(store, problems, notes) as writable:
         try:
             if writable:
                 store._clean_root()
-            problems += _verify_root(store, writable, notes)
+            problems += _verify_root(store, writable, notes, table)
         except MesoregError as exc:
             problems += str(exc).splitlines()
         except OSError as exc:
             problems.append(f"{exc.filename or root}: cannot be read ({why(exc)})")
+    table.save()
     return problems, notes
 
 
@@ -100,7 +112,7 @@ def _lock_if_writable(store: Store, problems: list[str], notes: list[str]) -> It
         lock.release()
 
 
-def _verify_root(store: Store, writable: bool, notes: list[str]) -> list[str]:
+def _verify_root(store: Store, writable: bool, notes: list[str], table: Table) -> list[str]:
     problems: list[str] = []
     root = store.root
     for name in names(root):
@@ -117,17 +129,77 @@ def _verify_root(store: Store, writable: bool, notes: list[str]) -> list[str]:
             problems.append(f"{path}: extra file, not part of the store")
         else:
             try:
-                problems += _verify_one(store, name, writable, notes)
+                problems += _verify_folder(store, name, writable, notes, table)
             except OSError as exc:
                 problems.append(f"{exc.filename or path}: cannot be read ({why(exc)})")
     return problems
+
+
+def _verify_folder(
+    store: Store, formulation_id: str, writable: bool, notes: list[str], table: Table
+) -> list[str]:
+    """A formulation's problems: the quick look when its folder is as it should be."""
+    try:
+        return _fast(store, formulation_id, table)
+    except _Slow:
+        return _verify_one(store, formulation_id, writable, notes, table)
 
 
 def _leftover(path: Path) -> str:
     return f"{path}: temporary file left by an interrupted writer; not removed (read-only)"
 
 
-def _verify_one(store: Store, formulation_id: str, writable: bool, notes: list[str]) -> list[str]:
+class _Slow(Exception):
+    """The folder holds something besides its ledger and recorded versions: look closer."""
+
+
+def _fast(store: Store, formulation_id: str, table: Table) -> list[str]:
+    """Problems of a folder holding exactly its ledger and recorded version files.
+
+    Anything else (a missing, extra, temporary or linked file, a damaged ledger)
+    raises :class:`_Slow`, and :func:`_verify_one` looks at the folder in full.
+    """
+    folder = store.folder(formulation_id)
+    try:
+        with os.scandir(folder) as found:
+            listing = {e.name: e.is_file(follow_symlinks=False) for e in found}
+        if not listing.get(LEDGER):
+            raise _Slow
+        data = read_regular(folder / LEDGER)
+        if data is None:
+            raise _Slow
+        ledger = read_ledger(data, folder / LEDGER, formulation_id, table)
+    except (OSError, MesoregError) as exc:
+        raise _Slow from exc
+    if listing.keys() != {LEDGER, *(e.file for e in ledger.versions)} or not all(listing.values()):
+        raise _Slow
+    problems: list[str] = []
+    for entry in ledger.versions:
+        problems += _check_entry(store, formulation_id, entry, table)
+    return problems
+
+
+def _check_entry(store: Store, formulation_id: str, entry: Entry, table: Table) -> list[str]:
+    """The readers' own check of one recorded version (hash, then id@N and canonical form).
+
+    The canonical-form part is skipped for bytes already known to be the canonical
+    file of this ``ID@N``: the hash is compared with the ledger every time.
+    """
+    try:
+        data = read_regular(store.folder(formulation_id) / entry.file)
+        digest = sha256(data) if data is not None else ""
+        known = version_key(formulation_id, entry.version, digest)
+        if digest != entry.sha256 or table.get(known) is None:
+            store.check_version(formulation_id, entry, data)
+            table.put(known, True)
+    except StoreError as exc:
+        return [str(exc)]
+    return []
+
+
+def _verify_one(
+    store: Store, formulation_id: str, writable: bool, notes: list[str], table: Table
+) -> list[str]:
     folder = store.folder(formulation_id)
     try:
         ledger = _ledger(store, formulation_id, writable, notes)
@@ -136,11 +208,7 @@ def _verify_one(store: Store, formulation_id: str, writable: bool, notes: list[s
         return str(exc).splitlines()
     problems: list[str] = []
     for entry in ledger.versions:
-        try:
-            # the readers' own check: hash, then id@N and canonical form
-            store.check_version(formulation_id, entry, read_regular(folder / entry.file))
-        except StoreError as exc:
-            problems.append(str(exc))
+        problems += _check_entry(store, formulation_id, entry, table)
     problems += lost
     listed = {entry.file for entry in ledger.versions}
     for name in names(folder):
