@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from mesoreg import _cache
 from mesoreg._config import Settings
 from mesoreg._engine import check
 from mesoreg._errors import MesoregError
@@ -31,7 +32,9 @@ from mesoreg._model import Status
 from mesoreg._plugins import child_path
 from mesoreg._registry import Registry
 from mesoreg._report import Report
-from mesoreg._store import Store, StoreError
+from mesoreg._store import LEDGER, Store, StoreError, sha256
+from mesoreg._store_io import read_regular
+from mesoreg._store_memo import Table, read_ledger, table_for, version_key
 from mesoreg._version import __version__
 
 #: below this many versions one process is faster than starting more
@@ -93,23 +96,124 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+#: what a cached check keeps: verdict, packs, region, finding codes (``at`` is the run's)
+_Kept = tuple[str, tuple[str, ...], str, tuple[str, ...]]
+
+
+def result_key(
+    formulation_id: str, version: int, sha: str, fingerprint: str, region: str | None, day: dt.date
+) -> str:
+    """The table key of a version's check: its file's bytes, the registry, region and date."""
+    return _cache.key(
+        "recheck", formulation_id, str(version), sha, fingerprint, region or "", day.isoformat()
+    )
+
+
+def _keepable(report: Report, registry: Registry) -> bool:
+    """Only a check no plugin failure touched is kept: a time-out may not happen next time."""
+    return (
+        not registry.failures
+        and all(s.status not in ("failed", "incompatible") for s in registry.statuses)
+        and all(u.rule != "*" and u.check != "plugins" for u in report.unchecked)
+    )
+
+
+def _kept(value: object) -> _Kept | None:
+    if (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and isinstance(value[0], str)
+        and isinstance(value[2], str)
+        and all(isinstance(v, tuple) and all(isinstance(x, str) for x in v) for v in value[1::2])
+    ):
+        return value
+    return None
+
+
+def _known(
+    store: Store,
+    formulation_id: str,
+    region: str | None,
+    day: dt.date,
+    fingerprint: str,
+    table: Table,
+) -> list[Recheck] | None:
+    """The re-checks of one formulation from ``table``, or None to check it in full.
+
+    Every approved version's file is read and hashed, and must match its ledger
+    entry; its check is served only under a key naming those bytes, the registry's
+    fingerprint, the region and the date.  Anything unusual (a missing, changed or
+    linked file, a damaged ledger, a miss) is None: the full path reports it.
+    """
+    results: list[Recheck] = []
+    try:
+        folder = store._existing_folder(formulation_id)
+        data = read_regular(folder / LEDGER) if folder is not None else None
+        if folder is None or data is None:
+            return None
+        ledger = read_ledger(data, folder / LEDGER, formulation_id, table)
+        for entry in ledger.versions:
+            if entry.status is not Status.APPROVED:
+                continue
+            raw = read_regular(folder / entry.file)
+            if raw is None or sha256(raw) != entry.sha256:
+                return None
+            key = result_key(formulation_id, entry.version, entry.sha256, fingerprint, region, day)
+            kept = _kept(table.get(key))
+            if kept is None:
+                return None
+            verdict, packs, checked_region, findings = kept
+            after = CheckRecord(verdict, utc_now(), __version__, packs, checked_region, findings)
+            before = entry.last_check
+            results.append(
+                Recheck(formulation_id, entry.version, before, after, explain(before, after))
+            )
+    except MesoregError:
+        return None
+    return results
+
+
 def _check_id(
-    store: Store, registry: Registry, formulation_id: str, region: str | None, day: dt.date
+    store: Store,
+    registry: Registry,
+    formulation_id: str,
+    region: str | None,
+    day: dt.date,
+    table: Table | None = None,
 ) -> list[Recheck]:
     """Every approved version of one formulation, re-checked.
 
     The ledger is read once; each version through :meth:`Store.read_entry`, which
     refuses a missing or changed file; the error is a picklable :class:`StoreError`
     so that a worker's failure reaches the caller as the same one-line error as a
-    serial run's.
+    serial run's.  With ``table``, what was established is remembered there: the
+    ledger, that each version file is canonical, and each check no plugin failure
+    touched (see :func:`result_key`).
     """
     results: list[Recheck] = []
+    fingerprint = registry.fingerprint if table is not None else None
     try:
-        for entry in store.ledger(formulation_id).versions:
+        folder = store._existing_folder(formulation_id)
+        path = store.folder(formulation_id) / LEDGER
+        data = read_regular(path) if folder is not None else None
+        ledger = (
+            read_ledger(data, path, formulation_id, table)
+            if data is not None
+            else store.ledger(formulation_id)
+        )
+        for entry in ledger.versions:
             if entry.status is not Status.APPROVED:
                 continue
             _, formulation = store.read_entry(formulation_id, entry)
-            after = check_record(check(formulation, region=region, date=day, registry=registry))
+            report = check(formulation, region=region, date=day, registry=registry)
+            after = check_record(report)
+            if table is not None and fingerprint is not None:
+                table.put(version_key(formulation_id, entry.version, entry.sha256), True)
+                if _keepable(report, registry):
+                    key = result_key(
+                        formulation_id, entry.version, entry.sha256, fingerprint, region, day
+                    )
+                    table.put(key, (after.verdict, after.packs, after.region, after.findings))
             before = entry.last_check
             results.append(
                 Recheck(formulation_id, entry.version, before, after, explain(before, after))
@@ -119,23 +223,31 @@ def _check_id(
     return results
 
 
-_worker: tuple[Store, Registry] | None = None
+_worker: tuple[Store, Registry, Table | None] | None = None
 
 
-def _init_worker(root: str, settings: Settings, path: list[str]) -> None:
+def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> None:
     global _worker
     sys.path[:] = path
-    _worker = (Store(root), Registry.from_settings(settings))
+    store = Store(root)
+    _worker = (
+        store,
+        Registry.from_settings(settings),
+        Table(None) if keep else None,
+    )
 
 
-def _work(batch: Sequence[str], region: str | None, day: dt.date) -> list[Recheck]:
+def _work(
+    batch: Sequence[str], region: str | None, day: dt.date
+) -> tuple[list[Recheck], dict[str, object]]:
     assert _worker is not None
-    store, registry = _worker
-    return [
+    store, registry, table = _worker
+    results = [
         r
         for formulation_id in batch
-        for r in _check_id(store, registry, formulation_id, region, day)
+        for r in _check_id(store, registry, formulation_id, region, day, table)
     ]
+    return results, table.drain() if table is not None else {}
 
 
 def recheck(
@@ -150,45 +262,87 @@ def recheck(
 ) -> list[Recheck]:
     """Re-check every approved version; results in id and version order.
 
-    ``workers`` processes share the work for large stores (default: every core
-    from ``parallel_from`` formulations up, :data:`PARALLEL_FROM` unless
-    given); each reads its own ledgers and builds its registry from
-    ``registry.settings``, so results do not depend on how the work was split.
+    Versions whose file, registry (:attr:`Registry.fingerprint`), region and date
+    are unchanged since a check no plugin failure touched are served from the
+    store's table (:mod:`mesoreg._store_memo`; ``MESOREG_CACHE=0`` turns it off);
+    every file is still read and its sha256 compared with the ledger.  The rest are
+    checked; ``workers`` processes share the work when there are many (default:
+    every core from ``parallel_from`` formulations to check, :data:`PARALLEL_FROM`
+    unless given); each reads its own ledgers and builds its registry from
+    ``registry.settings``, so results do not depend on how the work was split.  A
+    worker that dies is a :class:`StoreError`: nothing is returned.
     ``progress(done, total)`` counts formulations.
     """
     ids = store.ids()
     day = date or dt.date.today()
+    fingerprint = registry.fingerprint if _cache.enabled() else None
+    table = table_for(store.root) if fingerprint is not None else None
+    found: dict[str, list[Recheck]] = {}
+    if table is not None and fingerprint is not None:
+        for formulation_id in ids:
+            known = _known(store, formulation_id, region, day, fingerprint, table)
+            if known is not None:
+                found[formulation_id] = known
+    todo = [i for i in ids if i not in found]
+    done = len(found)
+    if progress and done:
+        progress(done, len(ids))
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if workers is None:
-        workers = (os.cpu_count() or 1) if len(ids) >= threshold else 1
+        workers = (os.cpu_count() or 1) if len(todo) >= threshold else 1
     settings = registry.settings
-    if settings is None:  # made from plugin objects: only this process has them
-        workers = 1
-    results: list[Recheck] = []
-    if workers <= 1 or settings is None:
-        for done, formulation_id in enumerate(ids, 1):
-            results.extend(_check_id(store, registry, formulation_id, region, day))
+    if workers <= 1 or settings is None:  # made from plugin objects: only this process has them
+        for formulation_id in todo:
+            found[formulation_id] = _check_id(store, registry, formulation_id, region, day, table)
+            done += 1
             if progress:
                 progress(done, len(ids))
-        return results
-    size = max(1, len(ids) // (workers * 8))
-    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    done = 0
-    with concurrent.futures.ProcessPoolExecutor(
-        workers,
-        initializer=_init_worker,
-        initargs=(str(store.root), settings, child_path()),
-    ) as pool:
-        for batch, batch_result in zip(
-            batches,
-            pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
-            strict=True,
-        ):
-            results.extend(batch_result)
-            done += len(batch)
-            if progress:
-                progress(done, len(ids))
-    return results
+    else:
+        _in_pool(store, settings, todo, region, day, workers, found, table, progress, len(ids))
+    if table is not None:
+        table.save()
+    return [r for formulation_id in ids for r in found[formulation_id]]
+
+
+def _in_pool(
+    store: Store,
+    settings: Settings,
+    todo: list[str],
+    region: str | None,
+    day: dt.date,
+    workers: int,
+    found: dict[str, list[Recheck]],
+    table: Table | None,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
+    size = max(1, len(todo) // (workers * 8))
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    done = total - len(todo)
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+            workers,
+            initializer=_init_worker,
+            initargs=(str(store.root), settings, child_path(), table is not None),
+        ) as pool:
+            for batch, (batch_result, learnt) in zip(
+                batches,
+                pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
+                strict=True,
+            ):
+                for formulation_id in batch:
+                    found[formulation_id] = [r for r in batch_result if r.id == formulation_id]
+                if table is not None:
+                    table.update(learnt)
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+    except concurrent.futures.process.BrokenProcessPool as exc:
+        raise StoreError(
+            f"{store.root}: a recheck worker process died ({exc}); nothing was re-checked or "
+            "recorded. Run 'mesoreg recheck' again"
+        ) from None
 
 
 def record(store: Store, results: Iterable[Recheck]) -> None:

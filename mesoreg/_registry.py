@@ -151,6 +151,18 @@ class Registry:
         return registry
 
     @functools.cached_property
+    def fingerprint(self) -> str | None:
+        """A digest of everything a check with this registry depends on besides its inputs.
+
+        Computed from what the catalog and checks are built from, without building
+        them (see :mod:`mesoreg._fingerprint`); None for a registry made from plugin
+        objects, whose results are never kept.
+        """
+        from mesoreg._fingerprint import registry_fingerprint
+
+        return registry_fingerprint(self)
+
+    @functools.cached_property
     def catalog(self) -> Catalog:
         """Every pack merged; built on first use.
 

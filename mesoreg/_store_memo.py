@@ -57,9 +57,10 @@ class Table:
 
     KIND = "store_table"
 
-    def __init__(self, scope: str) -> None:
-        self._name = _cache.key(self.KIND, scope)
-        loaded = _cache.get(self.KIND, self._name)
+    def __init__(self, scope: str | None) -> None:
+        """The table of ``scope`` (None: an empty table that is never saved)."""
+        self._name = _cache.key(self.KIND, scope) if scope is not None else None
+        loaded = _cache.get(self.KIND, self._name) if self._name is not None else None
         self._old: dict[str, object] = loaded if isinstance(loaded, dict) else {}
         self._new: dict[str, object] = {}
 
@@ -80,13 +81,15 @@ class Table:
         """Remember several items (learnt by a worker process)."""
         self._new.update(items)
 
-    def items(self) -> dict[str, object]:
-        """The items used or added so far."""
-        return dict(self._new)
+    def drain(self) -> dict[str, object]:
+        """The items used or added since the last drain (a worker sends them to its parent)."""
+        items, self._new = self._new, {}
+        self._old.update(items)
+        return items
 
     def save(self) -> None:
         """Write the items used or added, if that changes the stored table."""
-        if self._new.keys() != self._old.keys():
+        if self._name is not None and self._new.keys() != self._old.keys():
             _cache.put(self.KIND, self._name, self._new)
 
 
