@@ -34,9 +34,19 @@ from mesoreg._registry import Registry
 from mesoreg._report import Report
 from mesoreg._store import LEDGER, Store, StoreError, sha256
 from mesoreg._store_io import read_regular
-from mesoreg._store_memo import Table, read_ledger, table_for, version_key
+from mesoreg._store_memo import (
+    Table,
+    item_key,
+    last_check,
+    read_ledger,
+    read_summary,
+    remember_summary,
+    table_for,
+    version_key,
+)
 from mesoreg._version import __version__
 
+_APPROVED = Status.APPROVED.value
 #: below this many versions one process is faster than starting more
 PARALLEL_FROM = 400
 
@@ -100,13 +110,14 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
 _Kept = tuple[str, tuple[str, ...], str, tuple[str, ...]]
 
 
-def result_key(
-    formulation_id: str, version: int, sha: str, fingerprint: str, region: str | None, day: dt.date
-) -> str:
-    """The table key of a version's check: its file's bytes, the registry, region and date."""
-    return _cache.key(
-        "recheck", formulation_id, str(version), sha, fingerprint, region or "", day.isoformat()
-    )
+def result_base(fingerprint: str, region: str | None, day: dt.date) -> str:
+    """What every kept check of one run shares: the registry, the region and the date."""
+    return _cache.key("recheck", fingerprint, region or "", day.isoformat())
+
+
+def result_key(base: str, formulation_id: str, version: int, sha: str) -> str:
+    """The table key of a version's check: its file's bytes and :func:`result_base`."""
+    return item_key(base, formulation_id, str(version), sha)
 
 
 def _keepable(report: Report, registry: Registry) -> bool:
@@ -130,44 +141,40 @@ def _kept(value: object) -> _Kept | None:
     return None
 
 
-def _known(
-    store: Store,
-    formulation_id: str,
-    region: str | None,
-    day: dt.date,
-    fingerprint: str,
-    table: Table,
-) -> list[Recheck] | None:
+def _known(store: Store, formulation_id: str, base: str, table: Table) -> list[Recheck] | None:
     """The re-checks of one formulation from ``table``, or None to check it in full.
 
     Every approved version's file is read and hashed, and must match its ledger
     entry; its check is served only under a key naming those bytes, the registry's
-    fingerprint, the region and the date.  Anything unusual (a missing, changed or
-    linked file, a damaged ledger, a miss) is None: the full path reports it.
+    fingerprint, the region and the date (``base``).  Anything unusual (a missing,
+    changed or linked file, a damaged ledger, a miss) is None: the full path
+    reports it.
     """
     results: list[Recheck] = []
     try:
         folder = store._existing_folder(formulation_id)
-        data = read_regular(folder / LEDGER) if folder is not None else None
-        if folder is None or data is None:
+        if folder is None:
             return None
-        ledger = read_ledger(data, folder / LEDGER, formulation_id, table)
-        for entry in ledger.versions:
-            if entry.status is not Status.APPROVED:
+        path = folder / LEDGER
+        data = read_regular(path)
+        if data is None:
+            return None
+        for recorded in read_summary(data, path, formulation_id, table):
+            version, file, sha, status, _ = recorded
+            if status != _APPROVED:
                 continue
-            raw = read_regular(folder / entry.file)
-            if raw is None or sha256(raw) != entry.sha256:
+            raw = read_regular(folder / file)
+            if raw is None or sha256(raw) != sha:
                 return None
-            key = result_key(formulation_id, entry.version, entry.sha256, fingerprint, region, day)
-            kept = _kept(table.get(key))
+            kept = _kept(table.get(result_key(base, formulation_id, version, sha)))
             if kept is None:
                 return None
+            # a kept check was made of this very file, once it proved canonical
+            table.put(version_key(formulation_id, version, sha), True)
             verdict, packs, checked_region, findings = kept
             after = CheckRecord(verdict, utc_now(), __version__, packs, checked_region, findings)
-            before = entry.last_check
-            results.append(
-                Recheck(formulation_id, entry.version, before, after, explain(before, after))
-            )
+            before = last_check(recorded)
+            results.append(Recheck(formulation_id, version, before, after, explain(before, after)))
     except MesoregError:
         return None
     return results
@@ -196,11 +203,12 @@ def _check_id(
         folder = store._existing_folder(formulation_id)
         path = store.folder(formulation_id) / LEDGER
         data = read_regular(path) if folder is not None else None
-        ledger = (
-            read_ledger(data, path, formulation_id, table)
-            if data is not None
-            else store.ledger(formulation_id)
-        )
+        if data is None:
+            ledger = store.ledger(formulation_id)  # empty, or the error for a missing ledger
+        else:
+            ledger = read_ledger(data, path, formulation_id)
+            if table is not None:
+                remember_summary(table, formulation_id, data, ledger)
         for entry in ledger.versions:
             if entry.status is not Status.APPROVED:
                 continue
@@ -210,9 +218,8 @@ def _check_id(
             if table is not None and fingerprint is not None:
                 table.put(version_key(formulation_id, entry.version, entry.sha256), True)
                 if _keepable(report, registry):
-                    key = result_key(
-                        formulation_id, entry.version, entry.sha256, fingerprint, region, day
-                    )
+                    base = result_base(fingerprint, region, day)
+                    key = result_key(base, formulation_id, entry.version, entry.sha256)
                     table.put(key, (after.verdict, after.packs, after.region, after.findings))
             before = entry.last_check
             results.append(
@@ -279,8 +286,9 @@ def recheck(
     table = table_for(store.root) if fingerprint is not None else None
     found: dict[str, list[Recheck]] = {}
     if table is not None and fingerprint is not None:
+        base = result_base(fingerprint, region, day)
         for formulation_id in ids:
-            known = _known(store, formulation_id, region, day, fingerprint, table)
+            known = _known(store, formulation_id, base, table)
             if known is not None:
                 found[formulation_id] = known
     todo = [i for i in ids if i not in found]

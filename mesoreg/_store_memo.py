@@ -28,7 +28,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from mesoreg import _cache
-from mesoreg._ledger import Ledger, dump_ledger, parse_ledger
+from mesoreg._ledger import CheckRecord, Ledger, dump_ledger, parse_ledger
 from mesoreg._store_io import decode
 
 #: ledgers kept in this process (a bound on memory, not on correctness)
@@ -102,37 +102,94 @@ def table_for(root: Path) -> Table:
     return Table(scope)
 
 
-def ledger_key(formulation_id: str, sha: str) -> str:
-    """The table key of the validated ledger held by bytes of this sha256 in this folder."""
-    return _cache.key("ledger", formulation_id, sha)
+#: a ledger entry as a table keeps it (plain values pickle fast): version, file, sha256,
+#: status and the last check's fields (verdict, at, mesoreg version, packs, region, findings)
+Recorded = tuple[int, str, str, str, tuple[object, ...] | None]
 
 
-def read_ledger(data: bytes, path: Path, formulation_id: str, table: Table | None = None) -> Ledger:
+def item_key(base: str, *parts: str) -> str:
+    """A table key: ``base`` (a :func:`mesoreg._cache.key` naming what every item of a kind
+    shares, e.g. the registry's fingerprint) and the parts naming this item.
+
+    Parts are ids, numbers and hex digests, none of which holds a NUL, so the joined
+    text names each part unambiguously.
+    """
+    return hashlib.sha256("\0".join((base, *parts)).encode()).hexdigest()
+
+
+_LEDGER_BASE = _cache.key("ledger-summary")
+_CANONICAL_BASE = _cache.key("canonical")
+
+
+def version_key(formulation_id: str, version: int, sha: str) -> str:
+    """The table key saying a file of this sha256 is the canonical file of ``ID@N``."""
+    return item_key(_CANONICAL_BASE, formulation_id, str(version), sha)
+
+
+def read_ledger(data: bytes, path: Path, formulation_id: str) -> Ledger:
     """The validated ledger in ``data``, the bytes of ``<formulation_id>/index.toml``.
 
-    Parsed once per content: later calls with the same bytes and folder are served
-    from this process or ``table``.  A damaged ledger raises the
+    Parsed once per content in this process.  A damaged ledger raises the
     :func:`~mesoreg._ledger.parse_ledger` error every time (errors are not kept).
     ``MESOREG_CACHE=0`` parses every time.
     """
     if not _cache.enabled():
         return parse_ledger(decode(data, path), str(path), formulation_id)
     mark = (formulation_id, digest(data))
-    name = ledger_key(*mark)
     ledger = _ledgers.get(mark)
     if ledger is not None:
         _ledgers.move_to_end(mark)
-    else:
-        found = table.get(name) if table is not None else None
-        ledger = (
-            found
-            if isinstance(found, Ledger)
-            else parse_ledger(decode(data, path), str(path), formulation_id)
-        )
-        _remember(mark, ledger)
-    if table is not None:
-        table.put(name, ledger)
+        return ledger
+    ledger = parse_ledger(decode(data, path), str(path), formulation_id)
+    _remember(mark, ledger)
     return ledger
+
+
+def summarise(ledger: Ledger) -> tuple[Recorded, ...]:
+    """What a table keeps of a validated ledger."""
+    return tuple(
+        (
+            e.version,
+            e.file,
+            e.sha256,
+            e.status.value,
+            None
+            if e.last_check is None
+            else (
+                e.last_check.verdict,
+                e.last_check.at,
+                e.last_check.mesoreg_version,
+                e.last_check.packs,
+                e.last_check.region,
+                e.last_check.findings,
+            ),
+        )
+        for e in ledger.versions
+    )
+
+
+def last_check(recorded: Recorded) -> CheckRecord | None:
+    """The last check of a kept entry, as the ledger records it."""
+    fields = recorded[4]
+    return None if fields is None else CheckRecord(*fields)  # type: ignore[arg-type]
+
+
+def read_summary(
+    data: bytes, path: Path, formulation_id: str, table: Table
+) -> tuple[Recorded, ...]:
+    """The entries of the validated ledger in ``data``, from ``table`` when known there."""
+    name = item_key(_LEDGER_BASE, formulation_id, digest(data))
+    found = table.get(name)
+    if isinstance(found, tuple):
+        return found
+    summary = summarise(read_ledger(data, path, formulation_id))
+    table.put(name, summary)
+    return summary
+
+
+def remember_summary(table: Table, formulation_id: str, data: bytes, ledger: Ledger) -> None:
+    """Put in ``table`` what :func:`read_summary` would find in ``data`` (read as ``ledger``)."""
+    table.put(item_key(_LEDGER_BASE, formulation_id, digest(data)), summarise(ledger))
 
 
 def is_canonical(formulation_id: str, data: bytes, ledger: Ledger) -> bool:
@@ -165,8 +222,3 @@ def _remember(mark: tuple[str, str], ledger: Ledger) -> None:
     _ledgers.move_to_end(mark)
     while len(_ledgers) > MAX_LEDGERS:
         _canonical.discard(_ledgers.popitem(last=False)[0])
-
-
-def version_key(formulation_id: str, version: int, sha: str) -> str:
-    """The table key saying a file of this sha256 is the canonical file of ``ID@N``."""
-    return _cache.key("canonical", formulation_id, str(version), sha)

@@ -32,11 +32,13 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import attrs
 from filelock import Timeout
 
 from mesoreg._errors import MesoregError
-from mesoreg._ledger import Entry, Ledger
+from mesoreg._ledger import Ledger
 from mesoreg._store import (
     _ID,
     _RESERVED,
@@ -58,7 +60,7 @@ from mesoreg._store_io import (
     refuse_link,
     why,
 )
-from mesoreg._store_memo import Table, read_ledger, table_for, version_key
+from mesoreg._store_memo import Table, read_summary, table_for, version_key
 
 
 def verify(store: Store) -> tuple[list[str], list[str]]:
@@ -149,6 +151,14 @@ def _leftover(path: Path) -> str:
     return f"{path}: temporary file left by an interrupted writer; not removed (read-only)"
 
 
+@attrs.frozen
+class _Recorded:
+    """What :meth:`Store.check_version` reads of a ledger entry: its version and sha256."""
+
+    version: int
+    sha256: str
+
+
 class _Slow(Exception):
     """The folder holds something besides its ledger and recorded versions: look closer."""
 
@@ -168,29 +178,32 @@ def _fast(store: Store, formulation_id: str, table: Table) -> list[str]:
         data = read_regular(folder / LEDGER)
         if data is None:
             raise _Slow
-        ledger = read_ledger(data, folder / LEDGER, formulation_id, table)
+        summary = read_summary(data, folder / LEDGER, formulation_id, table)
     except (OSError, MesoregError) as exc:
         raise _Slow from exc
-    if listing.keys() != {LEDGER, *(e.file for e in ledger.versions)} or not all(listing.values()):
+    if listing.keys() != {LEDGER, *(r[1] for r in summary)} or not all(listing.values()):
         raise _Slow
     problems: list[str] = []
-    for entry in ledger.versions:
-        problems += _check_entry(store, formulation_id, entry, table)
+    for version, file, sha, _, _ in summary:
+        problems += _check_entry(store, formulation_id, version, file, sha, table)
     return problems
 
 
-def _check_entry(store: Store, formulation_id: str, entry: Entry, table: Table) -> list[str]:
+def _check_entry(
+    store: Store, formulation_id: str, version: int, file: str, sha: str, table: Table
+) -> list[str]:
     """The readers' own check of one recorded version (hash, then id@N and canonical form).
 
     The canonical-form part is skipped for bytes already known to be the canonical
     file of this ``ID@N``: the hash is compared with the ledger every time.
     """
     try:
-        data = read_regular(store.folder(formulation_id) / entry.file)
+        data = read_regular(store.folder(formulation_id) / file)
         digest = sha256(data) if data is not None else ""
-        known = version_key(formulation_id, entry.version, digest)
-        if digest != entry.sha256 or table.get(known) is None:
-            store.check_version(formulation_id, entry, data)
+        known = version_key(formulation_id, version, digest)
+        if digest != sha or table.get(known) is None:
+            recorded: Any = _Recorded(version, sha)
+            store.check_version(formulation_id, recorded, data)
             table.put(known, True)
     except StoreError as exc:
         return [str(exc)]
@@ -208,7 +221,9 @@ def _verify_one(
         return str(exc).splitlines()
     problems: list[str] = []
     for entry in ledger.versions:
-        problems += _check_entry(store, formulation_id, entry, table)
+        problems += _check_entry(
+            store, formulation_id, entry.version, entry.file, entry.sha256, table
+        )
     problems += lost
     listed = {entry.file for entry in ledger.versions}
     for name in names(folder):
