@@ -169,8 +169,9 @@ def _run(args: argparse.Namespace, registry_factory: Any, store_setting: str | N
         for problem in problems:
             print(f"error: {printable(str(problem))}", file=sys.stderr)
         if not problems:
-            ids = store.ids()
-            count = sum(len(store.ledger(i).versions) for i in ids)
+            from mesoreg._verify import counted
+
+            ids, count = counted(store)
             print(f"ok: {store.root}: {len(ids)} formulations, {count} versions verified")
         return ExitCode.INPUT if problems else ExitCode.OK
     return _recheck(store, args, registry_factory)

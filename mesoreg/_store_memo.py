@@ -31,11 +31,19 @@ from mesoreg import _cache
 from mesoreg._ledger import CheckRecord, Ledger, dump_ledger, parse_ledger
 from mesoreg._store_io import decode
 
-#: ledgers kept in this process (a bound on memory, not on correctness)
+#: a ledger entry as a table keeps it (plain values pickle fast): version, file, sha256,
+#: status and the last check's fields (verdict, at, mesoreg version, packs, region, findings)
+Recorded = tuple[int, str, str, str, tuple[object, ...] | None]
+
+
+#: ledgers and ledger summaries kept in this process (a bound on memory, not on correctness)
 MAX_LEDGERS = 16_384
+MAX_SUMMARIES = 200_000
 
 #: (formulation id, sha256 of the bytes) -> the validated ledger they hold
 _ledgers: OrderedDict[tuple[str, str], Ledger] = OrderedDict()
+#: ledger summaries read by this process (a sweep's), by their table key
+_summaries: dict[str, tuple[Recorded, ...]] = {}
 #: (formulation id, sha256 of the bytes) of ledgers known to be canonical dumps
 _canonical: set[tuple[str, str]] = set()
 
@@ -100,11 +108,6 @@ def table_for(root: Path) -> Table:
     except OSError:
         scope = str(root.absolute())
     return Table(scope)
-
-
-#: a ledger entry as a table keeps it (plain values pickle fast): version, file, sha256,
-#: status and the last check's fields (verdict, at, mesoreg version, packs, region, findings)
-Recorded = tuple[int, str, str, str, tuple[object, ...] | None]
 
 
 def item_key(base: str, *parts: str) -> str:
@@ -180,11 +183,20 @@ def read_summary(
     """The entries of the validated ledger in ``data``, from ``table`` when known there."""
     name = item_key(_LEDGER_BASE, formulation_id, digest(data))
     found = table.get(name)
-    if isinstance(found, tuple):
-        return found
-    summary = summarise(read_ledger(data, path, formulation_id))
-    table.put(name, summary)
-    return summary
+    if not isinstance(found, tuple):
+        found = summarise(read_ledger(data, path, formulation_id))
+        table.put(name, found)
+    if _cache.enabled():
+        if len(_summaries) >= MAX_SUMMARIES:
+            _summaries.clear()
+        _summaries[name] = found
+    return found
+
+
+def summary_of(data: bytes, path: Path, formulation_id: str) -> tuple[Recorded, ...]:
+    """The entries of the validated ledger in ``data``, from this process when known."""
+    found = _summaries.get(item_key(_LEDGER_BASE, formulation_id, digest(data)))
+    return found if found is not None else summarise(read_ledger(data, path, formulation_id))
 
 
 def remember_summary(table: Table, formulation_id: str, data: bytes, ledger: Ledger) -> None:
@@ -215,6 +227,7 @@ def forget() -> None:
     """Empty this process's memo (tests)."""
     _ledgers.clear()
     _canonical.clear()
+    _summaries.clear()
 
 
 def _remember(mark: tuple[str, str], ledger: Ledger) -> None:
