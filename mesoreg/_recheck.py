@@ -37,9 +37,9 @@ from mesoreg._store_io import read_regular
 from mesoreg._store_memo import (
     Table,
     item_key,
+    kept_summary,
     last_check,
     read_ledger,
-    read_summary,
     remember_summary,
     table_for,
     version_key,
@@ -159,7 +159,10 @@ def _known(store: Store, formulation_id: str, base: str, table: Table) -> list[R
         data = read_regular(path)
         if data is None:
             return None
-        for recorded in read_summary(data, path, formulation_id, table):
+        summary = kept_summary(data, formulation_id, table)
+        if summary is None:  # parsed by whoever checks this formulation
+            return None
+        for recorded in summary:
             version, file, sha, status, _ = recorded
             if status != _APPROVED:
                 continue

@@ -193,6 +193,12 @@ def read_summary(
     return found
 
 
+def kept_summary(data: bytes, formulation_id: str, table: Table) -> tuple[Recorded, ...] | None:
+    """The summary ``table`` keeps of the ledger in ``data``; None (nothing parsed) if none."""
+    found = table.get(item_key(_LEDGER_BASE, formulation_id, digest(data)))
+    return found if isinstance(found, tuple) else None
+
+
 def summary_of(data: bytes, path: Path, formulation_id: str) -> tuple[Recorded, ...]:
     """The entries of the validated ledger in ``data``, from this process when known."""
     found = _summaries.get(item_key(_LEDGER_BASE, formulation_id, digest(data)))
