@@ -349,9 +349,9 @@ def _in_pool(
                 done += len(batch)
                 if progress:
                     progress(done, total)
-    except concurrent.futures.process.BrokenProcessPool as exc:
+    except concurrent.futures.process.BrokenProcessPool:
         raise StoreError(
-            f"{store.root}: a recheck worker process died ({exc}); nothing was re-checked or "
+            f"{store.root}: a recheck worker process died; nothing was re-checked or "
             "recorded. Run 'mesoreg recheck' again"
         ) from None
 
