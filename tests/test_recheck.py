@@ -307,32 +307,6 @@ def test_a_changed_version_file_is_refused_although_its_check_was_kept(kept):
     assert problems == [f"{path}: changed after publishing (sha256 does not match the ledger)"]
 
 
-def test_a_changed_plugin_file_changes_the_fingerprint(kept, tmp_path, monkeypatch):
-    import sys
-
-    from mesoreg import _fingerprint
-    from mesoreg._registry import Registry
-
-    _, _, registry, _ = kept
-    package = tmp_path / "site" / "mesoreg_test_print"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("X = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    before = _fingerprint._package_files("mesoreg_test_print")
-    (package / "__init__.py").write_text("X = 22\n")  # another size
-    assert _fingerprint._package_files("mesoreg_test_print") != before
-    os.utime(package / "__init__.py", ns=(1, 1))
-    same_size = _fingerprint._package_files("mesoreg_test_print")
-    os.utime(package / "__init__.py", ns=(2, 2))
-    assert _fingerprint._package_files("mesoreg_test_print") != same_size
-    sys.modules.pop("mesoreg_test_print", None)
-    # and a registry's fingerprint names its plugins: another version is another print
-    status = registry.statuses[-1]
-    other = attrs.evolve(status, info=attrs.evolve(status.info, version="9"))
-    twin = Registry(registry.pm, [*registry.statuses[:-1], other], settings=registry.settings)
-    assert twin.fingerprint != registry.fingerprint
-
-
 def test_a_check_touched_by_a_plugin_failure_is_never_kept(kept, monkeypatch):
     from mesoreg._report import Unchecked
 
