@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
@@ -94,6 +95,12 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
     """Why two checks differ: findings added or gone, packs changed."""
     if before is None:
         return ("no check was recorded",)
+    if (before.findings, before.packs, before.region) == (
+        after.findings,
+        after.packs,
+        after.region,
+    ):
+        return ()  # what the lines below would give, without their work
     reasons = [f"new finding {c}" for c in sorted(set(after.findings) - set(before.findings))]
     reasons += [f"finding {c} gone" for c in sorted(set(before.findings) - set(after.findings))]
     old = dict(p.rsplit(" ", 1) for p in before.packs if " " in p)
@@ -141,22 +148,23 @@ def _kept(value: object) -> _Kept | None:
     return None
 
 
-def _known(store: Store, formulation_id: str, base: str, table: Table) -> list[Recheck] | None:
+def _known(
+    store: Store, formulation_id: str, base: str, table: Table, now: dt.datetime
+) -> list[Recheck] | None:
     """The re-checks of one formulation from ``table``, or None to check it in full.
 
     Every approved version's file is read and hashed, and must match its ledger
     entry; its check is served only under a key naming those bytes, the registry's
     fingerprint, the region and the date (``base``).  Anything unusual (a missing,
-    changed or linked file, a damaged ledger, a miss) is None: the full path
-    reports it.
+    changed or linked file or folder, a damaged ledger, a miss) is None: the full
+    path reports it.  Paths are plain text here: this runs once per formulation.
     """
     results: list[Recheck] = []
+    folder = f"{os.fspath(store.root)}/{formulation_id}"
     try:
-        folder = store._existing_folder(formulation_id)
-        if folder is None:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a link or a file: reported in full
             return None
-        path = folder / LEDGER
-        data = read_regular(path)
+        data = read_regular(f"{folder}/{LEDGER}")
         if data is None:
             return None
         summary = kept_summary(data, formulation_id, table)
@@ -166,7 +174,7 @@ def _known(store: Store, formulation_id: str, base: str, table: Table) -> list[R
             version, file, sha, status, _ = recorded
             if status != _APPROVED:
                 continue
-            raw = read_regular(folder / file)
+            raw = read_regular(f"{folder}/{file}")
             if raw is None or sha256(raw) != sha:
                 return None
             kept = _kept(table.get(result_key(base, formulation_id, version, sha)))
@@ -175,10 +183,10 @@ def _known(store: Store, formulation_id: str, base: str, table: Table) -> list[R
             # a kept check was made of this very file, once it proved canonical
             table.put(version_key(formulation_id, version, sha), True)
             verdict, packs, checked_region, findings = kept
-            after = CheckRecord(verdict, utc_now(), __version__, packs, checked_region, findings)
+            after = CheckRecord(verdict, now, __version__, packs, checked_region, findings)
             before = last_check(recorded)
             results.append(Recheck(formulation_id, version, before, after, explain(before, after)))
-    except MesoregError:
+    except (MesoregError, OSError):
         return None
     return results
 
@@ -290,8 +298,9 @@ def recheck(
     found: dict[str, list[Recheck]] = {}
     if table is not None and fingerprint is not None:
         base = result_base(fingerprint, region, day)
+        now = utc_now()  # the time of this re-check, for every check served from the table
         for formulation_id in ids:
-            known = _known(store, formulation_id, base, table)
+            known = _known(store, formulation_id, base, table, now)
             if known is not None:
                 found[formulation_id] = known
     todo = [i for i in ids if i not in found]

@@ -50,7 +50,7 @@ def is_link(path: Path) -> bool:
         raise StoreError(f"{path}: cannot be inspected ({why(exc)})") from exc
 
 
-def refuse_link(path: Path) -> StoreError:
+def refuse_link(path: Path | str) -> StoreError:
     """The error for a symbolic link found in the store."""
     return StoreError(
         f"{path}: is a symbolic link; the store refuses links so that nothing outside it is "
@@ -58,7 +58,7 @@ def refuse_link(path: Path) -> StoreError:
     )
 
 
-def read_regular(path: Path) -> bytes | None:
+def read_regular(path: Path | str) -> bytes | None:
     """The bytes of a regular file in the store; None when it does not exist.
 
     A symbolic link, a folder, a FIFO or a device is a :class:`StoreError`, as is a
