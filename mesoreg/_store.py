@@ -47,6 +47,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 from filelock import FileLock, Timeout
@@ -152,6 +153,18 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 def sha256(data: bytes) -> str:
     """Hex digest of a file's bytes."""
     return hashlib.sha256(data).hexdigest()
+
+
+class Recorded(Protocol):
+    """What :meth:`Store.check_version` reads of a ledger entry: its version and sha256."""
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 the ledger records for the version's file."""
 
 
 def _kind(mode: int) -> str:
@@ -282,7 +295,9 @@ class Store:
         assert data is not None  # check_version refuses a missing file
         return data, formulation
 
-    def check_version(self, formulation_id: str, entry: Entry, data: bytes | None) -> Formulation:
+    def check_version(
+        self, formulation_id: str, entry: Recorded, data: bytes | None
+    ) -> Formulation:
         """The formulation in a recorded version's file, or a one-line :class:`StoreError`.
 
         The one check that every reader and ``verify`` make: the file exists, its

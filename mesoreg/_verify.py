@@ -32,7 +32,6 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import attrs
 from filelock import Timeout
@@ -153,7 +152,7 @@ def _leftover(path: Path) -> str:
 
 @attrs.frozen
 class _Recorded:
-    """What :meth:`Store.check_version` reads of a ledger entry: its version and sha256."""
+    """A ledger entry as :meth:`Store.check_version` reads it (from a ledger summary)."""
 
     version: int
     sha256: str
@@ -202,8 +201,7 @@ def _check_entry(
         digest = sha256(data) if data is not None else ""
         known = version_key(formulation_id, version, digest)
         if digest != sha or table.get(known) is None:
-            recorded: Any = _Recorded(version, sha)
-            store.check_version(formulation_id, recorded, data)
+            store.check_version(formulation_id, _Recorded(version, sha), data)
             table.put(known, True)
     except StoreError as exc:
         return [str(exc)]
