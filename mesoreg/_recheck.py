@@ -296,7 +296,7 @@ def recheck(
     fingerprint = registry.fingerprint if _cache.enabled() else None
     table = table_for(store.root) if fingerprint is not None else None
     found: dict[str, list[Recheck]] = {}
-    if table is not None and fingerprint is not None:
+    if table is not None and fingerprint is not None and not table.is_empty():
         base = result_base(fingerprint, region, day)
         now = utc_now()  # the time of this re-check, for every check served from the table
         for formulation_id in ids:
@@ -351,8 +351,10 @@ def _in_pool(
                 pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
                 strict=True,
             ):
-                for formulation_id in batch:
-                    found[formulation_id] = [r for r in batch_result if r.id == formulation_id]
+                grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
+                for result in batch_result:
+                    grouped[result.id].append(result)
+                found.update(grouped)
                 if table is not None:
                     table.update(learnt)
                 done += len(batch)

@@ -72,6 +72,10 @@ class Table:
         self._old: dict[str, object] = loaded if isinstance(loaded, dict) else {}
         self._new: dict[str, object] = {}
 
+    def is_empty(self) -> bool:
+        """True when nothing was loaded or put (a first run: nothing to look up)."""
+        return not self._old and not self._new
+
     def get(self, key: str) -> object | None:
         """The item stored under ``key`` (kept by the next :meth:`save`), or None."""
         value = self._new.get(key)
