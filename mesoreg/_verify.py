@@ -116,17 +116,23 @@ def _lock_if_writable(store: Store, problems: list[str], notes: list[str]) -> It
 def _verify_root(store: Store, writable: bool, notes: list[str], table: Table) -> list[str]:
     problems: list[str] = []
     root = store.root
-    for name in names(root):
+    try:  # one listing gives every entry's kind (no link is followed)
+        with os.scandir(root) as found:
+            kinds = {e.name: (e.is_symlink(), e.is_dir(follow_symlinks=False)) for e in found}
+    except OSError as exc:
+        raise StoreError(f"{root}: cannot be listed ({why(exc)})") from exc
+    for name in sorted(kinds):
         path = root / name
+        link, folder = kinds[name]
         if name == LOCK:
             continue  # checked when taking the lock
-        if is_link(path):
+        if link:
             problems.append(str(refuse_link(path)))
         elif TEMPORARY.fullmatch(name):
             notes.append(_leftover(path))
         elif name.startswith(".git"):
             continue
-        elif not path.is_dir() or not _ID.fullmatch(name) or name in _RESERVED:
+        elif not folder or not _ID.fullmatch(name) or name in _RESERVED:
             problems.append(f"{path}: extra file, not part of the store")
         else:
             try:
