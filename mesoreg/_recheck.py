@@ -36,6 +36,9 @@ from mesoreg._report import Report
 from mesoreg._store import LEDGER, Store, StoreError, sha256
 from mesoreg._store_io import read_regular
 from mesoreg._store_memo import (
+    CANONICAL,
+    CHECKS,
+    LEDGERS,
     Table,
     item_key,
     kept_summary,
@@ -177,11 +180,11 @@ def _known(
             raw = read_regular(f"{folder}/{file}")
             if raw is None or sha256(raw) != sha:
                 return None
-            kept = _kept(table.get(result_key(base, formulation_id, version, sha)))
+            kept = _kept(table.get(CHECKS, result_key(base, formulation_id, version, sha)))
             if kept is None:
                 return None
             # a kept check was made of this very file, once it proved canonical
-            table.put(version_key(formulation_id, version, sha), True)
+            table.put(CANONICAL, version_key(formulation_id, version, sha), True)
             verdict, packs, checked_region, findings = kept
             after = CheckRecord(verdict, now, __version__, packs, checked_region, findings)
             before = last_check(recorded)
@@ -227,11 +230,12 @@ def _check_id(
             report = check(formulation, region=region, date=day, registry=registry)
             after = check_record(report)
             if table is not None and fingerprint is not None:
-                table.put(version_key(formulation_id, entry.version, entry.sha256), True)
+                table.put(CANONICAL, version_key(formulation_id, entry.version, entry.sha256), True)
                 if _keepable(report, registry):
                     base = result_base(fingerprint, region, day)
                     key = result_key(base, formulation_id, entry.version, entry.sha256)
-                    table.put(key, (after.verdict, after.packs, after.region, after.findings))
+                    kept = (after.verdict, after.packs, after.region, after.findings)
+                    table.put(CHECKS, key, kept)
             before = entry.last_check
             results.append(
                 Recheck(formulation_id, entry.version, before, after, explain(before, after))
@@ -257,7 +261,7 @@ def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> 
 
 def _work(
     batch: Sequence[str], region: str | None, day: dt.date
-) -> tuple[list[Recheck], dict[str, object]]:
+) -> tuple[list[Recheck], dict[str, dict[str, object]]]:
     assert _worker is not None
     store, registry, table = _worker
     results = [
@@ -320,7 +324,7 @@ def recheck(
     else:
         _in_pool(store, settings, todo, region, day, workers, found, table, progress, len(ids))
     if table is not None:
-        table.save()
+        table.save(swept=(LEDGERS, CHECKS))  # every ledger, every approved version
     return [r for formulation_id in ids for r in found[formulation_id]]
 
 

@@ -53,14 +53,22 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: the kinds of item a table keeps
+LEDGERS = "ledger"
+CANONICAL = "canonical"
+CHECKS = "check"
+
+
 class Table:
     """A content-addressed table of pure values, stored as one cache entry per scope.
 
     Every item is stored under a :func:`mesoreg._cache.key` of everything its value
     depends on, so an item may be served whatever else the table holds; the table
-    is only a way to keep many small items in one file.  :meth:`save` keeps only the
-    items used or added since the table was loaded, so a sweep drops what the
-    store no longer holds.
+    is only a way to keep many small items in one file.  Items are grouped by kind
+    (:data:`LEDGERS`, :data:`CANONICAL`, :data:`CHECKS`): :meth:`save` keeps, of each
+    kind the run swept (looked at every item of, e.g. every ledger), only the items
+    used or added, so the table drops what the store no longer holds; the other
+    kinds are kept as they were, plus what was added.
     """
 
     KIND = "store_table"
@@ -69,40 +77,51 @@ class Table:
         """The table of ``scope`` (None: an empty table that is never saved)."""
         self._name = _cache.key(self.KIND, scope) if scope is not None else None
         loaded = _cache.get(self.KIND, self._name) if self._name is not None else None
-        self._old: dict[str, object] = loaded if isinstance(loaded, dict) else {}
-        self._new: dict[str, object] = {}
+        self._old: dict[str, dict[str, object]] = {}
+        if isinstance(loaded, dict) and all(isinstance(v, dict) for v in loaded.values()):
+            self._old = loaded
+        self._new: dict[str, dict[str, object]] = {}
 
     def is_empty(self) -> bool:
         """True when nothing was loaded or put (a first run: nothing to look up)."""
-        return not self._old and not self._new
+        return not any(self._old.values()) and not any(self._new.values())
 
-    def get(self, key: str) -> object | None:
-        """The item stored under ``key`` (kept by the next :meth:`save`), or None."""
-        value = self._new.get(key)
+    def get(self, kind: str, key: str) -> object | None:
+        """The item of ``kind`` stored under ``key`` (marked used), or None."""
+        new = self._new.setdefault(kind, {})
+        value = new.get(key)
         if value is None:
-            value = self._old.get(key)
+            value = self._old.get(kind, {}).get(key)
             if value is not None:
-                self._new[key] = value
+                new[key] = value
         return value
 
-    def put(self, key: str, value: object) -> None:
+    def put(self, kind: str, key: str, value: object) -> None:
         """Remember ``value`` under ``key``."""
-        self._new[key] = value
+        self._new.setdefault(kind, {})[key] = value
 
-    def update(self, items: dict[str, object]) -> None:
-        """Remember several items (learnt by a worker process)."""
-        self._new.update(items)
+    def update(self, items: dict[str, dict[str, object]]) -> None:
+        """Remember items learnt by a worker process (see :meth:`drain`)."""
+        for kind, values in items.items():
+            self._new.setdefault(kind, {}).update(values)
 
-    def drain(self) -> dict[str, object]:
+    def drain(self) -> dict[str, dict[str, object]]:
         """The items used or added since the last drain (a worker sends them to its parent)."""
         items, self._new = self._new, {}
-        self._old.update(items)
+        for kind, values in items.items():
+            self._old.setdefault(kind, {}).update(values)
         return items
 
-    def save(self) -> None:
-        """Write the items used or added, if that changes the stored table."""
-        if self._name is not None and self._new.keys() != self._old.keys():
-            _cache.put(self.KIND, self._name, self._new)
+    def save(self, swept: tuple[str, ...]) -> None:
+        """Write the table if it changed; of the ``swept`` kinds only what was used or added."""
+        if self._name is None:
+            return
+        kept: dict[str, dict[str, object]] = {}
+        for kind in sorted(self._old.keys() | self._new.keys()):
+            new = self._new.get(kind, {})
+            kept[kind] = new if kind in swept else {**self._old.get(kind, {}), **new}
+        if {k: v.keys() for k, v in kept.items()} != {k: v.keys() for k, v in self._old.items()}:
+            _cache.put(self.KIND, self._name, kept)
 
 
 def table_for(root: Path) -> Table:
@@ -186,10 +205,10 @@ def read_summary(
 ) -> tuple[Recorded, ...]:
     """The entries of the validated ledger in ``data``, from ``table`` when known there."""
     name = item_key(_LEDGER_BASE, formulation_id, digest(data))
-    found = table.get(name)
+    found = table.get(LEDGERS, name)
     if not isinstance(found, tuple):
         found = summarise(read_ledger(data, path, formulation_id))
-        table.put(name, found)
+        table.put(LEDGERS, name, found)
     if _cache.enabled():
         if len(_summaries) >= MAX_SUMMARIES:
             _summaries.clear()
@@ -199,7 +218,7 @@ def read_summary(
 
 def kept_summary(data: bytes, formulation_id: str, table: Table) -> tuple[Recorded, ...] | None:
     """The summary ``table`` keeps of the ledger in ``data``; None (nothing parsed) if none."""
-    found = table.get(item_key(_LEDGER_BASE, formulation_id, digest(data)))
+    found = table.get(LEDGERS, item_key(_LEDGER_BASE, formulation_id, digest(data)))
     return found if isinstance(found, tuple) else None
 
 
@@ -211,7 +230,7 @@ def summary_of(data: bytes, path: Path, formulation_id: str) -> tuple[Recorded, 
 
 def remember_summary(table: Table, formulation_id: str, data: bytes, ledger: Ledger) -> None:
     """Put in ``table`` what :func:`read_summary` would find in ``data`` (read as ``ledger``)."""
-    table.put(item_key(_LEDGER_BASE, formulation_id, digest(data)), summarise(ledger))
+    table.put(LEDGERS, item_key(_LEDGER_BASE, formulation_id, digest(data)), summarise(ledger))
 
 
 def is_canonical(formulation_id: str, data: bytes, ledger: Ledger) -> bool:

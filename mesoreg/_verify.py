@@ -59,7 +59,15 @@ from mesoreg._store_io import (
     refuse_link,
     why,
 )
-from mesoreg._store_memo import Table, read_summary, summary_of, table_for, version_key
+from mesoreg._store_memo import (
+    CANONICAL,
+    LEDGERS,
+    Table,
+    read_summary,
+    summary_of,
+    table_for,
+    version_key,
+)
 
 
 def verify(store: Store) -> tuple[list[str], list[str]]:
@@ -79,7 +87,7 @@ def verify(store: Store) -> tuple[list[str], list[str]]:
             problems += str(exc).splitlines()
         except OSError as exc:
             problems.append(f"{exc.filename or root}: cannot be read ({why(exc)})")
-    table.save()
+    table.save(swept=(LEDGERS, CANONICAL))  # every ledger and every version
     return problems, notes
 
 
@@ -206,9 +214,9 @@ def _check_entry(
         data = read_regular(store.folder(formulation_id) / file)
         digest = sha256(data) if data is not None else ""
         known = version_key(formulation_id, version, digest)
-        if digest != sha or table.get(known) is None:
+        if digest != sha or table.get(CANONICAL, known) is None:
             store.check_version(formulation_id, _Recorded(version, sha), data)
-            table.put(known, True)
+            table.put(CANONICAL, known, True)
     except StoreError as exc:
         return [str(exc)]
     return []

@@ -294,6 +294,15 @@ def test_every_input_of_a_kept_check_is_a_miss_when_changed(kept, monkeypatch, c
     assert ran == ["f0", "f1", "f2"]
 
 
+def test_a_verify_between_two_rechecks_keeps_their_checks(kept):
+    store, _, registry, ran = kept
+    recheck(store, registry, workers=1)
+    assert store.verify() == ([], [])
+    ran.clear()
+    recheck(store, registry, workers=1)
+    assert ran == []
+
+
 def test_a_changed_version_file_is_refused_although_its_check_was_kept(kept):
     from mesoreg._store import StoreError
 

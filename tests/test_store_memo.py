@@ -8,7 +8,7 @@ import mesoreg
 from mesoreg import _cache, _store_memo
 from mesoreg._ledger import dump_ledger
 from mesoreg._store import Store
-from mesoreg._store_memo import Table, read_ledger, table_for
+from mesoreg._store_memo import CANONICAL, CHECKS, LEDGERS, Table, read_ledger, table_for
 from mesoreg.testing import formulation
 
 
@@ -17,47 +17,50 @@ def _fresh() -> None:
     _store_memo.forget()
 
 
-def test_a_table_keeps_what_was_used_or_added(tmp_path):
+def test_a_table_drops_only_the_unused_items_of_the_kinds_a_run_swept(tmp_path):
     table = table_for(tmp_path)
-    table.put("a", 1)
-    table.put("b", 2)
-    table.save()
+    for kind in (LEDGERS, CHECKS):
+        table.put(kind, "a", 1)
+        table.put(kind, "b", 2)
+    table.save(swept=(LEDGERS, CHECKS))
     again = table_for(tmp_path)
-    assert again.get("a") == 1
-    again.put("c", 3)
-    again.save()  # "b" was not used: dropped
+    assert again.get(LEDGERS, "a") == 1
+    again.put(CANONICAL, "c", 3)
+    again.save(swept=(LEDGERS, CANONICAL))  # a verify: every ledger, every version
     last = table_for(tmp_path)
-    assert (last.get("a"), last.get("b"), last.get("c")) == (1, None, 3)
+    assert [last.get(LEDGERS, k) for k in "ab"] == [1, None]  # "b" not used: dropped
+    assert [last.get(CHECKS, k) for k in "ab"] == [1, 2]  # not swept: kept
+    assert last.get(CANONICAL, "c") == 3
 
 
 def test_a_damaged_table_is_a_miss(tmp_path):
     table = table_for(tmp_path)
-    table.put("a", 1)
-    table.save()
+    table.put(LEDGERS, "a", 1)
+    table.save(swept=())
     (entry,) = (_cache.folder() / Table.KIND).glob(f"{table._name}.pickle")
     entry.write_bytes(entry.read_bytes()[:-3])
-    assert table_for(tmp_path).get("a") is None
+    assert table_for(tmp_path).get(LEDGERS, "a") is None
 
 
 def test_with_the_cache_off_a_table_is_neither_read_nor_written(tmp_path, monkeypatch):
     table = table_for(tmp_path)
-    table.put("a", 1)
-    table.save()
+    table.put(LEDGERS, "a", 1)
+    table.save(swept=())
     monkeypatch.setenv("MESOREG_CACHE", "0")
-    assert table_for(tmp_path).get("a") is None
+    assert table_for(tmp_path).get(LEDGERS, "a") is None
     off = table_for(tmp_path)
-    off.put("b", 2)
-    off.save()
+    off.put(LEDGERS, "b", 2)
+    off.save(swept=())
     monkeypatch.delenv("MESOREG_CACHE")
-    assert table_for(tmp_path).get("b") is None
+    assert table_for(tmp_path).get(LEDGERS, "b") is None
 
 
 def test_a_workers_table_hands_over_what_it_learnt_once():
     table = Table(None)
-    table.put("a", 1)
-    assert table.drain() == {"a": 1}
+    table.put(CHECKS, "a", 1)
+    assert table.drain() == {CHECKS: {"a": 1}}
     assert table.drain() == {}
-    assert table.get("a") == 1  # still known to the worker
+    assert table.get(CHECKS, "a") == 1  # still known to the worker
 
 
 def test_the_same_bytes_are_validated_for_each_folder(tmp_path):
