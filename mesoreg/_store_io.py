@@ -88,7 +88,7 @@ def read_regular(path: Path | str) -> bytes | None:
         os.close(fd)
 
 
-def decode(data: bytes, path: Path) -> str:
+def decode(data: bytes, path: Path | str) -> str:
     """UTF-8 text of a store file; invalid bytes are an :class:`InputError` naming the offset."""
     try:
         return data.decode("utf-8")

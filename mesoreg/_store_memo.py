@@ -152,7 +152,7 @@ def version_key(formulation_id: str, version: int, sha: str) -> str:
     return item_key(_CANONICAL_BASE, formulation_id, str(version), sha)
 
 
-def read_ledger(data: bytes, path: Path, formulation_id: str) -> Ledger:
+def read_ledger(data: bytes, path: Path | str, formulation_id: str) -> Ledger:
     """The validated ledger in ``data``, the bytes of ``<formulation_id>/index.toml``.
 
     Parsed once per content in this process.  A damaged ledger raises the
@@ -201,7 +201,7 @@ def last_check(recorded: Recorded) -> CheckRecord | None:
 
 
 def read_summary(
-    data: bytes, path: Path, formulation_id: str, table: Table
+    data: bytes, path: Path | str, formulation_id: str, table: Table
 ) -> tuple[Recorded, ...]:
     """The entries of the validated ledger in ``data``, from ``table`` when known there."""
     name = item_key(_LEDGER_BASE, formulation_id, digest(data))
@@ -222,7 +222,7 @@ def kept_summary(data: bytes, formulation_id: str, table: Table) -> tuple[Record
     return found if isinstance(found, tuple) else None
 
 
-def summary_of(data: bytes, path: Path, formulation_id: str) -> tuple[Recorded, ...]:
+def summary_of(data: bytes, path: Path | str, formulation_id: str) -> tuple[Recorded, ...]:
     """The entries of the validated ledger in ``data``, from this process when known."""
     found = _summaries.get(item_key(_LEDGER_BASE, formulation_id, digest(data)))
     return found if found is not None else summarise(read_ledger(data, path, formulation_id))

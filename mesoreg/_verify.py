@@ -182,28 +182,28 @@ def _fast(store: Store, formulation_id: str, table: Table) -> list[str]:
     Anything else (a missing, extra, temporary or linked file, a damaged ledger)
     raises :class:`_Slow`, and :func:`_verify_one` looks at the folder in full.
     """
-    folder = store.folder(formulation_id)
+    folder = f"{os.fspath(store.root)}/{formulation_id}"  # plain text: once per formulation
     try:
         with os.scandir(folder) as found:
             listing = {e.name: e.is_file(follow_symlinks=False) for e in found}
         if not listing.get(LEDGER):
             raise _Slow
-        data = read_regular(folder / LEDGER)
+        data = read_regular(f"{folder}/{LEDGER}")
         if data is None:
             raise _Slow
-        summary = read_summary(data, folder / LEDGER, formulation_id, table)
+        summary = read_summary(data, f"{folder}/{LEDGER}", formulation_id, table)
     except (OSError, MesoregError) as exc:
         raise _Slow from exc
     if listing.keys() != {LEDGER, *(r[1] for r in summary)} or not all(listing.values()):
         raise _Slow
     problems: list[str] = []
     for version, file, sha, _, _ in summary:
-        problems += _check_entry(store, formulation_id, version, file, sha, table)
+        problems += _check_entry(store, formulation_id, version, f"{folder}/{file}", sha, table)
     return problems
 
 
 def _check_entry(
-    store: Store, formulation_id: str, version: int, file: str, sha: str, table: Table
+    store: Store, formulation_id: str, version: int, path: str, sha: str, table: Table
 ) -> list[str]:
     """The readers' own check of one recorded version (hash, then id@N and canonical form).
 
@@ -211,7 +211,7 @@ def _check_entry(
     file of this ``ID@N``: the hash is compared with the ledger every time.
     """
     try:
-        data = read_regular(store.folder(formulation_id) / file)
+        data = read_regular(path)
         digest = sha256(data) if data is not None else ""
         known = version_key(formulation_id, version, digest)
         if digest != sha or table.get(CANONICAL, known) is None:
@@ -234,7 +234,7 @@ def _verify_one(
     problems: list[str] = []
     for entry in ledger.versions:
         problems += _check_entry(
-            store, formulation_id, entry.version, entry.file, entry.sha256, table
+            store, formulation_id, entry.version, str(folder / entry.file), entry.sha256, table
         )
     problems += lost
     listed = {entry.file for entry in ledger.versions}
@@ -284,8 +284,9 @@ def counted(store: Store) -> tuple[list[str], int]:
     """
     ids = store.ids()
     count = 0
+    root = os.fspath(store.root)
     for formulation_id in ids:
-        path = store.folder(formulation_id) / LEDGER
+        path = f"{root}/{formulation_id}/{LEDGER}"
         data = read_regular(path)
         if data is not None:
             count += len(summary_of(data, path, formulation_id))
