@@ -241,15 +241,19 @@ class Store:
 
     def ids(self) -> list[str]:
         """Every formulation in the store, sorted (links included: using one is an error)."""
+        if not self.root.is_dir():
+            return []
         try:
-            children = list(self.root.iterdir()) if self.root.is_dir() else []
+            with os.scandir(self.root) as children:
+                return sorted(
+                    e.name
+                    for e in children
+                    if _ID.fullmatch(e.name)
+                    and e.name not in _RESERVED
+                    and (e.is_symlink() or e.is_dir())
+                )
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot be listed ({why(exc)})") from exc
-        return sorted(
-            p.name
-            for p in children
-            if _ID.fullmatch(p.name) and p.name not in _RESERVED and (p.is_symlink() or p.is_dir())
-        )
 
     def read_file(self, formulation_id: str, version: int | None = None) -> tuple[bytes, Entry]:
         """A version's bytes (the latest when None), checked like :meth:`read`."""

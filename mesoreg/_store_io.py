@@ -78,7 +78,11 @@ def read_regular(path: Path | str) -> bytes | None:
             raise StoreError(f"{path}: not a regular file; the store holds only files it wrote")
         if info.st_size > MAX_FILE_BYTES:
             raise StoreError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a store file")
-        chunks = []
+        # one read for the whole file: a short read of a regular file is its end
+        first = os.read(fd, info.st_size + 1)
+        if len(first) <= info.st_size:
+            return first
+        chunks = [first]  # it grew since fstat: read on to its end
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
         return b"".join(chunks)
