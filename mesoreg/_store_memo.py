@@ -4,9 +4,12 @@ Version files never change and a ledger is replaced, never edited in place, so
 what mesoreg works out from a file's bytes (the validated ledger they hold; that
 a version file is the canonical file of ``ID@N``; the check of a version with a
 given registry, region and date) is a pure function of those bytes and of the
-other inputs named in the key.  Each memo key is a :func:`mesoreg._cache.key` of
-every one of those inputs, so a changed file, catalog, plugin, setting, mesoreg
-or Python version is a miss, never a stale answer.
+other inputs named in the key.  Each memo key names every one of those inputs
+(through :func:`mesoreg._cache.key`, which adds the mesoreg and Python versions,
+and :func:`item_key`), so a changed file, catalog, plugin, setting, mesoreg or
+Python version is a miss, never a stale answer.  Nothing remembered ever stands
+in for reading and hashing a file: callers compare the sha256 of the bytes they
+read with the ledger's before they use anything remembered about them.
 
 Two places hold them:
 
@@ -17,8 +20,8 @@ Two places hold them:
   or learnt, kept as ONE cache entry per store, so a sweep of 10,000 formulations
   reads one file rather than 10,000.
 
-Both are optimisations: ``MESOREG_CACHE=0`` turns the on-disk table off,
-and a damaged or foreign entry is a miss (see :mod:`mesoreg._cache`).
+Both are optimisations: ``MESOREG_CACHE=0`` turns both off, and a damaged or
+foreign entry is a miss (see :mod:`mesoreg._cache`).
 """
 
 from __future__ import annotations
