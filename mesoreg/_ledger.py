@@ -143,6 +143,31 @@ def dump_ledger(ledger: Ledger) -> str:
     return LEDGER_SCHEMA_LINE + tomli_w.dumps(_clean(unstructure(ledger)))
 
 
+def dump_appended(ledger: Ledger, entry: Entry) -> str:
+    """The text that, appended to ``dump_ledger(ledger)``, makes the dump of ``ledger`` plus
+    ``entry`` as its last version: a publish writes only the new entry's text, so its cost
+    does not grow with the ledger's history (tests/test_ledger.py proves the equality)."""
+    bare = attrs.evolve(ledger, versions=())
+    return dump_ledger(attrs.evolve(bare, versions=(entry,)))[len(dump_ledger(bare)) :]
+
+
+def parse_appended(text: str, ledger: Ledger, path: str) -> Entry:
+    """The one entry in ``text``, the :func:`dump_appended` text of a ledger like ``ledger``.
+
+    Only the appended text is parsed; :class:`~mesoreg.InputError` if it is not
+    exactly one version entry.
+    """
+    bare = dump_ledger(attrs.evolve(ledger, versions=()))
+    parsed = structure(parse_toml(bare + text, path), Ledger, path=path)
+    if len(parsed.versions) != 1 or attrs.evolve(parsed, versions=()) != attrs.evolve(
+        ledger, versions=()
+    ):
+        raise InputError(
+            [Problem("versions", "the appended text is not exactly one version entry")], path=path
+        )
+    return parsed.versions[0]
+
+
 def parse_ledger(text: str, path: str, formulation_id: str | None = None) -> Ledger:
     """Read a ledger; :class:`~mesoreg.InputError` lists every problem of a damaged one.
 

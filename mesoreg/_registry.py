@@ -16,7 +16,6 @@ a resolution that looks like a typo of another ingredient is refused.
 from __future__ import annotations
 
 import functools
-import os
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -228,26 +227,31 @@ class Registry:
         return self._key
 
     @functools.cached_property
-    def fingerprint(self) -> str:
-        """A stable text naming everything a check with this registry depends on.
+    def fingerprint(self) -> str | None:
+        """A stable text naming everything a check with this registry depends on besides
+        its inputs, or None when that cannot be named (results are then never kept).
 
         It is the merged catalog's cache key plus, for every code plugin, every file of
-        its package (by stat, :func:`mesoreg._snapshot.folder`), plus the settings.  Two
-        registries with one fingerprint give the same verdicts.  When something cannot be
-        named (a plugin object with no package folder, a pack that cannot be keyed) it is
-        a fresh random text, which no cache entry keyed on it can match.
+        its package (by stat, :func:`mesoreg._snapshot.folder`), plus the settings and what
+        became of every plugin.  Two registries with one fingerprint give the same verdicts.
+        A registry made from plugin objects (``Registry.from_plugins``, tests) has None, as
+        does one with a plugin whose code has no package folder or a pack that cannot be
+        keyed.
         """
+        if self.settings is None:
+            return None
         self.catalog  # noqa: B018  (computes the catalog's key)
-        parts = [self._key, repr(self.settings), repr(self.timeout)]
+        if not self._key:
+            return None
+        statuses = sorted(repr(s) for s in self.statuses)
+        parts = [self._key, repr(self.settings), repr(self.timeout), *statuses]
         for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda pair: pair[0]):
             if is_builtin(plugin) or type(plugin) is PackPlugin:
                 continue
             where = _package_folder(plugin)
             if not where:
-                return f"unkeyed-{os.urandom(16).hex()}"
+                return None
             parts += [name, _snapshot.folder(where)]
-        if not parts[0]:
-            return f"unkeyed-{os.urandom(16).hex()}"
         return _cache.key("registry", *parts)
 
     @functools.cached_property

@@ -47,6 +47,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import attrs
 from filelock import FileLock, Timeout
@@ -59,8 +60,11 @@ from mesoreg._ledger import (
     Entry,
     Event,
     Ledger,
+    dump_appended,
     dump_ledger,
+    ledger_problems,
     name_problem,
+    parse_appended,
     parse_ledger,
     utc_now,
 )
@@ -79,6 +83,7 @@ from mesoreg._store_io import (
     write_new,
     write_replace,
 )
+from mesoreg._store_memo import is_canonical, read_ledger, remember_ledger
 
 __all__ = [
     "Store",
@@ -150,6 +155,18 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class Recorded(Protocol):
+    """What :meth:`Store.check_version` reads of a ledger entry: its version and sha256."""
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 the ledger records for the version's file."""
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "a symbolic link"
@@ -211,7 +228,7 @@ class Store:
                     f"(git checkout -- {path}) or a backup"
                 )
             return empty
-        return parse_ledger(decode(data, path), str(path), formulation_id)
+        return read_ledger(data, path, formulation_id)
 
     def _version_files(self, folder: Path) -> dict[int, Path]:
         """Every ``vN.toml`` in a folder, by N (whatever the ledger says)."""
@@ -224,15 +241,19 @@ class Store:
 
     def ids(self) -> list[str]:
         """Every formulation in the store, sorted (links included: using one is an error)."""
+        if not self.root.is_dir():
+            return []
         try:
-            children = list(self.root.iterdir()) if self.root.is_dir() else []
+            with os.scandir(self.root) as children:
+                return sorted(
+                    e.name
+                    for e in children
+                    if _ID.fullmatch(e.name)
+                    and e.name not in _RESERVED
+                    and (e.is_symlink() or e.is_dir())
+                )
         except OSError as exc:
             raise StoreError(f"{self.root}: cannot be listed ({why(exc)})") from exc
-        return sorted(
-            p.name
-            for p in children
-            if _ID.fullmatch(p.name) and p.name not in _RESERVED and (p.is_symlink() or p.is_dir())
-        )
 
     def read_file(self, formulation_id: str, version: int | None = None) -> tuple[bytes, Entry]:
         """A version's bytes (the latest when None), checked like :meth:`read`."""
@@ -278,7 +299,9 @@ class Store:
         assert data is not None  # check_version refuses a missing file
         return data, formulation
 
-    def check_version(self, formulation_id: str, entry: Entry, data: bytes | None) -> Formulation:
+    def check_version(
+        self, formulation_id: str, entry: Recorded, data: bytes | None
+    ) -> Formulation:
         """The formulation in a recorded version's file, or a one-line :class:`StoreError`.
 
         The one check that every reader and ``verify`` make: the file exists, its
@@ -410,9 +433,7 @@ class Store:
                 events=(Event("published", author, now),),
                 last_check=check,
             )
-            self._write_ledger(
-                formulation_id, attrs.evolve(ledger, versions=(*ledger.versions, entry))
-            )
+            self._append_ledger(formulation_id, ledger, entry)
             return entry
 
     def set_status(
@@ -584,6 +605,39 @@ class Store:
         except StoreError as exc:
             why = str(exc).removeprefix(f"{path}: ")
             return f"it {why}" if why.startswith("holds") else f"it is {why}"
+        return None
+
+    def _append_ledger(self, formulation_id: str, ledger: Ledger, entry: Entry) -> None:
+        """Write ``ledger`` plus ``entry``, at a cost that does not grow with its history.
+
+        When the file holds the canonical dump of ``ledger`` (known from its sha256,
+        see :mod:`mesoreg._store_memo`), the new file is the old bytes plus the new
+        entry's text, and only that text is parsed back to validate the write; the
+        file is still replaced atomically, exactly as :meth:`_write_ledger` does.
+        Otherwise (a ledger merged or edited by hand) the whole ledger is rewritten.
+        """
+        new = attrs.evolve(ledger, versions=(*ledger.versions, entry))
+        path = self.folder(formulation_id) / LEDGER
+        old = read_regular(path)
+        if old is None:
+            return self._write_ledger(formulation_id, new)
+        before = read_ledger(old, path, formulation_id)
+        if before.versions != ledger.versions or not is_canonical(formulation_id, old, before):
+            return self._write_ledger(formulation_id, new)
+        problems = ledger_problems(new, formulation_id)
+        if problems:  # what publish built is checked like any ledger it reads
+            raise StoreError(f"{path}: the new entry would damage the ledger ({problems[0]})")
+        data = old + dump_appended(before, entry).encode("utf-8")
+
+        def check(raw: bytes) -> None:
+            if (
+                raw[: len(old)] != old
+                or parse_appended(decode(raw[len(old) :], path), before, str(path)) != entry
+            ):
+                raise StoreError(f"{path}: the new entry does not read back as written")
+
+        write_replace(path, data, check)
+        remember_ledger(formulation_id, data, new)
         return None
 
     def _write_ledger(self, formulation_id: str, ledger: Ledger) -> None:

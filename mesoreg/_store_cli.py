@@ -293,8 +293,9 @@ def _verify(store: Any, args: argparse.Namespace) -> int:
     from mesoreg._render import plural, printable
 
     problems, notes = store.verify()
-    ids = store.ids() if not problems else []
-    count = sum(len(store.ledger(i).versions) for i in ids)
+    from mesoreg._verify import counted
+
+    ids, count = counted(store) if not problems else ([], 0)
     code = ExitCode.INPUT if problems else ExitCode.OK
     if args.format == "json":
         data = {

@@ -50,7 +50,7 @@ def is_link(path: Path) -> bool:
         raise StoreError(f"{path}: cannot be inspected ({why(exc)})") from exc
 
 
-def refuse_link(path: Path) -> StoreError:
+def refuse_link(path: Path | str) -> StoreError:
     """The error for a symbolic link found in the store."""
     return StoreError(
         f"{path}: is a symbolic link; the store refuses links so that nothing outside it is "
@@ -58,7 +58,7 @@ def refuse_link(path: Path) -> StoreError:
     )
 
 
-def read_regular(path: Path) -> bytes | None:
+def read_regular(path: Path | str) -> bytes | None:
     """The bytes of a regular file in the store; None when it does not exist.
 
     A symbolic link, a folder, a FIFO or a device is a :class:`StoreError`, as is a
@@ -78,7 +78,11 @@ def read_regular(path: Path) -> bytes | None:
             raise StoreError(f"{path}: not a regular file; the store holds only files it wrote")
         if info.st_size > MAX_FILE_BYTES:
             raise StoreError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a store file")
-        chunks = []
+        # one read for the whole file: a short read of a regular file is its end
+        first = os.read(fd, info.st_size + 1)
+        if len(first) <= info.st_size:
+            return first
+        chunks = [first]  # it grew since fstat: read on to its end
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
         return b"".join(chunks)
@@ -88,7 +92,7 @@ def read_regular(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def decode(data: bytes, path: Path) -> str:
+def decode(data: bytes, path: Path | str) -> str:
     """UTF-8 text of a store file; invalid bytes are an :class:`InputError` naming the offset."""
     try:
         return data.decode("utf-8")

@@ -128,3 +128,51 @@ def test_every_status_reached_through_its_events_parses():
         "",  # no events at all: a draft
     ):
         parse_ledger(HEAD + version("1", extra=extra), "x", "demo")
+
+
+# -- appending one entry (publish) ------------------------------------------------------------
+
+
+def _entries(n: int):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from mesoreg._ledger import CheckRecord, Entry, Event
+
+    at = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    check = CheckRecord("warn", at, "0.1.0", ("mesoreg-core 0.1.0",), "FR", ("MR-A", "MR-B"))
+    return [
+        Entry(
+            i,
+            f"v{i}.toml",
+            f"{i:064x}",
+            f"author {i}",
+            at,
+            supersedes=i - 1 or None,
+            events=(Event("published", f"author {i}", at),),
+            last_check=check if i % 2 else None,
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+@pytest.mark.parametrize("before", [0, 1, 2, 5])
+def test_appending_an_entry_gives_the_ledgers_canonical_text(before):
+    from mesoreg._ledger import Ledger, dump_appended, dump_ledger, parse_appended
+
+    *old, new = _entries(before + 1)
+    ledger = Ledger(1, "demo", tuple(old))
+    text = dump_ledger(ledger) + dump_appended(ledger, new)
+    grown = Ledger(1, "demo", (*old, new))
+    assert text == dump_ledger(grown)  # byte for byte what a full rewrite writes
+    assert parse_ledger(text, "index.toml", "demo") == grown
+    assert parse_appended(dump_appended(ledger, new), ledger, "index.toml") == new
+
+
+def test_appended_text_that_is_not_one_entry_is_refused():
+    from mesoreg._ledger import Ledger, dump_appended, parse_appended
+
+    one, two = _entries(2)
+    ledger = Ledger(1, "demo", (one,))
+    twice = dump_appended(ledger, two) * 2
+    with pytest.raises(mesoreg.InputError, match="not exactly one version entry"):
+        parse_appended(twice.replace("version = 2", "version = 3", 1), ledger, "index.toml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import json
+import os
 
 import attrs
 import pytest
@@ -208,3 +209,164 @@ def test_an_overridden_version_gaining_a_finding_is_reported_and_exits_1(
     assert out.startswith("rechecked 1 approved version; 1 changed (verdict or findings)\n")
     assert "  lidocaine-overdose@1: fail → fail\n" in out
     assert f"    new finding {after.findings[0]}\n" in out
+
+
+# -- kept checks (mesoreg._store_memo): a hit is exactly what the check would say -------------
+
+
+def _same(results):  # type: ignore[no-untyped-def]
+    """Results without the time of the check."""
+    return [attrs.evolve(r, after=attrs.evolve(r.after, at=None)) for r in results]
+
+
+@pytest.fixture
+def kept(approved, monkeypatch):
+    """The approved store, a registry from settings (it has a fingerprint), and a counter of
+    the checks that really ran."""
+    from mesoreg._config import Settings
+    from mesoreg._registry import Registry
+
+    store, pack = approved
+    registry = Registry.from_settings(Settings(no_plugins=True, packs=(pack,)))
+    assert registry.fingerprint is not None
+    ran: list[str] = []
+    real = _recheck.check
+
+    def counted(formulation, **kwargs):  # type: ignore[no-untyped-def]
+        ran.append(formulation.id)
+        return real(formulation, **kwargs)
+
+    monkeypatch.setattr(_recheck, "check", counted)
+    return store, pack, registry, ran
+
+
+def test_an_unchanged_store_is_not_checked_again_and_the_results_are_the_same(kept):
+    store, _, registry, ran = kept
+    first = recheck(store, registry, region="YY", workers=1)
+    assert ran == ["f0", "f1", "f2"]
+    again = recheck(store, registry, region="YY", workers=1)
+    assert ran == ["f0", "f1", "f2"]  # nothing checked the second time
+    assert _same(again) == _same(first)
+    assert [r.after.findings for r in again] == [("MR-REG-YY-TEST",)] * 3
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["region", "date", "pack", "settings", "cache off", "formulation"],
+)
+def test_every_input_of_a_kept_check_is_a_miss_when_changed(kept, monkeypatch, change):
+    import datetime as dt
+    from pathlib import Path
+
+    from mesoreg._config import Settings
+    from mesoreg._registry import Registry
+
+    store, pack, registry, ran = kept
+    day = dt.date(2026, 1, 5)
+    recheck(store, registry, region="YY", date=day, workers=1)
+    ran.clear()
+    region = "YY"
+    if change == "region":
+        region = "ZZ"
+    elif change == "date":
+        day = dt.date(2026, 1, 6)
+    elif change == "pack":  # same name and version, another message
+        Path(pack).write_text(Path(pack).read_text().replace("A test rule.", "Changed."))
+        registry = Registry.from_settings(Settings(no_plugins=True, packs=(pack,)))
+    elif change == "settings":
+        registry = Registry.from_settings(
+            Settings(no_plugins=True, packs=(pack,), allow_weakening=("x:y.z",))
+        )
+    elif change == "cache off":
+        monkeypatch.setenv("MESOREG_CACHE", "0")
+    else:  # a new approved version of f1: only it is checked
+        publish(
+            formulation([("lidocaine", "2 %", "1 mL")], id="f1"),
+            store,
+            author="x",
+            registry=registry,
+        )
+        set_status(store, "f1@2", Status.APPROVED, "y")
+        recheck(store, registry, region=region, date=day, workers=1)
+        assert ran == ["f1", "f1"]  # f1@1 and f1@2: the ledger changed, f1 is read in full
+        return
+    recheck(store, registry, region=region, date=day, workers=1)
+    assert ran == ["f0", "f1", "f2"]
+
+
+def test_a_verify_between_two_rechecks_keeps_their_checks(kept):
+    store, _, registry, ran = kept
+    recheck(store, registry, workers=1)
+    assert store.verify() == ([], [])
+    ran.clear()
+    recheck(store, registry, workers=1)
+    assert ran == []
+
+
+def test_a_changed_version_file_is_refused_although_its_check_was_kept(kept):
+    from mesoreg._store import StoreError
+
+    store, _, registry, _ = kept
+    recheck(store, registry, workers=1)
+    path = store.version_path("f1", 1)
+    path.write_text(path.read_text().replace("1 %", "4 %"))
+    with pytest.raises(StoreError, match=r"f1/v1\.toml: changed after publishing"):
+        recheck(store, registry, workers=1)
+    problems, _ = store.verify()
+    assert problems == [f"{path}: changed after publishing (sha256 does not match the ledger)"]
+
+
+def test_a_check_touched_by_a_plugin_failure_is_never_kept(kept, monkeypatch):
+    from mesoreg._report import Unchecked
+
+    store, _, registry, _ = kept
+    real = _recheck.check
+
+    def timed_out(formulation, **kwargs):  # type: ignore[no-untyped-def]
+        report = real(formulation, **kwargs)
+        gap = Unchecked("slow-check", "*", "check failed: took longer than 10 s")
+        return attrs.evolve(report, unchecked=(*report.unchecked, gap))
+
+    monkeypatch.setattr(_recheck, "check", timed_out)
+    first = recheck(store, registry, workers=1)
+    assert {r.after.verdict for r in first} == {"not-validated"}
+    monkeypatch.setattr(_recheck, "check", real)
+    again = recheck(store, registry, workers=1)
+    assert {r.after.verdict for r in again} == {"pass"}  # checked again, not served
+
+
+def test_a_registry_of_plugin_objects_keeps_nothing(approved, registry, monkeypatch):
+    store, _ = approved
+    assert registry.fingerprint is None
+    recheck(store, registry, workers=1)
+    ran = []
+    real = _recheck.check
+    monkeypatch.setattr(_recheck, "check", lambda f, **k: ran.append(f.id) or real(f, **k))
+    recheck(store, registry, workers=1)
+    assert ran == ["f0", "f1", "f2"]
+
+
+def test_workers_keep_their_checks_for_the_next_run(kept, monkeypatch):
+    store, _, registry, ran = kept
+    parallel = recheck(store, registry, workers=2, parallel_from=1)
+    ran.clear()
+    serial = recheck(store, registry, workers=1)
+    assert ran == []  # what the workers learnt came back and was kept
+    assert _same(serial) == _same(parallel)
+
+
+def _die(*args):  # type: ignore[no-untyped-def]
+    os._exit(1)
+
+
+def test_a_worker_that_dies_fails_closed(kept, monkeypatch):
+    from mesoreg._store import StoreError
+
+    store, _, registry, _ = kept
+    monkeypatch.setattr(_recheck, "_work", _die)  # forked workers inherit the patch
+    with pytest.raises(StoreError) as info:
+        recheck(store, registry, workers=2, parallel_from=1)
+    assert str(info.value) == (
+        f"{store.root}: a recheck worker process died; nothing was re-checked or recorded. "
+        "Run 'mesoreg recheck' again"
+    )

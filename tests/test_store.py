@@ -425,3 +425,52 @@ def test_names_are_one_printable_line(store, name):
     with pytest.raises(mesoreg.InputError, match="--by: must be"):
         store.set_status("demo", 1, Status.RETIRED, name)
     assert store.ledger("demo").entry(1).status is Status.DRAFT
+
+
+# -- publishing appends to the ledger (issue 12) ------------------------------------------------
+
+
+def test_publish_appends_and_the_ledger_stays_canonical(store, monkeypatch):
+    from mesoreg import _store_memo
+    from mesoreg._ledger import dump_ledger
+
+    f = formulation([("lidocaine", "1 %", "1 mL")], id="grow")
+    store.publish(f, "a")
+    store.publish(f, "a")
+    # the ledger the last publish wrote is known: the next publish parses none
+    monkeypatch.setattr(_store_memo, "parse_ledger", lambda *a: pytest.fail("parsed"))
+    store.publish(f, "a")
+    monkeypatch.undo()
+    path = store.folder("grow") / "index.toml"
+    _store_memo.forget()
+    assert path.read_text() == dump_ledger(store.ledger("grow"))
+    assert [e.version for e in store.ledger("grow").versions] == [1, 2, 3]
+    assert store.verify() == ([], [])
+
+
+def test_a_ledger_rewritten_by_hand_is_rewritten_whole_on_publish(store):
+    from mesoreg import _store_memo
+    from mesoreg._ledger import dump_ledger
+
+    f = formulation([("lidocaine", "1 %", "1 mL")], id="edited")
+    store.publish(f, "a")
+    path = store.folder("edited") / "index.toml"
+    path.write_text("# merged by hand\n" + path.read_text())  # valid, not canonical
+    _store_memo.forget()
+    store.publish(f, "a")
+    assert path.read_text() == dump_ledger(store.ledger("edited"))  # canonical again
+    assert [e.version for e in store.ledger("edited").versions] == [1, 2]
+
+
+def test_publish_with_the_cache_off_parses_the_ledger(store, monkeypatch):
+    from mesoreg import _store_memo
+
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    f = formulation([("lidocaine", "1 %", "1 mL")], id="nocache")
+    store.publish(f, "a")
+    parsed = []
+    real = _store_memo.parse_ledger
+    monkeypatch.setattr(_store_memo, "parse_ledger", lambda *a: parsed.append(1) or real(*a))
+    store.publish(f, "a")
+    assert parsed  # nothing was served from memory
+    assert [e.version for e in store.ledger("nocache").versions] == [1, 2]

@@ -475,3 +475,63 @@ def test_a_status_without_its_event_is_a_problem(store, edit, expected):
     assert problems[0].startswith(f"{path}: {expected}")
     with pytest.raises(MesoregError, match=r"Restore the ledger from git"):
         store.read("demo", 1)
+
+
+# -- what verify remembers (mesoreg._store_memo): never a reason to miss damage ---------------
+
+
+@QUICK
+@given(mutation=MUTATION)
+def test_a_change_after_a_clean_verify_is_still_caught(tmp_path_factory, mutation):
+    # the first verify remembers that v1's bytes are canonical; the change is caught anyway
+    store = Store(tmp_path_factory.mktemp("s"))
+    store.publish(F, "alice")
+    assert store.verify() == ([], [])
+    path = store.version_path("demo", 1)
+    original = path.read_bytes()
+    changed = mutate(original, mutation)
+    path.write_bytes(changed)
+    problems, _ = store.verify()
+    if changed == original:
+        assert problems == []
+    else:
+        assert problems == [f"{path}: changed after publishing (sha256 does not match the ledger)"]
+
+
+def test_a_remembered_canonical_file_does_not_vouch_for_another_version(store):
+    # v1 and v2 hold different bytes (their version numbers differ); copying v1 over v2 and
+    # its hash into v2's entry must still fail the id@N check, although v1's bytes are known
+    assert store.verify() == ([], [])
+    folder = store.folder("demo")
+    v1 = (folder / "v1.toml").read_bytes()
+    ledger = store.ledger("demo")
+    forged = ledger.replace(attrs.evolve(ledger.entry(2), sha256=ledger.entry(1).sha256))
+    (folder / "v2.toml").write_bytes(v1)
+    (folder / "index.toml").write_text(dump_ledger(forged))
+    problems, _ = store.verify()
+    assert problems == [f"{folder / 'v2.toml'}: holds demo@1, not demo@2"]
+
+
+def test_verify_parses_an_unchanged_store_once(store, monkeypatch):
+    from mesoreg import _store_memo
+
+    assert store.verify() == ([], [])
+    _store_memo.forget()  # as a new process: only the on-disk table remains
+    parsed = []
+    monkeypatch.setattr(Store, "_build", lambda *a: parsed.append(a) or pytest.fail("parsed"))
+    monkeypatch.setattr(_store_memo, "parse_ledger", lambda *a: pytest.fail("ledger parsed"))
+    assert store.verify() == ([], [])
+    assert parsed == []
+
+
+def test_without_the_cache_verify_parses_everything(store, monkeypatch):
+    from mesoreg import _store_memo
+
+    assert store.verify() == ([], [])
+    _store_memo.forget()
+    monkeypatch.setenv("MESOREG_CACHE", "0")
+    built = []
+    real = Store._build
+    monkeypatch.setattr(Store, "_build", staticmethod(lambda *a: built.append(1) or real(*a)))
+    assert store.verify() == ([], [])
+    assert len(built) == 2  # both versions, although the table knows them
