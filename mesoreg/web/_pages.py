@@ -83,6 +83,11 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/composer", 303)
 
 
+async def no_icon(request: Request) -> Response:
+    """``GET /favicon.ico``: none (browsers ask for it)."""
+    return Response(status_code=204)
+
+
 @html_errors
 async def index(request: Request) -> Response:
     """``GET /composer``: the store's formulations, each with its latest version."""
@@ -216,6 +221,7 @@ def routes() -> list[BaseRoute]:
 
     return [
         Route("/", home, methods=["GET"]),
+        Route("/favicon.ico", no_icon, methods=["GET"]),
         Route("/composer", index, methods=["GET"]),
         Route("/composer/new", new, methods=["GET"]),
         Route("/composer/edit/{id}", edit, methods=["GET"]),
