@@ -189,6 +189,9 @@ def test_a_patient_on_warfarin_gets_the_contraindication(
     meds.get_by_label("None (asked and recorded)").check()
     wait_for_check_after(page, before)
     expect(page.locator(".group[data-severity='contraindicated']")).to_have_count(0)
+    # the allergies and conditions are still unknown: the page says the report's verdict
+    expect(page.locator("#verdict")).to_have_text("Not validated: something could not be checked")
+    expect(page.locator(".gaps").first).to_contain_text("needs the patient's allergies")
 
     # readable on a tablet: one column, nothing wider than the screen
     page.set_viewport_size({"width": 768, "height": 1024})
@@ -220,8 +223,17 @@ def test_publishing_from_the_page_creates_a_version_that_verify_accepts(
     shot(page, tmp_path / "published.png")
 
     verified = subprocess.run(
-        [sys.executable, "-m", "mesoreg", "verify", "--no-plugins", "--store", str(service.store),
-         "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "mesoreg",
+            "verify",
+            "--no-plugins",
+            "--store",
+            str(service.store),
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1"},

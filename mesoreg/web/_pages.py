@@ -176,7 +176,11 @@ def _number(request: Request, key: str) -> int:
     number = _version(text) if text else None
     if number is None:
         raise InputError(
-            [Problem(key, "is missing" if not text else "must be a version number", "e.g. ?a=1&b=2")]
+            [
+                Problem(
+                    key, "is missing" if not text else "must be a version number", "e.g. ?a=1&b=2"
+                )
+            ]
         )
     return number
 

@@ -16,6 +16,7 @@ their content security policy allows that one style sheet by its hash, and nothi
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -53,8 +54,13 @@ def _choice(request: Request, key: str, kind: Any, required: bool) -> Any:
     values = [k.value for k in kind]
     if text not in values:
         raise InputError(
-            [Problem(key, "is missing" if not text else f"unknown {key} '{text[:40]}'",
-                     f"Use one of: {', '.join(values)}.")]
+            [
+                Problem(
+                    key,
+                    "is missing" if not text else f"unknown {key} '{text[:40]}'",
+                    f"Use one of: {', '.join(values)}.",
+                )
+            ]
         )
     return kind(text)
 
@@ -146,10 +152,8 @@ async def label(request: Request) -> Response:
             problems += exc.problems
     text = request.query_params.get("compounded_at", "")
     at: dt.datetime | None = None
-    try:
+    with contextlib.suppress(ValueError):
         at = dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
     if at is None or at.tzinfo is None:
         problems.append(
             Problem(

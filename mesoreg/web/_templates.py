@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import jinja2
+import markupsafe
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -31,7 +32,7 @@ def environment() -> jinja2.Environment:
     )
     # JSON for a <script type="application/json"> data block: '<' escaped so that no
     # value can close the block
-    env.filters["data_json"] = lambda value: jinja2.utils.markupsafe.Markup(
+    env.filters["data_json"] = lambda value: markupsafe.Markup(
         json.dumps(value, ensure_ascii=True, default=str)
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")

@@ -49,7 +49,9 @@ def _object(body: object, keys: dict[str, bool]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InputError([Problem("", "the body must be a JSON object")])
     problems = [
-        Problem(key, "unknown key", f"Use only: {', '.join(keys)}.") for key in body if key not in keys
+        Problem(key, "unknown key", f"Use only: {', '.join(keys)}.")
+        for key in body
+        if key not in keys
     ]
     problems += [
         Problem(key, "is missing") for key, required in keys.items() if required and key not in body
@@ -147,10 +149,10 @@ async def approve(request: Request) -> Response:
         if isinstance(exc, ApiError):
             raise
         raise _store_errors(exc, store.root) from None
-    audit.info(
-        "approved %s by %r%s", ref, by, f" (override: {reason[:200]!r})" if reason else ""
+    audit.info("approved %s by %r%s", ref, by, f" (override: {reason[:200]!r})" if reason else "")
+    return JSONResponse(
+        {"formulation": formulation_id, "version": version, "entry": _entry_dict(entry)}
     )
-    return JSONResponse({"formulation": formulation_id, "version": version, "entry": _entry_dict(entry)})
 
 
 def routes() -> list[BaseRoute]:

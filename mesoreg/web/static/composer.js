@@ -12,7 +12,7 @@
     pass: "Pass: no finding",
     warn: "Warnings: read each finding",
     fail: "Fail: do not use as it is",
-    not_validated: "Not validated: something could not be checked",
+    "not-validated": "Not validated: something could not be checked",
   };
 
   function el(tag, attrs, ...children) {
