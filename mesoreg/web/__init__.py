@@ -1,4 +1,4 @@
-"""``mesoreg serve``: the JSON HTTP API, the CDS Hooks service and (later) the composer pages.
+"""``mesoreg serve``: the composer pages, the JSON HTTP API and the CDS Hooks service.
 
 An optional part of mesoreg (``pip install 'mesoreg[serve]'``): nothing else in mesoreg
 imports this package except the ``serve`` command, lazily.  Private modules, one job each:
@@ -8,6 +8,10 @@ imports this package except the ``serve`` command, lazily.  Private modules, one
 * :mod:`mesoreg.web._api` the JSON API (check, catalog, store read-only).
 * :mod:`mesoreg.web._cds` the CDS Hooks 2.0 services; :mod:`mesoreg.web._fhir_in` reads
   the FHIR resources they are sent into mesoreg's formulation and patient data.
+* The composer: :mod:`mesoreg.web._pages` its pages (router), :mod:`._composition` the
+  check with the composition beside the report, :mod:`._writes` publish and approve,
+  :mod:`._print` the MFR and labels of a stored version, :mod:`._templates` the Jinja2
+  templates (``templates/``); ``static/`` its one hand-written script and style sheet.
 * :mod:`mesoreg.web._security` tokens, body size limit, CSRF, security headers, hosts.
 * :mod:`mesoreg.web._errors` every error as a JSON document, never a traceback.
 * :mod:`mesoreg.web._schemas` the API's own JSON Schemas; :mod:`mesoreg.web._openapi`

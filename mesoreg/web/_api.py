@@ -149,15 +149,14 @@ def check_arguments(body: object) -> dict[str, Any]:
     }
 
 
-async def check(request: Request) -> Response:
-    """``POST /api/check``: the report of a formulation (+ patient, region, dates)."""
-    from mesoreg._engine import check as run_check
-    from mesoreg._parse import parse_patient
-    from mesoreg._render import report_to_dict
+def run_check(arguments: dict[str, Any], registry: Any) -> tuple[Any, Any]:
+    """The report of :func:`check_arguments`' arguments, and the patient read from them.
 
-    arguments = check_arguments(await read_json(request))
-    registry = request.app.state.registry
-    # the patient's problems and the formulation's are reported together
+    The patient's problems and the formulation's are raised together.
+    """
+    from mesoreg._engine import check as check_with
+    from mesoreg._parse import parse_patient
+
     patient: Any = None
     wrong: list[Problem] = []
     if arguments["patient"] is not None:
@@ -166,7 +165,7 @@ async def check(request: Request) -> Response:
         except InputError as exc:
             wrong = list(exc.problems)
     try:
-        report = run_check(
+        report = check_with(
             arguments["formulation"],
             patient,
             region=arguments["region"],
@@ -178,6 +177,15 @@ async def check(request: Request) -> Response:
         raise InputError([*exc.problems, *wrong]) from None
     if wrong:
         raise InputError(wrong)
+    return report, patient
+
+
+async def check(request: Request) -> Response:
+    """``POST /api/check``: the report of a formulation (+ patient, region, dates)."""
+    from mesoreg._render import report_to_dict
+
+    arguments = check_arguments(await read_json(request))
+    report, _ = run_check(arguments, request.app.state.registry)
     return JSONResponse(report_to_dict(report))
 
 

@@ -2,9 +2,9 @@
 
 :func:`create_app` takes a :class:`ServeConfig` and returns a Starlette application.
 Each part of the service is a router, a function returning its routes
-(:func:`mesoreg.web._api.routes`, :func:`mesoreg.web._cds.routes`); the composer pages
-will be one more, passed in ``routers`` or added to :data:`ROUTERS`, and find the
-configuration, the registry and the CSRF secret on ``request.app.state``.
+(:func:`mesoreg.web._api.routes`, :func:`mesoreg.web._cds.routes`, the composer's
+:func:`mesoreg.web._pages.routes`); routes find the configuration, the registry and the
+CSRF secret on ``request.app.state``.
 
 The check service keeps no state between requests: every answer is a function of the
 request, the catalog and plugins loaded at start and the store's files, so any number
@@ -26,14 +26,14 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from mesoreg._registry import Registry
-from mesoreg.web import _api, _cds, _openapi
+from mesoreg.web import _api, _cds, _openapi, _pages
 from mesoreg.web._errors import HANDLERS
 from mesoreg.web._security import DEFAULT_MAX_BODY, SecurityMiddleware, is_loopback, loopback_hosts
 
 Router = Callable[[], Sequence[BaseRoute]]
 
 #: the routers every application has, in order
-ROUTERS: tuple[Router, ...] = (_api.routes, _cds.routes, _openapi.routes)
+ROUTERS: tuple[Router, ...] = (_api.routes, _cds.routes, _openapi.routes, _pages.routes)
 
 
 @attrs.frozen
