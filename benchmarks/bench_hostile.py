@@ -55,8 +55,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import mesoreg
-    from mesoreg._load import load_formulation
-    from mesoreg._pack import MAX_PACK_RECORDS, load_pack_document
+    from mesoreg.documents._load import load_formulation
+    from mesoreg.knowledge._pack import MAX_PACK_RECORDS, load_pack_document
 
     registry = mesoreg.Registry.from_plugins()
     _ = registry.catalog, registry.checks, registry.validators

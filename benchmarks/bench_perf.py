@@ -24,7 +24,7 @@ Figures (numbers as in issue 12):
     with a source) and 400 rules, given as a ``Pack`` through
     ``mesoreg.testing.make_registry([PackPlugin(pack)])``;
 9.  cold ``mesoreg --pack big.toml check F --patient P`` / cold ``mesoreg check F --patient P``
-    (<= 2).  Issue 12 measured 10,000 ingredients and 100,000 rules; ``mesoreg._pack`` now
+    (<= 2).  Issue 12 measured 10,000 ingredients and 100,000 rules; ``mesoreg.knowledge._pack`` now
     refuses packs over ``MAX_PACK_BYTES`` (8 MiB) or ``MAX_PACK_RECORDS`` (20,000), so the
     row uses the largest pack of the same shape (1 ingredient : 10 rules) the limits allow,
     and a second row times the refusal of the 110,001-record pack;
@@ -133,7 +133,7 @@ def largest_pack(tmp: Path) -> tuple[Path, int, int]:
     """The largest generated pack both limits allow; returns its path and shape."""
     from bench_plugins import generate_pack
 
-    from mesoreg._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS
+    from mesoreg.knowledge._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS
 
     records = MAX_PACK_RECORDS
     while True:
@@ -221,7 +221,7 @@ def store_rows(args: argparse.Namespace, tmp: Path, figures: set[int]) -> list[R
 
     count = 1_000 if args.quick else 10_000
     pristine = tmp / "pristine" / "store"
-    from mesoreg._registry import get_registry
+    from mesoreg.host._registry import get_registry
 
     paths = build_store(pristine, count, get_registry())  # records today's verdicts
     relative = [p.relative_to(pristine) for p in paths]
@@ -284,8 +284,8 @@ def many_ingredients(args: argparse.Namespace, tmp: Path) -> list[Row]:
     from bench_plugins import generate_pack
 
     import mesoreg
-    from mesoreg._pack import parse_pack_document
-    from mesoreg._plugins import PackPlugin
+    from mesoreg.host._plugins import PackPlugin
+    from mesoreg.knowledge._pack import parse_pack_document
     from mesoreg.testing import DEFAULT_DATE, HEALTHY, formulation, make_registry, patient
 
     path = tmp / "ingredients.toml"
@@ -320,7 +320,7 @@ def many_ingredients(args: argparse.Namespace, tmp: Path) -> list[Row]:
 
 def publish_rows(args: argparse.Namespace, tmp: Path) -> list[Row]:
     import mesoreg
-    from mesoreg._registry import get_registry
+    from mesoreg.host._registry import get_registry
 
     registry = get_registry()
     source = mesoreg.load_formulation(EXAMPLE)

@@ -86,9 +86,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import mesoreg
-    from mesoreg._catalog import build_catalog
-    from mesoreg._pack import load_core_pack, parse_pack_document
-    from mesoreg._plugins import PackPlugin
+    from mesoreg.host._plugins import PackPlugin
+    from mesoreg.knowledge._catalog import build_catalog
+    from mesoreg.knowledge._pack import load_core_pack, parse_pack_document
     from mesoreg.testing import make_registry
 
     rows: list[tuple[str, float, float, str]] = []

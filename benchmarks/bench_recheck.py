@@ -31,16 +31,16 @@ def build_store(root: Path, count: int, registry: object = None) -> list[Path]:
     import attrs
 
     import mesoreg
-    from mesoreg._dump import dump_formulation
-    from mesoreg._ledger import CheckRecord, Entry, Event, Ledger, dump_ledger, utc_now
-    from mesoreg._model import Status
-    from mesoreg._store import sha256
+    from mesoreg.documents._dump import dump_formulation
+    from mesoreg.documents._model import Status
+    from mesoreg.store._ledger import CheckRecord, Entry, Event, Ledger, dump_ledger, utc_now
+    from mesoreg.store._store import sha256
 
     bases = [mesoreg.load_formulation(ROOT / "formulations" / e / "v1.toml") for e in EXAMPLES]
     now = utc_now()
     records = [CheckRecord("pass", now, mesoreg.__version__, ("mesoreg-core 0.1.0",))] * len(bases)
     if registry is not None:
-        from mesoreg._recheck import check_record
+        from mesoreg.store._recheck import check_record
 
         records = [check_record(mesoreg.check(b, registry=registry)) for b in bases]
     paths = []
@@ -86,9 +86,9 @@ def main() -> None:
     floor = time.perf_counter() - start
     floor_mem = peak_mb()
 
-    from mesoreg._recheck import recheck
-    from mesoreg._registry import get_registry
-    from mesoreg._store import Store
+    from mesoreg.host._registry import get_registry
+    from mesoreg.store._recheck import recheck
+    from mesoreg.store._store import Store
 
     os.environ.setdefault("MESOREG_NO_PLUGINS", "1")
     registry = get_registry()

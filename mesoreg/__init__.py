@@ -19,9 +19,6 @@ from typing import Any as _Any
 from mesoreg._version import __version__
 
 if _TYPE_CHECKING:
-    from mesoreg._catalog import Catalog
-    from mesoreg._diff import diff_formulations
-    from mesoreg._engine import check
     from mesoreg._errors import (
         InputError,
         MesoregError,
@@ -30,7 +27,11 @@ if _TYPE_CHECKING:
         UnitError,
         UnknownNameError,
     )
-    from mesoreg._knowledge import (
+    from mesoreg.checks._region import RegionValidator
+    from mesoreg.checks._render import report_to_dict
+    from mesoreg.checks._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
+    from mesoreg.checks._subject import Check, Dose, ResolvedPreparation, SessionAmount, Subject
+    from mesoreg.documents._knowledge import (
         Compatibility,
         Condition,
         Contraindication,
@@ -48,8 +49,8 @@ if _TYPE_CHECKING:
         Severity,
         Source,
     )
-    from mesoreg._load import load_formulation, load_patient
-    from mesoreg._model import (
+    from mesoreg.documents._load import load_formulation, load_patient
+    from mesoreg.documents._model import (
         CoIngredient,
         Component,
         Context,
@@ -60,96 +61,95 @@ if _TYPE_CHECKING:
         Status,
         Use,
     )
-    from mesoreg._override import Override
-    from mesoreg._pack import load_pack_document as load_pack
-    from mesoreg._pack import parse_pack_document as parse_pack
-    from mesoreg._parse import parse_formulation, parse_patient
-    from mesoreg._publish import new_draft, publish, set_status
-    from mesoreg._quantity import Dimension, Quantity, parse_quantity
-    from mesoreg._recheck import recheck
-    from mesoreg._region import RegionValidator
-    from mesoreg._registry import Registry, get_catalog
-    from mesoreg._render import report_to_dict
-    from mesoreg._report import Finding, NotRun, OutputFormat, Report, Unchecked, Verdict
-    from mesoreg._store import Store, StoreError
-    from mesoreg._subject import Check, Dose, ResolvedPreparation, SessionAmount, Subject
-    from mesoreg._vocabulary import Area, Purpose, Route, Sex, Technique
+    from mesoreg.documents._parse import parse_formulation, parse_patient
+    from mesoreg.documents._quantity import Dimension, Quantity, parse_quantity
+    from mesoreg.documents._vocabulary import Area, Purpose, Route, Sex, Technique
     from mesoreg.hookspecs import hookimpl
+    from mesoreg.host._engine import check
+    from mesoreg.host._registry import Registry, get_catalog
+    from mesoreg.knowledge._catalog import Catalog
+    from mesoreg.knowledge._override import Override
+    from mesoreg.knowledge._pack import load_pack_document as load_pack
+    from mesoreg.knowledge._pack import parse_pack_document as parse_pack
+    from mesoreg.store._diff import diff_formulations
+    from mesoreg.store._publish import new_draft, publish, set_status
+    from mesoreg.store._recheck import recheck
+    from mesoreg.store._store import Store, StoreError
 
 #: every public name is imported on first use, so that ``import mesoreg`` stays cheap (and
 #: the CLI's --version fast): public name -> (module, attribute)
 _LAZY = {
-    "Area": ("mesoreg._vocabulary", "Area"),
-    "Catalog": ("mesoreg._catalog", "Catalog"),
-    "Check": ("mesoreg._subject", "Check"),
-    "CoIngredient": ("mesoreg._model", "CoIngredient"),
-    "Compatibility": ("mesoreg._knowledge", "Compatibility"),
-    "Component": ("mesoreg._model", "Component"),
-    "Condition": ("mesoreg._knowledge", "Condition"),
-    "Context": ("mesoreg._model", "Context"),
-    "Contraindication": ("mesoreg._knowledge", "Contraindication"),
-    "Dimension": ("mesoreg._quantity", "Dimension"),
-    "Dose": ("mesoreg._subject", "Dose"),
-    "Drug": ("mesoreg._knowledge", "Drug"),
-    "Evidence": ("mesoreg._knowledge", "Evidence"),
-    "Fact": ("mesoreg._knowledge", "Fact"),
-    "Finding": ("mesoreg._report", "Finding"),
-    "Formulation": ("mesoreg._model", "Formulation"),
-    "Identifiers": ("mesoreg._knowledge", "Identifiers"),
-    "Ingredient": ("mesoreg._knowledge", "Ingredient"),
+    "Area": ("mesoreg.documents._vocabulary", "Area"),
+    "Catalog": ("mesoreg.knowledge._catalog", "Catalog"),
+    "Check": ("mesoreg.checks._subject", "Check"),
+    "CoIngredient": ("mesoreg.documents._model", "CoIngredient"),
+    "Compatibility": ("mesoreg.documents._knowledge", "Compatibility"),
+    "Component": ("mesoreg.documents._model", "Component"),
+    "Condition": ("mesoreg.documents._knowledge", "Condition"),
+    "Context": ("mesoreg.documents._model", "Context"),
+    "Contraindication": ("mesoreg.documents._knowledge", "Contraindication"),
+    "Dimension": ("mesoreg.documents._quantity", "Dimension"),
+    "Dose": ("mesoreg.checks._subject", "Dose"),
+    "Drug": ("mesoreg.documents._knowledge", "Drug"),
+    "Evidence": ("mesoreg.documents._knowledge", "Evidence"),
+    "Fact": ("mesoreg.documents._knowledge", "Fact"),
+    "Finding": ("mesoreg.checks._report", "Finding"),
+    "Formulation": ("mesoreg.documents._model", "Formulation"),
+    "Identifiers": ("mesoreg.documents._knowledge", "Identifiers"),
+    "Ingredient": ("mesoreg.documents._knowledge", "Ingredient"),
     "InputError": ("mesoreg._errors", "InputError"),
-    "Interaction": ("mesoreg._knowledge", "Interaction"),
-    "Limit": ("mesoreg._knowledge", "Limit"),
-    "LimitKind": ("mesoreg._knowledge", "LimitKind"),
-    "Medication": ("mesoreg._model", "Medication"),
-    "MedicationClass": ("mesoreg._knowledge", "MedicationClass"),
+    "Interaction": ("mesoreg.documents._knowledge", "Interaction"),
+    "Limit": ("mesoreg.documents._knowledge", "Limit"),
+    "LimitKind": ("mesoreg.documents._knowledge", "LimitKind"),
+    "Medication": ("mesoreg.documents._model", "Medication"),
+    "MedicationClass": ("mesoreg.documents._knowledge", "MedicationClass"),
     "MesoregError": ("mesoreg._errors", "MesoregError"),
-    "NotRun": ("mesoreg._report", "NotRun"),
-    "OutputFormat": ("mesoreg._report", "OutputFormat"),
-    "Override": ("mesoreg._override", "Override"),
-    "Pack": ("mesoreg._knowledge", "Pack"),
-    "Patient": ("mesoreg._model", "Patient"),
+    "NotRun": ("mesoreg.checks._report", "NotRun"),
+    "OutputFormat": ("mesoreg.checks._report", "OutputFormat"),
+    "Override": ("mesoreg.knowledge._override", "Override"),
+    "Pack": ("mesoreg.documents._knowledge", "Pack"),
+    "Patient": ("mesoreg.documents._model", "Patient"),
     "PluginError": ("mesoreg._errors", "PluginError"),
-    "Preparation": ("mesoreg._model", "Preparation"),
+    "Preparation": ("mesoreg.documents._model", "Preparation"),
     "Problem": ("mesoreg._errors", "Problem"),
-    "Purpose": ("mesoreg._vocabulary", "Purpose"),
-    "Quantity": ("mesoreg._quantity", "Quantity"),
-    "RegionValidator": ("mesoreg._region", "RegionValidator"),
-    "Registry": ("mesoreg._registry", "Registry"),
-    "Regulation": ("mesoreg._knowledge", "Regulation"),
-    "Report": ("mesoreg._report", "Report"),
-    "ResolvedPreparation": ("mesoreg._subject", "ResolvedPreparation"),
-    "Route": ("mesoreg._vocabulary", "Route"),
-    "SessionAmount": ("mesoreg._subject", "SessionAmount"),
-    "Severity": ("mesoreg._knowledge", "Severity"),
-    "Sex": ("mesoreg._vocabulary", "Sex"),
-    "Source": ("mesoreg._knowledge", "Source"),
-    "Status": ("mesoreg._model", "Status"),
-    "Store": ("mesoreg._store", "Store"),
-    "StoreError": ("mesoreg._store", "StoreError"),
-    "Subject": ("mesoreg._subject", "Subject"),
-    "Technique": ("mesoreg._vocabulary", "Technique"),
-    "Unchecked": ("mesoreg._report", "Unchecked"),
+    "Purpose": ("mesoreg.documents._vocabulary", "Purpose"),
+    "Quantity": ("mesoreg.documents._quantity", "Quantity"),
+    "RegionValidator": ("mesoreg.checks._region", "RegionValidator"),
+    "Registry": ("mesoreg.host._registry", "Registry"),
+    "Regulation": ("mesoreg.documents._knowledge", "Regulation"),
+    "Report": ("mesoreg.checks._report", "Report"),
+    "ResolvedPreparation": ("mesoreg.checks._subject", "ResolvedPreparation"),
+    "Route": ("mesoreg.documents._vocabulary", "Route"),
+    "SessionAmount": ("mesoreg.checks._subject", "SessionAmount"),
+    "Severity": ("mesoreg.documents._knowledge", "Severity"),
+    "Sex": ("mesoreg.documents._vocabulary", "Sex"),
+    "Source": ("mesoreg.documents._knowledge", "Source"),
+    "Status": ("mesoreg.documents._model", "Status"),
+    "Store": ("mesoreg.store._store", "Store"),
+    "StoreError": ("mesoreg.store._store", "StoreError"),
+    "Subject": ("mesoreg.checks._subject", "Subject"),
+    "Technique": ("mesoreg.documents._vocabulary", "Technique"),
+    "Unchecked": ("mesoreg.checks._report", "Unchecked"),
     "UnitError": ("mesoreg._errors", "UnitError"),
     "UnknownNameError": ("mesoreg._errors", "UnknownNameError"),
-    "Use": ("mesoreg._model", "Use"),
-    "Verdict": ("mesoreg._report", "Verdict"),
-    "check": ("mesoreg._engine", "check"),
-    "diff_formulations": ("mesoreg._diff", "diff_formulations"),
-    "get_catalog": ("mesoreg._registry", "get_catalog"),
+    "Use": ("mesoreg.documents._model", "Use"),
+    "Verdict": ("mesoreg.checks._report", "Verdict"),
+    "check": ("mesoreg.host._engine", "check"),
+    "diff_formulations": ("mesoreg.store._diff", "diff_formulations"),
+    "get_catalog": ("mesoreg.host._registry", "get_catalog"),
     "hookimpl": ("mesoreg.hookspecs", "hookimpl"),
-    "load_formulation": ("mesoreg._load", "load_formulation"),
-    "load_pack": ("mesoreg._pack", "load_pack_document"),
-    "load_patient": ("mesoreg._load", "load_patient"),
-    "new_draft": ("mesoreg._publish", "new_draft"),
-    "parse_formulation": ("mesoreg._parse", "parse_formulation"),
-    "parse_pack": ("mesoreg._pack", "parse_pack_document"),
-    "parse_patient": ("mesoreg._parse", "parse_patient"),
-    "parse_quantity": ("mesoreg._quantity", "parse_quantity"),
-    "publish": ("mesoreg._publish", "publish"),
-    "recheck": ("mesoreg._recheck", "recheck"),
-    "report_to_dict": ("mesoreg._render", "report_to_dict"),
-    "set_status": ("mesoreg._publish", "set_status"),
+    "load_formulation": ("mesoreg.documents._load", "load_formulation"),
+    "load_pack": ("mesoreg.knowledge._pack", "load_pack_document"),
+    "load_patient": ("mesoreg.documents._load", "load_patient"),
+    "new_draft": ("mesoreg.store._publish", "new_draft"),
+    "parse_formulation": ("mesoreg.documents._parse", "parse_formulation"),
+    "parse_pack": ("mesoreg.knowledge._pack", "parse_pack_document"),
+    "parse_patient": ("mesoreg.documents._parse", "parse_patient"),
+    "parse_quantity": ("mesoreg.documents._quantity", "parse_quantity"),
+    "publish": ("mesoreg.store._publish", "publish"),
+    "recheck": ("mesoreg.store._recheck", "recheck"),
+    "report_to_dict": ("mesoreg.checks._render", "report_to_dict"),
+    "set_status": ("mesoreg.store._publish", "set_status"),
 }
 
 

@@ -1,5 +1,5 @@
 """``python -m mesoreg`` runs the command-line interface."""
 
-from mesoreg._entry import main
+from mesoreg.command._entry import main
 
 raise SystemExit(main())

@@ -13,7 +13,7 @@ What a cache key may rely on, cheaply and without importing any plugin:
   and the packs a code plugin returns are asked for every run and keyed by content.
 * :func:`folder` -- every file and folder below a package folder, by stat (for
   ``plugins list``, whose answer depends on whether a plugin's code imports, and for
-  :attr:`mesoreg._registry.Registry.fingerprint`).
+  :attr:`mesoreg.host._registry.Registry.fingerprint`).
 * :func:`digest` -- content, for pack files and the built-in catalog files.
 
 A stat signature is (inode, size, mtime ns, ctime ns): a change that keeps all four is not
@@ -107,10 +107,10 @@ def digest(parts: Iterable[str | bytes]) -> str:
 
 
 def core_files() -> list[tuple[str, str]]:
-    """The built-in pack's files (``mesoreg/catalog/*.toml``) as (name, text), by name."""
+    """The built-in pack's files (``mesoreg/knowledge/data/*.toml``) as (name, text), by name."""
     import importlib.resources
 
-    folder = importlib.resources.files("mesoreg") / "catalog"
+    folder = importlib.resources.files("mesoreg.knowledge") / "data"
     return [
         (e.name, e.read_text(encoding="utf-8"))
         for e in sorted(folder.iterdir(), key=lambda e: e.name)
@@ -120,7 +120,7 @@ def core_files() -> list[tuple[str, str]]:
 
 def core_key(files: list[tuple[str, str]], version: str = __version__) -> str:
     """The cache key of the core pack read from ``files`` and stamped with ``version``
-    (:func:`mesoreg._pack.load_core_pack`); :func:`mesoreg._cache.key` adds mesoreg's."""
+    (:func:`mesoreg.knowledge._pack.load_core_pack`); :func:`mesoreg._cache.key` adds mesoreg's."""
     return _cache.key("core", version, *(part for pair in files for part in pair))
 
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from mesoreg._catalog import Catalog
-    from mesoreg._knowledge import Pack
-    from mesoreg._region import RegionValidator
-    from mesoreg._report import OutputFormat
-    from mesoreg._subject import Check
+    from mesoreg.checks._region import RegionValidator
+    from mesoreg.checks._report import OutputFormat
+    from mesoreg.checks._subject import Check
+    from mesoreg.documents._knowledge import Pack
+    from mesoreg.knowledge._catalog import Catalog
 
 #: the pluggy project name, also the entry-point group code plugins register under
 PROJECT = "mesoreg"

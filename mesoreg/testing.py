@@ -20,13 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType, ModuleType
 from typing import Any
 
-from mesoreg._convert import structure
-from mesoreg._engine import check
-from mesoreg._guard import DEFAULT_TIMEOUT
-from mesoreg._model import Formulation, Patient
-from mesoreg._plugins import BUILTIN_PLUGINS
-from mesoreg._registry import Registry
-from mesoreg._report import Report
+from mesoreg.checks._report import Report
+from mesoreg.documents._convert import structure
+from mesoreg.documents._model import Formulation, Patient
+from mesoreg.host._engine import check
+from mesoreg.host._guard import DEFAULT_TIMEOUT
+from mesoreg.host._plugins import BUILTIN_PLUGINS
+from mesoreg.host._registry import Registry
 
 #: a session date far from any birthday used in the tests
 DEFAULT_DATE = dt.date(2026, 11, 22)
@@ -150,7 +150,7 @@ else:
     @pytest.fixture
     def mesoreg_pm() -> Any:
         """A fresh plugin manager with the hookspecs and the built-ins; nothing discovered."""
-        from mesoreg._plugins import make_plugin_manager
+        from mesoreg.host._plugins import make_plugin_manager
 
         return make_plugin_manager()
 
@@ -162,8 +162,8 @@ else:
         """
         from pathlib import Path
 
-        from mesoreg._pack import load_pack_document
-        from mesoreg._plugins import PackPlugin
+        from mesoreg.host._plugins import PackPlugin
+        from mesoreg.knowledge._pack import load_pack_document
 
         def factory(*items: object) -> Registry:
             plugins = [
@@ -190,7 +190,7 @@ else:
     @pytest.fixture(autouse=True)
     def _mesoreg_no_discovery(monkeypatch: pytest.MonkeyPatch) -> None:
         """Tests never use plugins installed in the environment by accident."""
-        from mesoreg._registry import get_registry
+        from mesoreg.host._registry import get_registry
 
         monkeypatch.setenv("MESOREG_NO_PLUGINS", "1")
         get_registry.cache_clear()

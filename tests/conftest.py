@@ -9,7 +9,7 @@ import pytest
 from hypothesis import settings
 
 from mesoreg import Catalog
-from mesoreg._registry import Registry
+from mesoreg.host._registry import Registry
 
 #: mesoreg's own test fixtures, as plugin authors use them; they switch off plugin discovery
 pytest_plugins = ["mesoreg.testing"]

@@ -21,10 +21,10 @@ from mesoreg import (
     Source,
     UnknownNameError,
 )
-from mesoreg._catalog import _key, build_catalog, iter_rules
-from mesoreg._knowledge import Fact
-from mesoreg._pack import load_core_pack
-from mesoreg._registry import Registry
+from mesoreg.documents._knowledge import Fact
+from mesoreg.host._registry import Registry
+from mesoreg.knowledge._catalog import _key, build_catalog, iter_rules
+from mesoreg.knowledge._pack import load_core_pack
 
 
 def test_core_pack_loads_without_plugin_failures(registry: Registry) -> None:
@@ -352,7 +352,7 @@ def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
     import importlib.resources
     import shutil
 
-    from mesoreg import _pack
+    from mesoreg.knowledge import _pack
 
     first = _pack.load_core_pack()
     assert _pack.load_core_pack() is first  # same files: the parsed pack is reused
@@ -360,9 +360,9 @@ def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
     assert _pack.load_core_pack() is not first  # the cache can be turned off
     monkeypatch.delenv("MESOREG_CACHE")
     # a changed file is read again: the cache is keyed by the files' contents
-    copy = tmp_path / "mesoreg"
-    shutil.copytree(importlib.resources.files("mesoreg") / "catalog", copy / "catalog")
-    vehicles = copy / "catalog" / "vehicles.toml"
+    copy = tmp_path / "knowledge"
+    shutil.copytree(importlib.resources.files("mesoreg.knowledge") / "data", copy / "data")
+    vehicles = copy / "data" / "vehicles.toml"
     text = vehicles.read_text(encoding="utf-8")
     vehicles.write_text(text.replace('name = "Sodium chloride', 'name = "Saline', 1), "utf-8")
     monkeypatch.setattr(importlib.resources, "files", lambda _package: copy)
@@ -372,7 +372,7 @@ def test_the_core_pack_is_parsed_once_per_content(monkeypatch, tmp_path):
 
 
 def test_another_mesoreg_version_reads_the_core_pack_again(monkeypatch):
-    from mesoreg import _pack
+    from mesoreg.knowledge import _pack
 
     first = _pack.load_core_pack()
     monkeypatch.setattr(_pack, "__version__", "99.0.0")

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from conftest import ROOT
 
-from mesoreg._catalog import _key
-from mesoreg._listing import catalog_markdown
+from mesoreg.knowledge._catalog import _key
+from mesoreg.knowledge._listing import catalog_markdown
 
 
 def test_docs_catalog_page_is_current(catalog):
@@ -69,7 +69,7 @@ def test_limits_do_not_disagree(catalog):
 
 
 def test_every_rule_and_ingredient_states_an_evidence_level_and_a_source(catalog):
-    from mesoreg._catalog import iter_rules
+    from mesoreg.knowledge._catalog import iter_rules
 
     for rule in iter_rules(catalog):
         assert rule.sources and rule.evidence

@@ -248,9 +248,9 @@ def test_no_patient_lists_patient_checks_as_not_run(registry):
 def test_a_last_dose_after_the_session_is_never_skipped(catalog):
     # check() refuses it (tests/test_validate.py); a check given such a subject says so
     from mesoreg import Context
-    from mesoreg._check_contraindication import check_contraindications
-    from mesoreg._report import Finding
-    from mesoreg._subject import resolve
+    from mesoreg.checks._check_contraindication import check_contraindications
+    from mesoreg.checks._report import Finding
+    from mesoreg.checks._subject import resolve
 
     later = DEFAULT_DATE + dt.timedelta(days=3)
     p = patient(HEALTHY, medications=[{"name": "Advil", "last_dose": later}])
@@ -265,8 +265,8 @@ def test_a_last_dose_after_the_session_is_never_skipped(catalog):
 
 def test_a_birth_date_after_the_session_gives_no_negative_age(catalog):
     from mesoreg import Context
-    from mesoreg._check_contraindication import check_contraindications
-    from mesoreg._subject import resolve
+    from mesoreg.checks._check_contraindication import check_contraindications
+    from mesoreg.checks._subject import resolve
 
     p = patient(HEALTHY, birth_date=dt.date(2030, 1, 1))
     f = formulation([("Kybella", "10 mg/mL", "2 mL")], use={"route": "subcutaneous"})

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from mesoreg import Context, Verdict
-from mesoreg._subject import resolve
+from mesoreg.checks._subject import resolve
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 
@@ -249,7 +249,7 @@ def test_epinephrine_from_another_component_of_the_syringe_counts(registry):
 
 
 def test_threshold_is_the_catalog_s_with_minimum(catalog):
-    from mesoreg._quantity import parse_quantity
+    from mesoreg.documents._quantity import parse_quantity
 
     (limit,) = [r for r in catalog.limits_for("lidocaine") if r.with_ingredient]
     assert limit.with_minimum == parse_quantity("1:200000")
@@ -257,8 +257,8 @@ def test_threshold_is_the_catalog_s_with_minimum(catalog):
 
 
 def test_a_co_ingredient_limit_without_a_threshold_never_applies(registry):
-    from mesoreg._check_dose import has_effective
-    from mesoreg._quantity import parse_quantity
+    from mesoreg.checks._check_dose import has_effective
+    from mesoreg.documents._quantity import parse_quantity
 
     f = formulation([_lido_epi("1:100000")])
     subject = resolve(f, None, Context(dt.date(2026, 11, 22)), registry.catalog)

@@ -91,8 +91,8 @@ def test_previous_session_after_the_session_date_is_an_input_error(registry):
 def test_a_subject_with_a_later_previous_session_is_not_checked_never_negative(catalog):
     # resolve() alone does not look at the dates; the check must still not compute "-4 days"
     from mesoreg import Context
-    from mesoreg._check_technique import check_technique
-    from mesoreg._subject import resolve
+    from mesoreg.checks._check_technique import check_technique
+    from mesoreg.checks._subject import resolve
 
     later = DEFAULT_DATE + dt.timedelta(days=4)
     subject = resolve(formulation(VITAMINS), None, Context(DEFAULT_DATE, None, later), catalog)

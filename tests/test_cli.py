@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import FORMULATIONS, PATIENTS, ROOT
 
-from mesoreg import __version__, cli
+from mesoreg import __version__
 from mesoreg._exit import EPILOG, ExitCode
-from mesoreg.cli import main
+from mesoreg.command import cli
+from mesoreg.command.cli import main
 
 ANNA = str(PATIENTS / "anna.toml")
 DATE = "2026-11-22"
@@ -269,7 +270,7 @@ def test_catalog_show_drug_and_class(
 
 
 def test_catalog_show_condition(capsys: pytest.CaptureFixture[str]) -> None:
-    from mesoreg._registry import get_catalog
+    from mesoreg.host._registry import get_catalog
 
     condition = next(iter(get_catalog().conditions.values()))
     code, out, _ = run(

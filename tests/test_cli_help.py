@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import FORMULATIONS
 
-from mesoreg import cli
-from mesoreg._cli_help import HELP
 from mesoreg._exit import MEANINGS, ExitCode, exit_codes_text
-from mesoreg.cli import main
+from mesoreg.command import cli
+from mesoreg.command._cli_help import HELP
+from mesoreg.command.cli import main
 
 
 def _subcommands(
@@ -194,8 +194,8 @@ def test_version_does_not_import_argcomplete() -> None:
     import subprocess
 
     code = (
-        "import sys; from mesoreg._entry import main; main(['--version']); "
-        "print('argcomplete' in sys.modules, 'mesoreg.cli' in sys.modules)"
+        "import sys; from mesoreg.command._entry import main; main(['--version']); "
+        "print('argcomplete' in sys.modules, 'mesoreg.command.cli' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 from conftest import ROOT
 
-from mesoreg import cli
-from mesoreg._cli_schema import CLI_SCHEMAS, COMMAND_SCHEMAS
 from mesoreg._exit import ExitCode
-from mesoreg.cli import main
+from mesoreg.command import cli
+from mesoreg.command.cli import main
+from mesoreg.interfaces._cli_schema import CLI_SCHEMAS, COMMAND_SCHEMAS
 
 SCHEMAS = ROOT / "schemas"
 

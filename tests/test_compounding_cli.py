@@ -11,9 +11,9 @@ from conftest import ROOT
 
 from mesoreg._errors import InputError
 from mesoreg._exit import ExitCode
-from mesoreg._load import load_formulation
 from mesoreg.compounding._args import COMMANDS, add_arguments
 from mesoreg.compounding._cli import run
+from mesoreg.documents._load import load_formulation
 
 EXAMPLE = str(ROOT / "examples" / "compose" / "face-lidocaine.toml")
 

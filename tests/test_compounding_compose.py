@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from mesoreg._dump import dump_formulation
-from mesoreg._engine import check
 from mesoreg._errors import InputError
-from mesoreg._load import load_formulation
-from mesoreg._publish import publish
-from mesoreg._report import Verdict
-from mesoreg._store import Store
+from mesoreg.checks._report import Verdict
 from mesoreg.compounding._compose import compose, load_request, parse_request
 from mesoreg.compounding._products import builtin_products, merge_products
+from mesoreg.documents._dump import dump_formulation
+from mesoreg.documents._load import load_formulation
+from mesoreg.host._engine import check
+from mesoreg.store._publish import publish
+from mesoreg.store._store import Store
 
 EXAMPLE = ROOT / "examples" / "compose" / "face-lidocaine.toml"
 HEAD = """schema_version = 1

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from mesoreg._engine import check, resolve_subject
-from mesoreg._model import Context
-from mesoreg._parse import parse_formulation
 from mesoreg.compounding._bud import BudConditions, Environment, Storage, assign_bud
 from mesoreg.compounding._html import labels_html, record_html
 from mesoreg.compounding._label import build_labels
 from mesoreg.compounding._record_model import Provenance, build_record
+from mesoreg.documents._model import Context
+from mesoreg.documents._parse import parse_formulation
+from mesoreg.host._engine import check, resolve_subject
 
 DAY = dt.date(2026, 12, 1)
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))

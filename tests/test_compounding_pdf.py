@@ -45,11 +45,11 @@ def test_record_pdf_has_the_numbers_findings_and_bud(registry) -> None:
 
 
 def test_labels_pdf_is_one_label_sized_page_per_syringe(registry) -> None:
-    from mesoreg._engine import resolve_subject
-    from mesoreg._model import Context
-    from mesoreg._parse import parse_formulation
     from mesoreg.compounding._bud import BudConditions, assign_bud
     from mesoreg.compounding._label import build_labels
+    from mesoreg.documents._model import Context
+    from mesoreg.documents._parse import parse_formulation
+    from mesoreg.host._engine import resolve_subject
 
     two = parse_formulation(
         'schema_version = 1\nid = "two"\nversion = 1\ntitle = "t"\n'

@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from mesoreg._errors import InputError
 from mesoreg._exit import ExitCode
-from mesoreg.cli import main
+from mesoreg.command.cli import main
 
 STORE = str(ROOT / "formulations")
 LABEL = [
@@ -124,7 +124,7 @@ def test_pdf_without_reportlab_says_how_to_install_it(monkeypatch) -> None:
 
 def test_the_parser_loads_no_record_or_pdf_code() -> None:
     code = (
-        "import sys; from mesoreg import cli; cli._parser(); "
+        "import sys; from mesoreg.command import cli; cli._parser(); "
         "print(sorted(m for m in sys.modules "
         "if m.startswith(('mesoreg.compounding', 'reportlab'))))"
     )

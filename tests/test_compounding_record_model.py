@@ -8,9 +8,6 @@ import datetime as dt
 import pytest
 from conftest import ROOT
 
-from mesoreg._engine import check, resolve_subject
-from mesoreg._model import Context
-from mesoreg._store import Store
 from mesoreg.compounding._bud import BudConditions, Environment, Storage, assign_bud
 from mesoreg.compounding._record_model import (
     TO_FILL,
@@ -20,6 +17,9 @@ from mesoreg.compounding._record_model import (
     builtin_elements,
     record_to_dict,
 )
+from mesoreg.documents._model import Context
+from mesoreg.host._engine import check, resolve_subject
+from mesoreg.store._store import Store
 
 DAY = dt.date(2026, 12, 1)
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)

@@ -8,12 +8,12 @@ import attrs
 import pytest
 
 from mesoreg import Verdict
-from mesoreg._catalog import Catalog, build_catalog
-from mesoreg._condition import Relation
 from mesoreg._errors import InputError
-from mesoreg._icd10 import in_range, overlap, parse_code, parse_range, split_code
-from mesoreg._knowledge import Condition, Fact, Pack
-from mesoreg.cli import main
+from mesoreg.command.cli import main
+from mesoreg.documents._knowledge import Condition, Fact, Pack
+from mesoreg.knowledge._catalog import Catalog, build_catalog
+from mesoreg.knowledge._condition import Relation
+from mesoreg.knowledge._icd10 import in_range, overlap, parse_code, parse_range, split_code
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
@@ -546,7 +546,7 @@ def test_the_more_specific_of_name_and_code_counts(registry) -> None:  # type: i
 
 
 def test_an_override_may_add_codes_and_relations_but_not_drop_them() -> None:
-    from mesoreg._override import compare
+    from mesoreg.knowledge._override import compare
 
     old = Condition("stroke", "Stroke", codes=("I60-I64",), broader=("cerebrovascular",))
     wider = attrs.evolve(old, codes=("I60-I64", "I69.0-I69.4"), may_be=("x",))

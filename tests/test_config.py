@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mesoreg import InputError
-from mesoreg._config import Settings, load_settings
+from mesoreg.host._config import Settings, load_settings
 
 
 def test_defaults(tmp_path):
@@ -167,7 +167,7 @@ def test_bad_plugin_timeout_in_the_environment(tmp_path):
 
 
 def test_bad_plugin_timeout_on_the_command_line(capsys):
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     with pytest.raises(SystemExit) as stop:
         cli.main(["--plugin-timeout", "0", "plugins", "list"])

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesoreg import Formulation, InputError, Patient
-from mesoreg._convert import field_names, structure, unstructure
+from mesoreg.documents._convert import field_names, structure, unstructure
 
 
 def valid_formulation() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesoreg._diff import diff_formulations
+from mesoreg.store._diff import diff_formulations
 from mesoreg.testing import formulation
 
 

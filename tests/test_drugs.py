@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from mesoreg._atc import is_atc, parse_atc
-from mesoreg._catalog import Catalog, build_catalog
 from mesoreg._errors import InputError
-from mesoreg._knowledge import Drug, MedicationClass, Pack, Source
-from mesoreg._registry import get_catalog
+from mesoreg.documents._knowledge import Drug, MedicationClass, Pack, Source
+from mesoreg.host._registry import get_catalog
+from mesoreg.knowledge._atc import is_atc, parse_atc
+from mesoreg.knowledge._catalog import Catalog, build_catalog
 
 
 @pytest.fixture(scope="module")

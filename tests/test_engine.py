@@ -10,8 +10,8 @@ import pytest
 
 import mesoreg
 from mesoreg import Check, Finding, RegionValidator, Severity, Unchecked, Verdict, hookimpl
-from mesoreg._quantity import parse_quantity
-from mesoreg._render import report_to_text
+from mesoreg.checks._render import report_to_text
+from mesoreg.documents._quantity import parse_quantity
 from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 VITAMINS = formulation([("pyridoxine", "100 mg/mL", "1 mL")])
@@ -118,8 +118,8 @@ def test_region_validator_runs_for_its_region_only():
 def test_results_do_not_depend_on_plugin_order():
     import importlib
 
-    from mesoreg._plugins import BUILTIN_PLUGINS
-    from mesoreg._registry import Registry
+    from mesoreg.host._plugins import BUILTIN_PLUGINS
+    from mesoreg.host._registry import Registry
 
     mods = [importlib.import_module(n) for n in BUILTIN_PLUGINS]
     f = formulation(
@@ -463,7 +463,7 @@ def test_a_new_plugin_failure_is_in_the_next_report():
     registry = make_registry()
     who = patient()
     first = mesoreg.check(VITAMINS, who, registry=registry)
-    from mesoreg._plugins import PluginFailure
+    from mesoreg.host._plugins import PluginFailure
 
     registry.failures.append(PluginFailure("late", "mesoreg_formats", "raised OSError: gone"))
     second = mesoreg.check(VITAMINS, who, registry=registry)

@@ -6,19 +6,21 @@ import subprocess
 import sys
 
 from mesoreg import __version__
-from mesoreg._entry import main
+from mesoreg.command._entry import main
 
 
 def test_version_is_answered_without_importing_the_cli() -> None:
     code = (
-        "import sys; from mesoreg._entry import main; rc = main(['--version']); "
+        "import sys; from mesoreg.command._entry import main; rc = main(['--version']); "
         "print(sorted(m for m in sys.modules if m.startswith(('mesoreg', 'attr', 'cattrs', "
         "'pluggy')))); raise SystemExit(rc)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     first, loaded = out.stdout.splitlines()
     assert first == f"mesoreg {__version__}"
-    assert loaded == "['mesoreg', 'mesoreg._entry', 'mesoreg._version']"
+    assert loaded == (
+        "['mesoreg', 'mesoreg._version', 'mesoreg.command', 'mesoreg.command._entry']"
+    )
 
 
 def test_everything_else_goes_to_the_cli(capsys) -> None:  # type: ignore[no-untyped-def]

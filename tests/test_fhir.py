@@ -10,7 +10,7 @@ from fhir.resources.bundle import Bundle
 from fhir.resources.detectedissue import DetectedIssue
 from fhir.resources.medication import Medication
 
-from mesoreg import cli
+from mesoreg.command import cli
 
 
 def test_export_validates_with_fhir_resources(capsys):
@@ -59,10 +59,10 @@ def test_every_override_is_a_valid_detected_issue():
     import attrs
 
     from mesoreg import Evidence, Pack, Source
-    from mesoreg._fhir import OVERRIDE_CODE, fhir_bundle
-    from mesoreg._model import Context
-    from mesoreg._plugins import PackPlugin
-    from mesoreg._subject import resolve
+    from mesoreg.checks._subject import resolve
+    from mesoreg.documents._model import Context
+    from mesoreg.host._plugins import PackPlugin
+    from mesoreg.interfaces._fhir import OVERRIDE_CODE, fhir_bundle
     from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
     core = make_registry().catalog

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import attrs
 
-from mesoreg._config import Settings
-from mesoreg._registry import Registry
+from mesoreg.host._config import Settings
+from mesoreg.host._registry import Registry
 
 
 def test_a_registry_of_plugin_objects_has_none(registry):

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mesoreg._guard import PluginFault, call, check_timeout, exactly
+from mesoreg.host._guard import PluginFault, call, check_timeout, exactly
 
 
 def test_the_result_comes_back():

@@ -6,8 +6,8 @@ import pytest
 
 import mesoreg
 from mesoreg import Evidence, Pack, Severity, Source, hookimpl
-from mesoreg._knowledge import Contraindication, Drug, Fact, Ingredient
-from mesoreg._render import report_to_json
+from mesoreg.checks._render import report_to_json
+from mesoreg.documents._knowledge import Contraindication, Drug, Fact, Ingredient
 from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 SOURCE = Source(id="hook_test_source", title="t", issuer="i", date="2026", kind=Evidence.LABEL)

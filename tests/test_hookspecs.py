@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mesoreg import hookspecs
-from mesoreg._plugins import HOOK_NAMES
+from mesoreg.host._plugins import HOOK_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")

@@ -12,10 +12,11 @@ import json
 
 import pytest
 
-from mesoreg import Verdict, cli
-from mesoreg._config import Settings
-from mesoreg._plugins import discover
-from mesoreg._registry import Registry
+from mesoreg import Verdict
+from mesoreg.command import cli
+from mesoreg.host._config import Settings
+from mesoreg.host._plugins import discover
+from mesoreg.host._registry import Registry
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 EXPECTED = {"region-us": "code", "region-eu": "code", "trichology": "pack"}

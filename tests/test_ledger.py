@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import mesoreg
-from mesoreg._ledger import parse_ledger
+from mesoreg.store._ledger import parse_ledger
 
 SHA = "0" * 64
 HEAD = 'schema_version = 1\nid = "demo"\n'
@@ -136,7 +136,7 @@ def test_every_status_reached_through_its_events_parses():
 def _entries(n: int):  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from mesoreg._ledger import CheckRecord, Entry, Event
+    from mesoreg.store._ledger import CheckRecord, Entry, Event
 
     at = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
     check = CheckRecord("warn", at, "0.1.0", ("mesoreg-core 0.1.0",), "FR", ("MR-A", "MR-B"))
@@ -157,7 +157,7 @@ def _entries(n: int):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("before", [0, 1, 2, 5])
 def test_appending_an_entry_gives_the_ledgers_canonical_text(before):
-    from mesoreg._ledger import Ledger, dump_appended, dump_ledger, parse_appended
+    from mesoreg.store._ledger import Ledger, dump_appended, dump_ledger, parse_appended
 
     *old, new = _entries(before + 1)
     ledger = Ledger(1, "demo", tuple(old))
@@ -169,7 +169,7 @@ def test_appending_an_entry_gives_the_ledgers_canonical_text(before):
 
 
 def test_appended_text_that_is_not_one_entry_is_refused():
-    from mesoreg._ledger import Ledger, dump_appended, parse_appended
+    from mesoreg.store._ledger import Ledger, dump_appended, parse_appended
 
     one, two = _entries(2)
     ledger = Ledger(1, "demo", (one,))

@@ -9,7 +9,7 @@ import pytest
 from conftest import FORMULATIONS, PATIENTS, ROOT
 
 from mesoreg import InputError, Verdict, load_formulation, load_patient
-from mesoreg._load import (
+from mesoreg.documents._load import (
     MAX_ARRAY_ITEMS,
     MAX_COMPONENTS,
     MAX_FILE_BYTES,
@@ -17,7 +17,7 @@ from mesoreg._load import (
     check_shape,
     read_bytes,
 )
-from mesoreg._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS, load_pack_document
+from mesoreg.knowledge._pack import MAX_PACK_BYTES, MAX_PACK_RECORDS, load_pack_document
 
 BASE = """\
 schema_version = 1
@@ -284,7 +284,7 @@ def test_an_oversized_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + "#" * MAX_FILE_BYTES + "\n")
     assert load_error(path) == (
         f"{path}: file is larger than {MAX_FILE_BYTES:,} bytes, the most mesoreg reads "
-        "(mesoreg._load.MAX_FILE_BYTES). Check that this is the file you meant, "
+        "(mesoreg.documents._load.MAX_FILE_BYTES). Check that this is the file you meant, "
         "or split it into smaller files."
     )
 
@@ -306,7 +306,7 @@ def test_read_bytes_never_reads_past_the_limit(tmp_path: Path) -> None:
 
 TOO_DEEP = (
     f"tables and arrays are nested more than {MAX_NESTING_DEPTH} levels deep, the most "
-    "mesoreg reads (mesoreg._load.MAX_NESTING_DEPTH). No mesoreg file needs more than 7; "
+    "mesoreg reads (mesoreg.documents._load.MAX_NESTING_DEPTH). No mesoreg file needs more than 7; "
     "flatten the data."
 )
 
@@ -345,7 +345,7 @@ def test_too_many_items_in_an_array(tmp_path: Path) -> None:
     path = write(tmp_path, BASE.replace('title = "t"', f'title = "t"\nauthors = [{authors}]'))
     assert load_error(path) == (
         f"{path}: authors: has {MAX_ARRAY_ITEMS + 1:,} items; at most {MAX_ARRAY_ITEMS:,} are read "
-        "(mesoreg._load.MAX_ARRAY_ITEMS). Check that this is the file you meant; no real "
+        "(mesoreg.documents._load.MAX_ARRAY_ITEMS). Check that this is the file you meant; no real "
         "formulation or patient comes near."
     )
 
@@ -357,7 +357,8 @@ def test_too_many_components(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + component * (count - 1) + preparation * count)
     assert load_error(path) == (
         f"{path}: preparations: has {count * 2:,} components in all; a formulation may have "
-        f"at most {MAX_COMPONENTS:,}, co-ingredients included (mesoreg._load.MAX_COMPONENTS). "
+        f"at most {MAX_COMPONENTS:,}, co-ingredients included "
+        "(mesoreg.documents._load.MAX_COMPONENTS). "
         "Check that this is the file you meant; no real formulation comes near."
     )
 
@@ -389,8 +390,8 @@ kind = "expert_opinion"
 
 
 def test_a_deep_pack_is_a_named_pack_failure_not_a_broken_run(tmp_path: Path) -> None:
-    from mesoreg._config import Settings
-    from mesoreg._registry import Registry
+    from mesoreg.host._config import Settings
+    from mesoreg.host._registry import Registry
     from mesoreg.testing import check_with, formulation
 
     path = write(tmp_path, PACK_HEAD + "note = " + "[" * 400 + "]" * 400 + "\n", "deep.toml")
@@ -411,7 +412,7 @@ def test_an_oversized_pack_is_refused(tmp_path: Path) -> None:
         load_pack_document(path)
     assert str(info.value) == (
         f"{path}: file is larger than {MAX_PACK_BYTES:,} bytes, the most mesoreg reads "
-        "(mesoreg._pack.MAX_PACK_BYTES). Check that this is the file you meant, "
+        "(mesoreg.knowledge._pack.MAX_PACK_BYTES). Check that this is the file you meant, "
         "or split it into smaller files."
     )
 
@@ -424,7 +425,7 @@ def test_a_pack_with_too_many_records_is_refused(tmp_path: Path) -> None:
         load_pack_document(path)
     assert str(info.value) == (
         f"{path}: pack has {count + 1:,} records; a pack may have at most "
-        f"{MAX_PACK_RECORDS:,} (mesoreg._pack.MAX_PACK_RECORDS). Split it into several "
+        f"{MAX_PACK_RECORDS:,} (mesoreg.knowledge._pack.MAX_PACK_RECORDS). Split it into several "
         "packs, or check that this is the file you meant."
     )
 
@@ -459,7 +460,7 @@ def test_huge_integers_are_input_errors(tmp_path: Path, value: str, message: str
 
 
 def test_a_file_read_again_unchanged_gives_the_same_model(tmp_path):
-    from mesoreg._load import load_formulation
+    from mesoreg.documents._load import load_formulation
 
     path = tmp_path / "f.toml"
     source = (ROOT / "formulations" / "face-revitalisation" / "v1.toml").read_text()
@@ -474,7 +475,7 @@ def test_a_file_read_again_unchanged_gives_the_same_model(tmp_path):
 
 
 def test_the_same_bytes_under_another_path_is_another_model(tmp_path):
-    from mesoreg._load import load_patient
+    from mesoreg.documents._load import load_patient
 
     source = (ROOT / "examples" / "patients" / "anna.toml").read_bytes()
     (tmp_path / "a.toml").write_bytes(source)
@@ -485,7 +486,7 @@ def test_the_same_bytes_under_another_path_is_another_model(tmp_path):
 
 
 def test_a_bad_file_is_never_remembered(tmp_path):
-    from mesoreg._load import load_patient
+    from mesoreg.documents._load import load_patient
 
     path = tmp_path / "p.toml"
     path.write_text("schema_version = 1\nage = -3\n")
@@ -495,7 +496,7 @@ def test_a_bad_file_is_never_remembered(tmp_path):
 
 
 def test_no_memo_with_the_cache_off(tmp_path, monkeypatch):
-    from mesoreg._load import load_patient
+    from mesoreg.documents._load import load_patient
 
     monkeypatch.setenv("MESOREG_CACHE", "0")
     path = ROOT / "examples" / "patients" / "anna.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mesoreg import InputError, load_formulation
-from mesoreg._migrate import migrate
-from mesoreg._model import SCHEMA_VERSION
+from mesoreg.documents._migrate import migrate
+from mesoreg.documents._model import SCHEMA_VERSION
 
 OLD = """\
 schema_version = 0

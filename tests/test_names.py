@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mesoreg import Catalog, Verdict
-from mesoreg._names import (
+from mesoreg.knowledge._names import (
     NameIndex,
     distance,
     find_strength,

@@ -16,16 +16,16 @@ import tomli_w
 
 import mesoreg
 from mesoreg import Catalog, InputError, Pack, Severity, Source, Verdict
-from mesoreg._catalog import build_catalog
-from mesoreg._convert import unstructure
-from mesoreg._fhir import OVERRIDE_CODE, fhir_bundle
-from mesoreg._knowledge import Evidence, Limit, LimitKind
-from mesoreg._model import Context
-from mesoreg._override import compare
-from mesoreg._plugins import PackPlugin
-from mesoreg._registry import Registry
-from mesoreg._render import report_to_dict, report_to_text
-from mesoreg._subject import resolve
+from mesoreg.checks._render import report_to_dict, report_to_text
+from mesoreg.checks._subject import resolve
+from mesoreg.documents._convert import unstructure
+from mesoreg.documents._knowledge import Evidence, Limit, LimitKind
+from mesoreg.documents._model import Context
+from mesoreg.host._plugins import PackPlugin
+from mesoreg.host._registry import Registry
+from mesoreg.interfaces._fhir import OVERRIDE_CODE, fhir_bundle
+from mesoreg.knowledge._catalog import build_catalog
+from mesoreg.knowledge._override import compare
 from mesoreg.testing import HEALTHY, check_with, formulation, make_registry, patient
 
 SOURCE = Source(
@@ -277,7 +277,7 @@ def test_a_tightening_override_is_applied_and_listed(catalog: Catalog) -> None:
 def test_the_trichology_biotin_override_only_adds() -> None:
     import mesoreg_pack_trichology
 
-    from mesoreg._pack import load_pack_document
+    from mesoreg.knowledge._pack import load_pack_document
 
     folder = Path(mesoreg_pack_trichology.__file__).parent
     registry = make_registry([PackPlugin(load_pack_document(folder / "pack.toml"))])
@@ -429,7 +429,7 @@ def _write_pack(path: Path, name: str, kind: str, record: Any) -> Path:
 def test_plugins_check_warns_on_a_tightening_and_errors_on_a_weakening_override(
     catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     tighter = _override(
         catalog, "contraindications", "pregnancy", severity=Severity.CONTRAINDICATED
@@ -461,7 +461,7 @@ def test_cli_allows_a_named_weakening_from_mesoreg_toml_and_names_it_in_the_repo
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     project = tmp_path / "project"
     (project / ".git").mkdir(parents=True)
@@ -530,8 +530,9 @@ def test_plugins_check_flags_a_pack_that_takes_a_name(
     code: int,
     expected: str,
 ) -> None:
-    from mesoreg import _plugin_admin, cli
-    from mesoreg._plugins import PluginInfo
+    from mesoreg.command import cli
+    from mesoreg.host._plugins import PluginInfo
+    from mesoreg.interfaces import _plugin_admin
 
     installed = PluginInfo(
         "trichology",  # the entry point's name; the pack file calls itself mesoreg-pack-trichology
@@ -650,7 +651,7 @@ def test_overriding_a_variant_of_the_same_pack_keeps_it_that_packs_design(
 def test_plugins_check_refuses_a_laundered_displacement(
     catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     restated = _override(catalog, "limits", "lidocaine_plain_per_kg", origin="")
     path = tmp_path / "launder.toml"
@@ -703,7 +704,7 @@ def test_two_packs_named_alike_are_refused() -> None:
 
 
 def test_a_data_pack_name_follows_the_same_form(tmp_path: Path) -> None:
-    from mesoreg._pack import load_pack_document
+    from mesoreg.knowledge._pack import load_pack_document
 
     path = _write_pack(tmp_path / "p.toml", "my_pack", "sources", SOURCE)
     with pytest.raises(
@@ -717,7 +718,7 @@ def test_a_code_plugins_records_cannot_bring_their_own_origin(catalog: Catalog) 
     rule = attrs.evolve(
         _override(catalog, "contraindications", "pregnancy"),
         id="t_rule", code="MR-T-RULE", override=False, sources=("t_source",),
-        origin="mesoreg-core 0.1.0 (mesoreg/catalog/contraindications.toml)",
+        origin="mesoreg-core 0.1.0 (mesoreg/knowledge/data/contraindications.toml)",
     )  # fmt: skip
     plugin = types.ModuleType("t-plugin")
     pack = _pack("t-rules", contraindications=(rule,))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mesoreg import _cache, _pack
+from mesoreg import _cache
+from mesoreg.knowledge import _pack
 
 PACK = """
 schema_version = 1

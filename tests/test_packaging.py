@@ -40,9 +40,10 @@ def test_licence_is_the_apache_2_text_and_matches_the_metadata():
 def test_sdist_carries_licence_package_data_and_no_tests(built):
     names = built["sdist"]
     assert {"LICENSE", "pyproject.toml", "README.md", "mesoreg/__init__.py"} <= set(names)
-    catalog = {n for n in names if n.startswith("mesoreg/catalog/") and n.endswith(".toml")}
+    catalog = {n for n in names if n.startswith("mesoreg/knowledge/data/") and n.endswith(".toml")}
     assert catalog == {
-        f"mesoreg/catalog/{p.name}" for p in (ROOT / "mesoreg" / "catalog").glob("*.toml")
+        f"mesoreg/knowledge/data/{p.name}"
+        for p in (ROOT / "mesoreg" / "knowledge" / "data").glob("*.toml")
     }
     assert {f"schemas/{p.name}" for p in (ROOT / "schemas").glob("*.json")} <= set(names)
     # the tests need the repository (formulations, examples, plugins): they are not shipped
@@ -53,8 +54,15 @@ def test_wheel_carries_licence_package_data_and_type_marker(built):
     names = set(built["wheel"])
     assert f"mesoreg-{__version__}.dist-info/licenses/LICENSE" in names
     assert "mesoreg/py.typed" in names
-    for path in (ROOT / "mesoreg" / "catalog").glob("*.toml"):
-        assert f"mesoreg/catalog/{path.name}" in names
+    data = [
+        p
+        for folder in ("knowledge/data", "compounding/data", "web/templates", "web/static")
+        for p in (ROOT / "mesoreg" / folder).iterdir()
+        if p.is_file()
+    ]
+    assert len(data) > 20
+    for path in data:
+        assert path.relative_to(ROOT).as_posix() in names
     assert not [n for n in names if n.startswith("tests/")]
 
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import mesoreg
 from mesoreg import Formulation, Patient
-from mesoreg._convert import unstructure
-from mesoreg._parse import as_formulation, as_patient
+from mesoreg.documents._convert import unstructure
+from mesoreg.documents._parse import as_formulation, as_patient
 from mesoreg.testing import DEFAULT_DATE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 
 import mesoreg
-from mesoreg import Verdict, cli
-from mesoreg._config import Settings
-from mesoreg._plugins import discover, load_plugins
-from mesoreg._registry import Registry
+from mesoreg import Verdict
+from mesoreg.command import cli
+from mesoreg.host._config import Settings
+from mesoreg.host._plugins import discover, load_plugins
+from mesoreg.host._registry import Registry
 from mesoreg.testing import check_with, formulation, make_registry
 
 GOOD = """
@@ -248,7 +249,7 @@ def test_cli_lists_plugins_with_a_broken_one_installed(site, capsys, monkeypatch
     assert rows["test-good"]["status"] == "ok"
     assert rows["test-broken"]["status"] == "failed"
     assert "broken on purpose" in rows["test-broken"]["error"]
-    assert rows["mesoreg._core"]["kind"] == "built-in"
+    assert rows["mesoreg.checks._core"]["kind"] == "built-in"
     # listing ran the plugins in a child process, never here
     assert "mesoreg_test_broken" not in sys.modules
 
@@ -337,7 +338,7 @@ release.wait()
 """
 BAD_PACK = """
 import mesoreg
-from mesoreg._knowledge import Ingredient
+from mesoreg.documents._knowledge import Ingredient
 
 @mesoreg.hookimpl
 def mesoreg_ingredient_packs():
@@ -629,7 +630,7 @@ def test_telling_built_ins_apart_reads_no_attribute_of_a_plugin():
 
 @pytest.mark.parametrize("name", ["mesoreg-core", "Mesoreg_C0re", "mesoreg", "mesoreg-core\u200b"])
 def test_a_plugin_named_like_mesoreg_itself_is_refused_unloaded(name):
-    from mesoreg._plugins import PluginInfo
+    from mesoreg.host._plugins import PluginInfo
 
     info = PluginInfo(name, "code", target="never_imported_module")
     ((status, plugin),) = load_plugins(Settings(), infos=[info])
@@ -713,7 +714,7 @@ def test_an_edited_code_plugin_pack_is_used(site, own_cache):
 
 
 def test_listing_is_cached_and_sees_changes(site, own_cache, capsys, monkeypatch):
-    from mesoreg import _plugin_admin
+    from mesoreg.interfaces import _plugin_admin
 
     install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
     install(site, "mesoreg-test-broken", module="mesoreg_test_broken", code=BROKEN_IMPORT)
@@ -765,7 +766,7 @@ def test_listing_with_a_damaged_entry_runs_the_child(site, own_cache, capsys):
 
 
 def test_a_failed_child_is_not_cached(site, own_cache, monkeypatch):
-    from mesoreg import _plugin_admin
+    from mesoreg.interfaces import _plugin_admin
 
     install(site, "mesoreg-test-good", module="mesoreg_test_good", code=GOOD)
     monkeypatch.setattr(_plugin_admin, "_CHILD", "import sys; sys.stdout.write('not json')")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesoreg import UnitError, parse_quantity
-from mesoreg._quantity import MAX_QUANTITY_LENGTH, Dimension, parse_unit
+from mesoreg.documents._quantity import MAX_QUANTITY_LENGTH, Dimension, parse_unit
 
 # (text, value in the base unit, base unit)
 PARSED = [
@@ -302,7 +302,7 @@ def test_any_text_is_a_quantity_or_a_unit_error(text: str) -> None:
 
 
 def test_format_number_shows_non_finite_values_instead_of_crashing() -> None:
-    from mesoreg._quantity import format_number
+    from mesoreg.documents._quantity import format_number
 
     assert [format_number(x) for x in (float("inf"), float("-inf"), float("nan"))] == [
         "inf",

@@ -11,12 +11,13 @@ import attrs
 import pytest
 from test_plugins import PACK, install, site  # noqa: F401 - site is a fixture
 
-from mesoreg import _recheck, cli
-from mesoreg._ledger import CheckRecord, utc_now
-from mesoreg._model import Status
-from mesoreg._publish import publish, set_status
-from mesoreg._recheck import explain, recheck, record
-from mesoreg._store import Store
+from mesoreg.command import cli
+from mesoreg.documents._model import Status
+from mesoreg.store import _recheck
+from mesoreg.store._ledger import CheckRecord, utc_now
+from mesoreg.store._publish import publish, set_status
+from mesoreg.store._recheck import explain, recheck, record
+from mesoreg.store._store import Store
 from mesoreg.testing import formulation
 
 
@@ -74,7 +75,7 @@ def test_explain_region_change():
 def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry):
     import pytest
 
-    from mesoreg._store import StoreError
+    from mesoreg.store._store import StoreError
 
     store = Store(tmp_path / "s")
     for name in ("a", "b"):
@@ -211,7 +212,7 @@ def test_an_overridden_version_gaining_a_finding_is_reported_and_exits_1(
     assert f"    new finding {after.findings[0]}\n" in out
 
 
-# -- kept checks (mesoreg._store_memo): a hit is exactly what the check would say -------------
+# -- kept checks (mesoreg.store._store_memo): a hit is exactly what the check would say
 
 
 def _same(results):  # type: ignore[no-untyped-def]
@@ -223,8 +224,8 @@ def _same(results):  # type: ignore[no-untyped-def]
 def kept(approved, monkeypatch):
     """The approved store, a registry from settings (it has a fingerprint), and a counter of
     the checks that really ran."""
-    from mesoreg._config import Settings
-    from mesoreg._registry import Registry
+    from mesoreg.host._config import Settings
+    from mesoreg.host._registry import Registry
 
     store, pack = approved
     registry = Registry.from_settings(Settings(no_plugins=True, packs=(pack,)))
@@ -258,8 +259,8 @@ def test_every_input_of_a_kept_check_is_a_miss_when_changed(kept, monkeypatch, c
     import datetime as dt
     from pathlib import Path
 
-    from mesoreg._config import Settings
-    from mesoreg._registry import Registry
+    from mesoreg.host._config import Settings
+    from mesoreg.host._registry import Registry
 
     store, pack, registry, ran = kept
     day = dt.date(2026, 1, 5)
@@ -304,7 +305,7 @@ def test_a_verify_between_two_rechecks_keeps_their_checks(kept):
 
 
 def test_a_changed_version_file_is_refused_although_its_check_was_kept(kept):
-    from mesoreg._store import StoreError
+    from mesoreg.store._store import StoreError
 
     store, _, registry, _ = kept
     recheck(store, registry, workers=1)
@@ -317,7 +318,7 @@ def test_a_changed_version_file_is_refused_although_its_check_was_kept(kept):
 
 
 def test_a_check_touched_by_a_plugin_failure_is_never_kept(kept, monkeypatch):
-    from mesoreg._report import Unchecked
+    from mesoreg.checks._report import Unchecked
 
     store, _, registry, _ = kept
     real = _recheck.check
@@ -360,7 +361,7 @@ def _die(*args):  # type: ignore[no-untyped-def]
 
 
 def test_a_worker_that_dies_fails_closed(kept, monkeypatch):
-    from mesoreg._store import StoreError
+    from mesoreg.store._store import StoreError
 
     store, _, registry, _ = kept
     monkeypatch.setattr(_recheck, "_work", _die)  # forked workers inherit the patch

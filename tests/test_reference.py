@@ -8,10 +8,12 @@ from pathlib import Path
 import attrs
 import pytest
 
-from mesoreg._field import doc_of
-from mesoreg._knowledge import RECORD_KINDS, Pack
-from mesoreg._quantity import Quantity
-from mesoreg._reference import (
+from mesoreg.checks._report import Report
+from mesoreg.checks._subject import Subject
+from mesoreg.documents._field import doc_of
+from mesoreg.documents._knowledge import RECORD_KINDS, Pack
+from mesoreg.documents._quantity import Quantity
+from mesoreg.interfaces._reference import (
     BEGIN,
     CODE_RECORDS,
     END,
@@ -22,8 +24,6 @@ from mesoreg._reference import (
     rewrite,
     type_text,
 )
-from mesoreg._report import Report
-from mesoreg._subject import Subject
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -36,7 +36,7 @@ NOT_RECORDS = (Subject, Report, Quantity)
 def test_the_plugin_guide_is_current() -> None:
     page = GUIDE.read_text(encoding="utf-8")
     assert rewrite(page) == page, (
-        "docs/plugins.md is stale: run 'python -m mesoreg._reference docs/plugins.md'"
+        "docs/plugins.md is stale: run 'python -m mesoreg.interfaces._reference docs/plugins.md'"
     )
 
 
@@ -56,7 +56,7 @@ def test_every_kind_of_pack_record_has_a_table() -> None:
 
 def test_every_record_inside_a_record_has_a_table() -> None:
     """A nested table (an ingredient's identifiers, a finding's sources) is documented too."""
-    from mesoreg._reference import _NAMES
+    from mesoreg.interfaces._reference import _NAMES
 
     tabled = set(RECORDS)
     for kind in RECORDS:

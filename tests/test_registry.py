@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mesoreg import _cache, _registry
-from mesoreg._config import Settings
-from mesoreg._registry import Registry
+from mesoreg import _cache
+from mesoreg.host import _registry
+from mesoreg.host._config import Settings
+from mesoreg.host._registry import Registry
 
 PACK = """
 schema_version = 1
@@ -127,7 +128,7 @@ def test_another_mesoreg_version_is_a_miss(cache, built, pack, monkeypatch) -> N
 
 
 def test_a_changed_core_file_is_a_miss(cache, built, pack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from mesoreg import _pack
+    from mesoreg.knowledge import _pack
 
     Registry.from_settings(_settings(pack)).catalog  # noqa: B018
     files = _pack.core_files()
@@ -175,7 +176,7 @@ def test_a_refused_merge_is_never_cached(cache, built, tmp_path) -> None:  # typ
 
 def test_code_plugin_packs_are_asked_every_time(cache, built, pack) -> None:  # type: ignore[no-untyped-def]
     """A plugin object's packs are part of the key: what it returns now decides."""
-    from mesoreg._knowledge import Pack
+    from mesoreg.documents._knowledge import Pack
     from mesoreg.hookspecs import hookimpl
     from mesoreg.testing import make_registry
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from mesoreg._knowledge import Evidence, Severity
-from mesoreg._render import printable, report_to_json, report_to_text
-from mesoreg._report import Finding, Report, Unchecked
+from mesoreg.checks._render import printable, report_to_json, report_to_text
+from mesoreg.checks._report import Finding, Report, Unchecked
+from mesoreg.documents._knowledge import Evidence, Severity
 
 FORGED = "\x1b[2K\rPASS"
 
@@ -99,11 +99,11 @@ def _lipo_subject(weight: str | None = "62 kg"):  # type: ignore[no-untyped-def]
     import attrs
     from conftest import PATIENTS, ROOT
 
-    from mesoreg._engine import resolve_subject
-    from mesoreg._load import load_formulation, load_patient
-    from mesoreg._model import Context
-    from mesoreg._quantity import parse_quantity
-    from mesoreg._registry import get_registry
+    from mesoreg.documents._load import load_formulation, load_patient
+    from mesoreg.documents._model import Context
+    from mesoreg.documents._quantity import parse_quantity
+    from mesoreg.host._engine import resolve_subject
+    from mesoreg.host._registry import get_registry
 
     formulation = load_formulation(ROOT / "formulations" / "lipo-abdomen" / "v1.toml")
     patient = load_patient(PATIENTS / "anna.toml")
@@ -113,7 +113,7 @@ def _lipo_subject(weight: str | None = "62 kg"):  # type: ignore[no-untyped-def]
 
 
 def test_composition_gives_concentrations_amounts_per_session_and_per_kg() -> None:
-    from mesoreg._render import composition_lines
+    from mesoreg.checks._render import composition_lines
 
     assert composition_lines(_lipo_subject()) == [
         "COMPOSITION",
@@ -127,7 +127,7 @@ def test_composition_gives_concentrations_amounts_per_session_and_per_kg() -> No
 
 
 def test_composition_without_a_weight_says_so() -> None:
-    from mesoreg._render import composition_lines
+    from mesoreg.checks._render import composition_lines
 
     lines = composition_lines(_lipo_subject(None))
     assert lines[4:] == [
@@ -175,7 +175,7 @@ def test_the_note_opens_with_verdict_counts_then_composition() -> None:
     ("count", "text"), [(0, "0 findings"), (1, "1 finding"), (2, "2 findings")]
 )
 def test_plural(count: int, text: str) -> None:
-    from mesoreg._render import plural
+    from mesoreg.checks._render import plural
 
     assert plural(count, "finding") == text
 
@@ -200,7 +200,7 @@ def test_colours_only_when_asked_and_inputs_still_escaped() -> None:
 def test_use_colour_honours_no_color_and_tty() -> None:
     import io
 
-    from mesoreg._console import use_colour
+    from mesoreg.interfaces._console import use_colour
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 import mesoreg
-from mesoreg._dump import dump_formulation
-from mesoreg._roundtrip import check_round_trip
+from mesoreg.documents._dump import dump_formulation
+from mesoreg.documents._roundtrip import check_round_trip
 from mesoreg.testing import formulation
 
 F = formulation([("lidocaine", "1 %", "1 mL")], id="demo")

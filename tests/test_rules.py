@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 
 from mesoreg import Verdict
-from mesoreg._knowledge import Evidence, Fact, LimitKind, Severity
+from mesoreg.documents._knowledge import Evidence, Fact, LimitKind, Severity
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 #: the candidacy exclusions of the project's origin articles, with the rule that encodes each

@@ -13,7 +13,7 @@ import pytest
 from conftest import FORMULATIONS, PATIENTS, ROOT
 
 import mesoreg
-from mesoreg._schema import SCHEMAS, render
+from mesoreg.interfaces._schema import SCHEMAS, render
 
 SCHEMA_DIR = ROOT / "schemas"
 FILES = {
@@ -21,7 +21,7 @@ FILES = {
     "ledger-1.schema.json": sorted(ROOT.glob("formulations/*/index.toml")),
     "patient-1.schema.json": sorted(PATIENTS.glob("*.toml")),
     "pack-1.schema.json": sorted(ROOT.glob("plugins/*/mesoreg_*/*.toml")),
-    "catalog-part-1.schema.json": sorted(ROOT.glob("mesoreg/catalog/*.toml")),
+    "catalog-part-1.schema.json": sorted(ROOT.glob("mesoreg/knowledge/data/*.toml")),
 }
 
 
@@ -133,7 +133,7 @@ def test_json_reports_match_the_report_schema(registry, path):
 
 
 def test_schema_export_command(tmp_path, capsys):
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     assert cli.main(["schema", "export", str(tmp_path)]) == 0
     for name in SCHEMAS:
@@ -210,9 +210,9 @@ def test_every_property_has_a_real_help_text(name):
 def test_help_texts_come_from_field_metadata_not_attrs_docstrings():
     import attrs
 
-    from mesoreg._field import doc_of
-    from mesoreg._model import Use
-    from mesoreg._schema import object_schema
+    from mesoreg.documents._field import doc_of
+    from mesoreg.documents._model import Use
+    from mesoreg.interfaces._schema import object_schema
 
     schema = object_schema(Use)
     for field in attrs.fields(Use):
@@ -223,7 +223,7 @@ def test_help_texts_come_from_field_metadata_not_attrs_docstrings():
 def test_a_field_without_help_text_cannot_reach_a_schema():
     import attrs
 
-    from mesoreg._schema import object_schema
+    from mesoreg.interfaces._schema import object_schema
 
     @attrs.frozen
     class Undocumented:

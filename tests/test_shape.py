@@ -9,8 +9,8 @@ import attrs
 import pytest
 
 from mesoreg import Check, Evidence, Finding, Pack, Severity
-from mesoreg._knowledge import Ingredient
-from mesoreg._shape import shape_problems
+from mesoreg.documents._knowledge import Ingredient
+from mesoreg.host._shape import shape_problems
 
 FINDING = Finding(Severity.MINOR, "MR-X", "x", "m", "a", "e", Evidence.LABEL)
 THING = Ingredient(id="thing", name="Thing", classes=("vitamin",), sources=("s",))

@@ -1,6 +1,6 @@
 """Sources: primary locations, DOIs or PMIDs for papers, and a date on every source.
 
-Runs :func:`mesoreg._sources.source_problems` over every source of the core catalog and of
+Runs :func:`mesoreg.knowledge._sources.source_problems` over every source of the core catalog and of
 the plugins shipped in ``plugins/``.  ``KNOWN_GAPS`` lists the sources that still fall short
 (issue 11, section 5), each with the classes of its problems: it may only shrink.  A source
 not listed must have no problem, and a listed one must still have exactly the problems
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import mesoreg
-from mesoreg._knowledge import Evidence, Source
-from mesoreg._sources import MIRROR_HOSTS, count_kinds, mirror_reason, source_problems
+from mesoreg.documents._knowledge import Evidence, Source
+from mesoreg.knowledge._sources import MIRROR_HOSTS, count_kinds, mirror_reason, source_problems
 from mesoreg.testing import make_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,7 +258,7 @@ def test_kinds_are_counted_strongest_first():
 
 
 def test_catalog_rules_json_reports_sources_by_kind():
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     catalog = make_registry().catalog
     rows = _listing.rule_rows(catalog)

@@ -8,11 +8,11 @@ import pytest
 from conftest import FORMULATIONS, ROOT
 
 import mesoreg
-from mesoreg._dump import dump_formulation
-from mesoreg._ledger import parse_ledger
-from mesoreg._model import Status
-from mesoreg._publish import new_draft, publish, set_status
-from mesoreg._store import Store, StoreError, parse_ref, sha256, validate_id
+from mesoreg.documents._dump import dump_formulation
+from mesoreg.documents._model import Status
+from mesoreg.store._ledger import parse_ledger
+from mesoreg.store._publish import new_draft, publish, set_status
+from mesoreg.store._store import Store, StoreError, parse_ref, sha256, validate_id
 from mesoreg.testing import formulation
 
 F = formulation([("lidocaine", "1 %", "1 mL")], id="demo")
@@ -60,7 +60,7 @@ def test_publish_assigns_versions_and_never_overwrites(store):
     assert (first.version, second.version, second.supersedes) == (1, 2, 1)
     path = store.version_path("demo", 1)
     before = path.read_bytes()
-    from mesoreg._store import write_new
+    from mesoreg.store._store import write_new
 
     with pytest.raises(StoreError, match="exists; a stored file is never overwritten"):
         write_new(path, b"changed", lambda raw: None)
@@ -330,7 +330,7 @@ def test_an_empty_route_is_refused_before_writing(store, registry):
     publish(F, store, author="alice", registry=registry)
     files = sorted(p.name for p in store.folder("demo").iterdir())
     bad = attrs.evolve(F, use=attrs.evolve(F.use, route=""))
-    # a model built in code is read like a file (mesoreg._parse): '' is no route at all
+    # a model built in code is read like a file (mesoreg.documents._parse): '' is no route at all
     with pytest.raises(mesoreg.InputError, match=r"use.route: must be one of intraepidermal"):
         publish(bad, store, author="alice", registry=registry)
     assert sorted(p.name for p in store.folder("demo").iterdir()) == files
@@ -431,8 +431,8 @@ def test_names_are_one_printable_line(store, name):
 
 
 def test_publish_appends_and_the_ledger_stays_canonical(store, monkeypatch):
-    from mesoreg import _store_memo
-    from mesoreg._ledger import dump_ledger
+    from mesoreg.store import _store_memo
+    from mesoreg.store._ledger import dump_ledger
 
     f = formulation([("lidocaine", "1 %", "1 mL")], id="grow")
     store.publish(f, "a")
@@ -449,8 +449,8 @@ def test_publish_appends_and_the_ledger_stays_canonical(store, monkeypatch):
 
 
 def test_a_ledger_rewritten_by_hand_is_rewritten_whole_on_publish(store):
-    from mesoreg import _store_memo
-    from mesoreg._ledger import dump_ledger
+    from mesoreg.store import _store_memo
+    from mesoreg.store._ledger import dump_ledger
 
     f = formulation([("lidocaine", "1 %", "1 mL")], id="edited")
     store.publish(f, "a")
@@ -463,7 +463,7 @@ def test_a_ledger_rewritten_by_hand_is_rewritten_whole_on_publish(store):
 
 
 def test_publish_with_the_cache_off_parses_the_ledger(store, monkeypatch):
-    from mesoreg import _store_memo
+    from mesoreg.store import _store_memo
 
     monkeypatch.setenv("MESOREG_CACHE", "0")
     f = formulation([("lidocaine", "1 %", "1 mL")], id="nocache")

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from conftest import ROOT
 
-from mesoreg import cli
+from mesoreg.command import cli
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from mesoreg._store import Store
+from mesoreg.store._store import Store
 from mesoreg.testing import formulation
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")

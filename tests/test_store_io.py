@@ -8,7 +8,7 @@ import os
 import pytest
 
 from mesoreg._errors import InputError
-from mesoreg._store_io import StoreError, decode, read_regular, write_new, write_replace
+from mesoreg.store._store_io import StoreError, decode, read_regular, write_new, write_replace
 
 
 def test_read_regular_refuses_links_folders_and_fifos(tmp_path):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 import mesoreg
-from mesoreg import _cache, _store_memo
-from mesoreg._ledger import dump_ledger
-from mesoreg._store import Store
-from mesoreg._store_memo import CANONICAL, CHECKS, LEDGERS, Table, read_ledger, table_for
+from mesoreg import _cache
+from mesoreg.store import _store_memo
+from mesoreg.store._ledger import dump_ledger
+from mesoreg.store._store import Store
+from mesoreg.store._store_memo import CANONICAL, CHECKS, LEDGERS, Table, read_ledger, table_for
 from mesoreg.testing import formulation
 
 

@@ -8,8 +8,8 @@ import attrs
 import pytest
 
 from mesoreg import Context, InputError, Verdict
-from mesoreg._quantity import Dimension, Quantity
-from mesoreg._subject import resolve
+from mesoreg.checks._subject import resolve
+from mesoreg.documents._quantity import Dimension, Quantity
 from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 CONTEXT = Context(DEFAULT_DATE)

@@ -39,7 +39,7 @@ def test_discovery_is_off_in_tests():
 
 def test_plugin_manager_fixture_has_the_builtins(mesoreg_pm):
     names = {name for name, _ in mesoreg_pm.list_name_plugin()}
-    assert "mesoreg._core" in names
+    assert "mesoreg.checks._core" in names
     assert mesoreg_pm.hook.mesoreg_checks
 
 
@@ -53,8 +53,8 @@ def test_registry_factory_takes_pack_paths(mesoreg_registry, tmp_path):
 def test_check_fixture(mesoreg_check, tmp_path):
     path = tmp_path / "pack.toml"
     path.write_text(PACK)
-    from mesoreg._pack import load_pack_document
-    from mesoreg._plugins import PackPlugin
+    from mesoreg.host._plugins import PackPlugin
+    from mesoreg.knowledge._pack import load_pack_document
 
     report = mesoreg_check(
         formulation([("biotin", "5 mg/mL", "1 mL")]),

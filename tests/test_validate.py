@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesoreg import Formulation, InputError, Patient
-from mesoreg._convert import structure
-from mesoreg._knowledge import Contraindication, Limit, Pack
-from mesoreg._model import CoIngredient, Component, Preparation, Use
-from mesoreg._quantity import Dimension, Quantity
-from mesoreg._validate import problems_in
+from mesoreg.documents._convert import structure
+from mesoreg.documents._knowledge import Contraindication, Limit, Pack
+from mesoreg.documents._model import CoIngredient, Component, Preparation, Use
+from mesoreg.documents._quantity import Dimension, Quantity
+from mesoreg.documents._validate import problems_in
 from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, patient
 
 STRENGTH_HINT = "Write a concentration like '20 mg/mL', '2 %' or '1:100000'."
@@ -749,7 +749,7 @@ def test_check_refuses_a_bad_date_or_region_as_input(registry, kwargs, key):
 def test_a_whole_model_found_valid_is_not_walked_again(monkeypatch):
     import attrs
 
-    from mesoreg import _validate
+    from mesoreg.documents import _validate
     from mesoreg.testing import formulation
 
     walked: list[object] = []
@@ -776,7 +776,7 @@ def test_a_whole_model_found_valid_is_not_walked_again(monkeypatch):
 def test_a_model_with_problems_is_walked_every_time():
     import attrs
 
-    from mesoreg import _validate
+    from mesoreg.documents import _validate
     from mesoreg.testing import patient
 
     bad = attrs.evolve(patient(), age=500)

@@ -12,10 +12,10 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mesoreg._dump import dump_formulation
 from mesoreg._errors import MesoregError
-from mesoreg._ledger import dump_ledger
-from mesoreg._store import Store
+from mesoreg.documents._dump import dump_formulation
+from mesoreg.store._ledger import dump_ledger
+from mesoreg.store._store import Store
 from mesoreg.testing import formulation
 
 F = formulation([("lidocaine", "1 %", "1 mL")], id="demo")
@@ -183,7 +183,7 @@ def test_a_first_publish_killed_after_linking_is_recovered(tmp_path):
 
 
 def test_a_foreign_version_file_is_reported_and_skipped(store, registry):
-    from mesoreg._publish import publish
+    from mesoreg.store._publish import publish
 
     foreign = store.folder("demo") / "v3.toml"
     foreign.write_text(dump_formulation(attrs.evolve(F, id="other", version=3), with_status=False))
@@ -350,8 +350,8 @@ LOST = (
 
 def test_an_emptied_ledger_beside_tampered_versions_is_damage_never_recorded(store, registry):
     """v2 approved; v1 and v2 rewritten as mesoreg would write them; the ledger emptied."""
-    from mesoreg._model import Status
-    from mesoreg._publish import set_status
+    from mesoreg.documents._model import Status
+    from mesoreg.store._publish import set_status
 
     set_status(store, "demo@2", Status.APPROVED, "boss", registry=registry)
     folder = store.folder("demo")
@@ -415,7 +415,7 @@ def test_a_foreign_file_does_not_hide_the_unfinished_publish_after_it(store):
 
 def swap_hash(store: Store, version: int, data: bytes) -> None:
     """Write ``data`` as v<version> and put its sha256 in the ledger (a consistent edit)."""
-    from mesoreg._store import sha256
+    from mesoreg.store._store import sha256
 
     folder = store.folder("demo")
     old = store.ledger("demo").entry(version).sha256
@@ -477,7 +477,7 @@ def test_a_status_without_its_event_is_a_problem(store, edit, expected):
         store.read("demo", 1)
 
 
-# -- what verify remembers (mesoreg._store_memo): never a reason to miss damage ---------------
+# -- what verify remembers (mesoreg.store._store_memo): never a reason to miss damage
 
 
 @QUICK
@@ -513,7 +513,7 @@ def test_a_remembered_canonical_file_does_not_vouch_for_another_version(store):
 
 
 def test_verify_parses_an_unchanged_store_once(store, monkeypatch):
-    from mesoreg import _store_memo
+    from mesoreg.store import _store_memo
 
     assert store.verify() == ([], [])
     _store_memo.forget()  # as a new process: only the on-disk table remains
@@ -525,7 +525,7 @@ def test_verify_parses_an_unchanged_store_once(store, monkeypatch):
 
 
 def test_without_the_cache_verify_parses_everything(store, monkeypatch):
-    from mesoreg import _store_memo
+    from mesoreg.store import _store_memo
 
     assert store.verify() == ([], [])
     _store_memo.forget()

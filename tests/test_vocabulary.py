@@ -12,7 +12,7 @@ from conftest import ROOT
 
 import mesoreg
 from mesoreg import InputError
-from mesoreg._vocabulary import ALIASES, FIXED, Area, Purpose, Route, Technique, normalize
+from mesoreg.documents._vocabulary import ALIASES, FIXED, Area, Purpose, Route, Technique, normalize
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
 LIDOCAINE = [("lidocaine", "1 %", "1 mL")]
@@ -107,7 +107,7 @@ def test_stored_formulations_keep_the_canonical_spelling():
     f = formulation(
         LIDOCAINE, use={"route": "Intra-dermal", "purpose": "lipolysis", "area": "Belly"}
     )
-    from mesoreg._dump import dump_formulation
+    from mesoreg.documents._dump import dump_formulation
 
     text = dump_formulation(f)
     assert 'route = "intradermal"' in text
@@ -176,7 +176,7 @@ def test_fixed_vocabularies_are_enums_in_the_json_schemas():
 
 
 def test_cli_lists_every_vocabulary(capsys):
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     assert cli.main(["--no-plugins", "catalog", "vocab", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -200,7 +200,7 @@ def test_cli_lists_every_vocabulary(capsys):
 
 
 def test_cli_refuses_an_unknown_vocabulary(capsys):
-    from mesoreg import cli
+    from mesoreg.command import cli
 
     assert cli.main(["--no-plugins", "catalog", "vocab", "routes"]) == 2
     assert "unknown vocabulary 'routes'" in capsys.readouterr().err

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from web_support import JSON_VALUES, answer, as_json, client
 
 import mesoreg
-from mesoreg._registry import Registry
-from mesoreg._render import report_to_dict
+from mesoreg.checks._render import report_to_dict
+from mesoreg.host._registry import Registry
 
 LIPO = ROOT / "formulations" / "lipo-abdomen" / "v1.toml"
 DAY = "2026-11-22"
@@ -173,7 +173,7 @@ def test_unknown_routes_and_methods_are_json(api) -> None:  # type: ignore[no-un
 
 
 def test_an_internal_error_is_one_json_line_never_a_traceback(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     def broken(*args: object) -> None:
         raise RuntimeError("secret detail /home/x")

@@ -26,7 +26,7 @@ import uvicorn
 from conftest import ROOT
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from mesoreg._registry import Registry
+from mesoreg.host._registry import Registry
 from mesoreg.web._app import ServeConfig, create_app
 
 TOKEN = "browser-test-token-0123456789abcdefghij"

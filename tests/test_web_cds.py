@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web_support import JSON_VALUES, answer, client
 
-from mesoreg._registry import Registry
+from mesoreg.host._registry import Registry
 from mesoreg.web._cds import SUMMARY_LIMIT
 from mesoreg.web._fhir_in import ATC, ICD10_PREFIX, SNOMED, UNII, USE_EXTENSION
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import ROOT
 from web_support import as_json, client
 
-from mesoreg._registry import Registry
-from mesoreg._store import Store
-from mesoreg._verify import verify
+from mesoreg.host._registry import Registry
+from mesoreg.store._store import Store
+from mesoreg.store._verify import verify
 
 TOKEN = "pages-test-token-0123456789abcdefghijkl"
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from web_support import read_committed
 
-from mesoreg._schema import render
+from mesoreg.interfaces._schema import render
 from mesoreg.web._schemas import API_SCHEMAS, ERROR_KINDS
 
 

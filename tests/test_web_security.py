@@ -15,7 +15,7 @@ from starlette.routing import Route
 from web_support import answer, client
 
 from mesoreg._errors import InputError
-from mesoreg.cli import main
+from mesoreg.command.cli import main
 from mesoreg.web._security import (
     HEADERS,
     TOKEN_ENV,
@@ -206,8 +206,8 @@ def test_serve_refuses_a_network_address_without_a_token(monkeypatch, capsys) ->
 
 def test_the_command_line_does_not_import_the_service() -> None:
     code = (
-        "import sys, mesoreg.cli\n"
-        "mesoreg.cli._parser()\n"
+        "import sys, mesoreg.command.cli\n"
+        "mesoreg.command.cli._parser()\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn', 'httpx')"
         " or m.startswith('mesoreg.web')]\n"
         "assert not bad, bad\n"

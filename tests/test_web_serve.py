@@ -9,8 +9,8 @@ import attrs
 import pytest
 from conftest import ROOT
 
-from mesoreg._config import load_settings
 from mesoreg._errors import InputError
+from mesoreg.host._config import load_settings
 from mesoreg.web._serve import CONFIG_ENV, app_from_environment, make_config
 
 TOKEN = "k" * 40

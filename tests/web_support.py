@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # newer Starlette prefers httpx2; httpx still w
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from mesoreg._registry import Registry
+from mesoreg.host._registry import Registry
 from mesoreg.web._app import Router, ServeConfig, create_app
 from mesoreg.web._openapi import openapi_document
 

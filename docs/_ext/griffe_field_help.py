@@ -1,7 +1,7 @@
 """Griffe extensions for the API reference (mkdocs.yml loads them).
 
 * :class:`FieldHelp`: mesoreg keeps a field's help text with the field
-  (``attrs.field(metadata=doc("..."))``, ``mesoreg/_field.py``); griffe reads source
+  (``attrs.field(metadata=doc("..."))``, ``mesoreg/documents/_field.py``); griffe reads source
   statically and does not see it, so this imports the model class and gives each
   documented field its text.  Importing the models reads no file and loads no plugin.
 * :class:`SphinxRoles`: the docstrings cross-reference with Sphinx roles
@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import griffe
 
-from mesoreg._field import doc_of
+from mesoreg.documents._field import doc_of
 
 
 class FieldHelp(griffe.Extension):

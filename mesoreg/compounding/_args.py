@@ -1,6 +1,6 @@
 """The arguments of the ``compose`` and ``bud`` commands.
 
-Light on purpose (argparse and the vocabularies only): ``mesoreg.cli`` builds every
+Light on purpose (argparse and the vocabularies only): ``mesoreg.command.cli`` builds every
 command's parser on each run, so nothing here may load the compounding code itself, which
 ``mesoreg.compounding._cli`` runs only for these commands.
 """

@@ -23,14 +23,14 @@ from typing import Final
 
 import attrs
 
-from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
-from mesoreg._field import doc
-from mesoreg._load import parse_toml
 from mesoreg.compounding._products import check_version
 from mesoreg.compounding._terms import Category as Category
 from mesoreg.compounding._terms import Environment as Environment
 from mesoreg.compounding._terms import Storage as Storage
+from mesoreg.documents._convert import structure
+from mesoreg.documents._field import doc
+from mesoreg.documents._load import parse_toml
 
 #: where the rules are, for messages
 BUILTIN: Final = "mesoreg/compounding/data/bud.toml"

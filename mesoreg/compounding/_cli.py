@@ -1,4 +1,4 @@
-"""The ``compose`` and ``bud`` commands (wired into ``mesoreg.cli`` by :func:`add_parsers`).
+"""The ``compose`` and ``bud`` commands (wired into ``mesoreg.command.cli``).
 
 ``mesoreg compose REQUEST.toml [-o DRAFT.toml] [--products FILE] [--format text|json]``
 prints what to draw from which stock product and writes the formulation draft;
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from mesoreg._errors import InputError, Problem
 from mesoreg._exit import ExitCode
-from mesoreg._quantity import format_number
 from mesoreg.compounding._bud import (
     BudConditions,
     BudResult,
@@ -36,9 +35,10 @@ from mesoreg.compounding._products import (
     load_products,
     merge_products,
 )
+from mesoreg.documents._quantity import format_number
 
 if TYPE_CHECKING:
-    from mesoreg._registry import Registry
+    from mesoreg.host._registry import Registry
 
 #: version of the JSON output of each command
 COMPOSE_OUTPUT_VERSION = 1
@@ -92,7 +92,7 @@ def composition_data(composition: Composition) -> dict[str, Any]:
                 "concentrations": {k: quantity(v) for k, v in syringe.concentrations},
             }
         )
-    from mesoreg._dump import dump_formulation
+    from mesoreg.documents._dump import dump_formulation
 
     return {
         "compose_output_version": COMPOSE_OUTPUT_VERSION,
@@ -158,7 +158,7 @@ def run_compose(args: argparse.Namespace, registry_factory: Callable[[], Registr
         )
     composition = compose(request, products, registry_factory().catalog)
     if target is not None:
-        from mesoreg._dump import dump_formulation
+        from mesoreg.documents._dump import dump_formulation
 
         target.write_text(dump_formulation(composition.formulation), encoding="utf-8")
     if args.format == "json":

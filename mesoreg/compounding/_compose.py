@@ -8,7 +8,7 @@ product that gives it is rounded to the nearest graduation of the syringe
 result states, per ingredient, the exact and the rounded volume, the real
 concentration or amount that the rounded volume gives and the rounding
 error, and is written as a formulation draft
-(:class:`~mesoreg._model.Formulation`) that ``mesoreg check`` and ``mesoreg
+(:class:`~mesoreg.documents._model.Formulation`) that ``mesoreg check`` and ``mesoreg
 publish`` read.
 
 Defaults, when the request does not say: a 5 mL syringe with 0.1 mL
@@ -32,12 +32,12 @@ from typing import Final
 
 import attrs
 
-from mesoreg._catalog import Catalog
 from mesoreg._errors import InputError, Problem, UnitError
-from mesoreg._field import doc
-from mesoreg._model import SCHEMA_VERSION, Component, Formulation, Preparation, Use
-from mesoreg._quantity import Dimension, Quantity, format_number, parse_quantity
 from mesoreg.compounding._products import Product, describe, unknown_product, volume_of
+from mesoreg.documents._field import doc
+from mesoreg.documents._model import SCHEMA_VERSION, Component, Formulation, Preparation, Use
+from mesoreg.documents._quantity import Dimension, Quantity, format_number, parse_quantity
+from mesoreg.knowledge._catalog import Catalog
 
 #: compose request file format this version reads
 REQUEST_SCHEMA_VERSION: Final = 1
@@ -567,9 +567,9 @@ def iter_draws(composition: Composition) -> Iterator[tuple[ComposedSyringe, Draw
 
 def parse_request(text: str, where: str) -> ComposeRequest:
     """A compose request from TOML text; :class:`InputError` lists every problem."""
-    from mesoreg._convert import structure
-    from mesoreg._load import parse_toml
     from mesoreg.compounding._products import check_version
+    from mesoreg.documents._convert import structure
+    from mesoreg.documents._load import parse_toml
 
     data = parse_toml(text, where)
     check_version(data, REQUEST_SCHEMA_VERSION, where)
@@ -578,6 +578,6 @@ def parse_request(text: str, where: str) -> ComposeRequest:
 
 def load_request(path: str) -> ComposeRequest:
     """Read a compose request file (bounded, regular files only)."""
-    from mesoreg._load import read_text
+    from mesoreg.documents._load import read_text
 
     return parse_request(read_text(path), path)

@@ -3,7 +3,7 @@
 No external asset (styles inline, no script, no font or image fetched), printable
 (``@page`` sizes, page breaks), and every text from an input escaped twice over:
 control, bidirectional and invisible characters are shown as escapes
-(:func:`mesoreg._render.printable`), then ``&``, ``<``, ``>`` and quotes are
+(:func:`mesoreg.checks._render.printable`), then ``&``, ``<``, ``>`` and quotes are
 HTML-escaped, so a name can neither inject markup nor reorder what is printed.
 """
 
@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from mesoreg._render import printable
+from mesoreg.checks._render import printable
 from mesoreg.compounding._label import HEIGHT_MM, WIDTH_MM, LabelSheet
 from mesoreg.compounding._record_model import (
     BUD_HEAD,

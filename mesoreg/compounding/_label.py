@@ -21,8 +21,8 @@ from typing import Any, Final
 import attrs
 
 from mesoreg._errors import InputError, Problem
-from mesoreg._render import printable
-from mesoreg._subject import Subject
+from mesoreg.checks._render import printable
+from mesoreg.checks._subject import Subject
 from mesoreg.compounding._bud import BudResult, Storage
 from mesoreg.compounding._record_model import STORED, quantity
 

@@ -13,7 +13,7 @@ two cannot disagree on a number.  The cost is a second layout: the PDF is plain
 
 Text is set in the standard Helvetica, which covers the Windows-1252 characters
 (accents, µ, ×, °).  Any other character is printed as its ``\\uXXXX`` escape,
-like controls and invisible characters (:func:`mesoreg._render.printable`), so
+like controls and invisible characters (:func:`mesoreg.checks._render.printable`), so
 nothing in a name silently disappears or reorders; then ReportLab's markup
 characters are escaped, so a name cannot inject markup.
 """
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from xml.sax.saxutils import escape
 
 from mesoreg._errors import InputError, Problem
-from mesoreg._render import printable
+from mesoreg.checks._render import printable
 from mesoreg.compounding._label import HEIGHT_MM, WIDTH_MM, LabelSheet
 from mesoreg.compounding._record_model import (
     BUD_HEAD,

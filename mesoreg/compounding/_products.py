@@ -22,12 +22,12 @@ from typing import Final
 
 import attrs
 
-from mesoreg._convert import structure
 from mesoreg._errors import InputError, Problem
-from mesoreg._field import doc
-from mesoreg._load import check_counts, parse_toml, read_text
-from mesoreg._model import CoIngredient
-from mesoreg._quantity import Dimension, Quantity
+from mesoreg.documents._convert import structure
+from mesoreg.documents._field import doc
+from mesoreg.documents._load import check_counts, parse_toml, read_text
+from mesoreg.documents._model import CoIngredient
+from mesoreg.documents._quantity import Dimension, Quantity
 
 #: product file format this version reads and writes
 PRODUCTS_SCHEMA_VERSION: Final = 1

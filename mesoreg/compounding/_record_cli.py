@@ -6,7 +6,7 @@ master formulation record of a stored version; ``mesoreg label ID@N --lot LOT
 syringe labels.  JSON output: ``schemas/mfr-1.schema.json`` and
 ``schemas/label-1.schema.json``.
 
-Light at import, like :mod:`._args`: ``mesoreg.cli`` builds every command's parser
+Light at import, like :mod:`._args`: ``mesoreg.command.cli`` builds every command's parser
 on each run, so this module imports argparse and the vocabularies only; the run
 functions import the rest when they run.
 """
@@ -24,9 +24,9 @@ from mesoreg.compounding._args import _datetime, _lot
 from mesoreg.compounding._terms import Category, Environment, Storage
 
 if TYPE_CHECKING:
-    from mesoreg._registry import Registry
-    from mesoreg._subject import Subject
+    from mesoreg.checks._subject import Subject
     from mesoreg.compounding._record_model import Provenance
+    from mesoreg.host._registry import Registry
 
 #: the commands this module adds to ``mesoreg``
 COMMANDS = ("mfr", "label")
@@ -106,13 +106,13 @@ def _read(
     args: argparse.Namespace, registry: Registry, day: dt.date, region: str | None
 ) -> tuple[Subject, Provenance, dict[str, str]]:
     """The stored version, resolved as the check resolves it, and its ledger entry."""
-    from mesoreg import _store_cli
-    from mesoreg._config import load_settings
-    from mesoreg._console import Console
-    from mesoreg._engine import resolve_subject
-    from mesoreg._model import Context
-    from mesoreg._store import parse_ref
     from mesoreg.compounding._record_model import Provenance
+    from mesoreg.documents._model import Context
+    from mesoreg.host._config import load_settings
+    from mesoreg.host._engine import resolve_subject
+    from mesoreg.interfaces import _store_cli
+    from mesoreg.interfaces._console import Console
+    from mesoreg.store._store import parse_ref
 
     formulation_id, version = parse_ref(args.reference)
     console = Console(0, args.format == "json")
@@ -172,9 +172,9 @@ def _write(args: argparse.Namespace, data: str | bytes) -> None:
 
 
 def _region(args: argparse.Namespace) -> str | None:
-    from mesoreg._config import load_settings
     from mesoreg._errors import InputError
-    from mesoreg._validate import context_problems
+    from mesoreg.documents._validate import context_problems
+    from mesoreg.host._config import load_settings
 
     region = args.region or load_settings({}).region
     wrong = context_problems(None, region, prefix="--")
@@ -187,11 +187,11 @@ def run_mfr(args: argparse.Namespace, registry_factory: Callable[[], Registry]) 
     """``mesoreg mfr``: exit 0 (check passed or warned), 1 (it failed), 3 (not validated)."""
     import json
 
-    from mesoreg._engine import check
     from mesoreg._errors import InputError, Problem
     from mesoreg._exit import ExitCode
-    from mesoreg._report import Verdict
+    from mesoreg.checks._report import Verdict
     from mesoreg.compounding._record_model import build_record, record_to_dict
+    from mesoreg.host._engine import check
 
     if (args.environment is None) != (args.storage is None):
         raise InputError(

@@ -5,7 +5,7 @@
 entry, the USP <797> BUD rules) and arranges it under the elements USP <795>
 and <797> require on an MFR (``data/mfr.toml``, each citing where the
 requirement was read).  It computes nothing anew: concentrations and amounts
-are the subject's (:mod:`mesoreg._subject`), findings and their sources the
+are the subject's (:mod:`mesoreg.checks._subject`), findings and their sources the
 report's, BUD hours the rule's.  What mesoreg does not know (the syringe's
 size and make, the facility's aseptic procedure and release tests, the
 stability of the mixture) is said, never made up: such fields are left to
@@ -26,13 +26,9 @@ from typing import Any, Final
 
 import attrs
 
-from mesoreg._convert import structure
-from mesoreg._field import doc
-from mesoreg._load import parse_toml
-from mesoreg._quantity import Quantity, format_number
-from mesoreg._report import Report
-from mesoreg._subject import Subject
 from mesoreg._version import __version__
+from mesoreg.checks._report import Report
+from mesoreg.checks._subject import Subject
 from mesoreg.compounding._bud import (
     NOT_CHECKED,
     BudResult,
@@ -42,6 +38,10 @@ from mesoreg.compounding._bud import (
     builtin_rules,
 )
 from mesoreg.compounding._products import check_version
+from mesoreg.documents._convert import structure
+from mesoreg.documents._field import doc
+from mesoreg.documents._load import parse_toml
+from mesoreg.documents._quantity import Quantity, format_number
 
 #: where the elements are, for messages
 BUILTIN: Final = "mesoreg/compounding/data/mfr.toml"
@@ -522,7 +522,7 @@ def build_record(
     ``bud`` is the rule's answer for the environment and ``storage`` chosen for
     the record (None: none chosen, the BUD is then "not determined");
     ``resolved`` maps the names plugins resolved to their catalog ids
-    (:func:`mesoreg._engine.resolve_subject`).
+    (:func:`mesoreg.host._engine.resolve_subject`).
     """
     resolved = resolved or {}
     formulation = subject.formulation

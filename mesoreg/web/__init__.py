@@ -19,7 +19,7 @@ imports this package except the ``serve`` command, lazily.  Private modules, one
 * :mod:`mesoreg.web._serve` what ``mesoreg serve`` runs (uvicorn), and the application
   factory for running several workers.
 
-The command's arguments are in :mod:`mesoreg._serve_args` (argparse only, read on every
+The command's arguments are in :mod:`mesoreg.command._serve_args` (argparse only, read on every
 run of ``mesoreg``).
 """
 

@@ -96,7 +96,7 @@ def dates_in(value: Any, schema: Mapping[str, Any]) -> Any:
 @functools.cache
 def _file_schema(name: str) -> dict[str, Any]:
     """A file schema, made once (read only: the date positions of a request's documents)."""
-    from mesoreg._schema import SCHEMAS
+    from mesoreg.interfaces._schema import SCHEMAS
 
     return SCHEMAS[name]()
 
@@ -154,8 +154,8 @@ def run_check(arguments: dict[str, Any], registry: Any) -> tuple[Any, Any]:
 
     The patient's problems and the formulation's are raised together.
     """
-    from mesoreg._engine import check as check_with
-    from mesoreg._parse import parse_patient
+    from mesoreg.documents._parse import parse_patient
+    from mesoreg.host._engine import check as check_with
 
     patient: Any = None
     wrong: list[Problem] = []
@@ -182,7 +182,7 @@ def run_check(arguments: dict[str, Any], registry: Any) -> tuple[Any, Any]:
 
 async def check(request: Request) -> Response:
     """``POST /api/check``: the report of a formulation (+ patient, region, dates)."""
-    from mesoreg._render import report_to_dict
+    from mesoreg.checks._render import report_to_dict
 
     arguments = check_arguments(await read_json(request))
     report, _ = run_check(arguments, request.app.state.registry)
@@ -206,7 +206,7 @@ def _query(request: Request, required: bool) -> str:
 
 async def catalog_ingredients(request: Request) -> Response:
     """``GET /api/catalog/ingredients``: every ingredient with its classes and aliases."""
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     catalog = request.app.state.registry.catalog
     return JSONResponse([_listing.ingredient_row(i) for i in catalog.ingredients.values()])
@@ -214,7 +214,7 @@ async def catalog_ingredients(request: Request) -> Response:
 
 async def catalog_search(request: Request) -> Response:
     """``GET /api/catalog/search?q=TEXT``: ingredients, drugs, classes, conditions, allergens."""
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     text = _query(request, required=True)
     return JSONResponse(_listing.search_rows(request.app.state.registry.catalog, text))
@@ -222,7 +222,7 @@ async def catalog_search(request: Request) -> Response:
 
 async def catalog_conditions(request: Request) -> Response:
     """``GET /api/catalog/conditions?q=TEXT``: conditions by name, alias or ICD-10 code."""
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     catalog = request.app.state.registry.catalog
     text = _query(request, required=False)
@@ -232,7 +232,7 @@ async def catalog_conditions(request: Request) -> Response:
 
 async def catalog_vocab(request: Request) -> Response:
     """``GET /api/catalog/vocab[/NAME]``: the vocabularies, or one."""
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     data = _listing.vocabularies(request.app.state.registry.catalog)
     name = request.path_params.get("name")
@@ -256,7 +256,7 @@ async def catalog_vocab(request: Request) -> Response:
 
 
 def _store(request: Request) -> Any:
-    from mesoreg._store import Store
+    from mesoreg.store._store import Store
 
     root: Path | None = request.app.state.config.store
     if root is None or not root.is_dir():
@@ -289,7 +289,7 @@ def _hidden(problems: Sequence[Problem], root: Path) -> list[Problem]:
 
 def _store_call(request: Request, formulation_id: str, read: Any) -> Any:
     """``read(store, id)`` with a valid id of a formulation the store has; errors as JSON."""
-    from mesoreg._store import validate_id
+    from mesoreg.store._store import validate_id
     from mesoreg.web._errors import problems_of
 
     validate_id(formulation_id, "id")
@@ -322,7 +322,7 @@ async def store_list(request: Request) -> Response:
 
 async def store_history(request: Request) -> Response:
     """``GET /api/store/ID/history``: every version with status, author, hash and events."""
-    from mesoreg._store_cli import _entry_dict
+    from mesoreg.interfaces._store_cli import _entry_dict
 
     def read(store: Any, formulation_id: str) -> Any:
         return [_entry_dict(e) for e in store.ledger(formulation_id).versions]
@@ -342,8 +342,8 @@ def _version(text: str) -> int | None:
 
 async def store_show(request: Request) -> Response:
     """``GET /api/store/ID/versions/N``: a stored version (N or latest), verified."""
-    from mesoreg._convert import unstructure
-    from mesoreg._store_cli import _entry_dict
+    from mesoreg.documents._convert import unstructure
+    from mesoreg.interfaces._store_cli import _entry_dict
 
     version = _version(request.path_params["version"])
 

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from mesoreg._registry import Registry
+from mesoreg.host._registry import Registry
 from mesoreg.web import _api, _cds, _openapi, _pages
 from mesoreg.web._errors import HANDLERS
 from mesoreg.web._security import DEFAULT_MAX_BODY, SecurityMiddleware, is_loopback, loopback_hosts
@@ -86,7 +86,7 @@ def create_app(config: ServeConfig | None = None, routers: Sequence[Router] = ()
     config = config or ServeConfig()
     registry = config.registry
     if registry is None:
-        from mesoreg._registry import get_registry
+        from mesoreg.host._registry import get_registry
 
         registry = get_registry()
     warm(registry)

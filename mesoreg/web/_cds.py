@@ -31,8 +31,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mesoreg._errors import InputError, MesoregError, Problem
-from mesoreg._report import Finding, Report
 from mesoreg._version import __version__
+from mesoreg.checks._report import Finding, Report
 from mesoreg.web import _fhir_in
 from mesoreg.web._api import read_json
 from mesoreg.web._errors import ApiError, problems_of
@@ -188,7 +188,7 @@ def _check_order(
     request: Request, where: str, order: Mapping[str, Any], bundle: Mapping[str, Any], patient: Any
 ) -> list[dict[str, Any]] | None:
     """The cards of one order; None when it is no compounded preparation."""
-    from mesoreg._engine import check
+    from mesoreg.host._engine import check
 
     registry = request.app.state.registry
     medication = _fhir_in.medication_of(order, bundle)
@@ -220,7 +220,7 @@ def _check_order(
 
 
 def _stored(request: Request, stored: _fhir_in.StoredOrder) -> Any:
-    from mesoreg._store import Store
+    from mesoreg.store._store import Store
 
     root = request.app.state.config.store
     if root is None:
@@ -240,7 +240,7 @@ def _stored(request: Request, stored: _fhir_in.StoredOrder) -> Any:
 
 async def service(request: Request) -> Response:
     """``POST /cds-services/{id}``: the cards of the draft orders."""
-    from mesoreg._parse import parse_patient
+    from mesoreg.documents._parse import parse_patient
 
     hook = SERVICES.get(request.path_params["id"])
     if hook is None:

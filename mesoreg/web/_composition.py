@@ -4,7 +4,7 @@
 ``{"report": <report-2>, "composition": {...}}``: the report exactly as the JSON API
 gives it, and what is injected (each syringe's final concentrations, the amounts per
 session, and per kg when the patient's weight is known), computed here as
-:func:`mesoreg._render.composition_lines` computes it for ``mesoreg check``.  The
+:func:`mesoreg.checks._render.composition_lines` computes it for ``mesoreg check``.  The
 composition is arithmetic for the reader, never a verdict: the page shows the
 report's verdict and findings as they are, and decides nothing.
 """
@@ -22,13 +22,13 @@ from mesoreg.web._api import check_arguments, read_json, run_check
 
 
 def _quantity(value: Any) -> str:
-    from mesoreg._quantity import format_number
+    from mesoreg.documents._quantity import format_number
 
     return f"{format_number(value.value)} {value.unit}"
 
 
 def _kg(subject: Any) -> float | None:
-    from mesoreg._quantity import Dimension
+    from mesoreg.documents._quantity import Dimension
 
     weight = subject.patient.weight if subject.patient is not None else None
     if weight is None or weight.dimension != Dimension("mass"):
@@ -39,7 +39,7 @@ def _kg(subject: Any) -> float | None:
 
 def composition_data(subject: Any) -> dict[str, Any]:
     """What is injected, as data: syringes with their doses, and the session's amounts."""
-    from mesoreg._quantity import format_number
+    from mesoreg.documents._quantity import format_number
 
     kg = _kg(subject)
     preparations = [
@@ -84,9 +84,9 @@ def composition_data(subject: Any) -> dict[str, Any]:
 
 def composition_of(arguments: dict[str, Any], patient: Any, report: Any, registry: Any) -> Any:
     """The composition of a checked request; ``{"error": ...}`` when it cannot be shown."""
-    from mesoreg._engine import resolve_subject
-    from mesoreg._model import Context
-    from mesoreg._parse import parse_formulation
+    from mesoreg.documents._model import Context
+    from mesoreg.documents._parse import parse_formulation
+    from mesoreg.host._engine import resolve_subject
 
     try:
         formulation = parse_formulation(arguments["formulation"])
@@ -99,7 +99,7 @@ def composition_of(arguments: dict[str, Any], patient: Any, report: Any, registr
 
 async def composer_check(request: Request) -> Response:
     """``POST /composer/check``: the report (as ``POST /api/check``) and the composition."""
-    from mesoreg._render import report_to_dict
+    from mesoreg.checks._render import report_to_dict
 
     registry = request.app.state.registry
     arguments = check_arguments(await read_json(request))

@@ -64,7 +64,7 @@ def error_response(
 
 def problems_of(exc: MesoregError) -> list[Problem]:
     """The problems of a mesoreg error, one per line of its message."""
-    from mesoreg._console import error_problems
+    from mesoreg.interfaces._console import error_problems
 
     return error_problems(exc)
 

@@ -9,8 +9,8 @@ says what the resources state, and fails closed:
   knows it (:meth:`mesoreg.Catalog.find_ingredient`); one that is neither is an input
   problem and the order is not checked;
 * a Condition is read by its ICD-10 code (``ICD-10:K70.3``), which mesoreg maps to its
-  vocabulary (:mod:`mesoreg._condition`); a MedicationStatement by its ATC code
-  (:mod:`mesoreg._atc`); an AllergyIntolerance by a code the catalog records.  Any other
+  vocabulary (:mod:`mesoreg.knowledge._condition`); a MedicationStatement by its ATC code
+  (:mod:`mesoreg.knowledge._atc`); an AllergyIntolerance by a code the catalog records.  Any other
   entry (SNOMED CT only, RxNorm only, free text only) is passed on as an entry that
   *names nothing in the vocabulary* (:func:`not_read`), so the check reports it as not
   checked: it is never read as "no condition", and its text never decides a rule;
@@ -32,8 +32,8 @@ from typing import Any
 
 import attrs
 
-from mesoreg._catalog import Catalog
 from mesoreg._errors import InputError, Problem
+from mesoreg.knowledge._catalog import Catalog
 
 FORMULATION_SYSTEM = "https://mesoreg.org/formulation"
 USE_EXTENSION = "https://mesoreg.org/fhir/StructureDefinition/mesotherapy-use"
@@ -282,7 +282,7 @@ def medication_of(
 
 def stored_order(medication: Mapping[str, Any]) -> StoredOrder | None:
     """The stored version a Medication names by mesoreg's identifier, if it names one."""
-    from mesoreg._store import parse_ref
+    from mesoreg.store._store import parse_ref
 
     for identifier in medication.get("identifier") or ():
         if isinstance(identifier, Mapping) and identifier.get("system") == FORMULATION_SYSTEM:

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the service, served at ``/openapi.json``.
 
-Its schemas are mesoreg's own JSON Schemas (:data:`mesoreg._schema.SCHEMAS`) and the
+Its schemas are mesoreg's own JSON Schemas (:data:`mesoreg.interfaces._schema.SCHEMAS`) and the
 API's (:data:`mesoreg.web._schemas.API_SCHEMAS`), under ``components.schemas`` by their
 file names without ``.schema.json``; no body is described twice.  The CDS Hooks routes
 are listed with the CDS Hooks 2.0 specification's own documents (not repeated here).
@@ -74,7 +74,7 @@ def _parameters(path: str) -> list[dict[str, Any]]:
 
 
 def _schemas() -> dict[str, Any]:
-    from mesoreg._schema import SCHEMAS
+    from mesoreg.interfaces._schema import SCHEMAS
     from mesoreg.web._schemas import API_SCHEMAS
 
     found: dict[str, Any] = {}

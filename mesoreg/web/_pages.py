@@ -72,7 +72,7 @@ def _plain(value: Any) -> Any:
 
 
 def _choices(request: Request) -> dict[str, list[str]]:
-    from mesoreg import _listing
+    from mesoreg.knowledge import _listing
 
     vocab = _listing.vocabularies(request.app.state.registry.catalog)
     return {name: [row["term"] for row in vocab[name]] for name in CHOICES}
@@ -124,8 +124,8 @@ def _composer(request: Request, formulation: dict[str, Any], source: str) -> Res
 @html_errors
 async def new(request: Request) -> Response:
     """``GET /composer/new``: the composer with a one-syringe template."""
-    from mesoreg._convert import unstructure
-    from mesoreg._publish import template
+    from mesoreg.documents._convert import unstructure
+    from mesoreg.store._publish import template
 
     data = _plain(unstructure(template("new-formulation")))
     data["authors"] = []
@@ -135,7 +135,7 @@ async def new(request: Request) -> Response:
 @html_errors
 async def edit(request: Request) -> Response:
     """``GET /composer/edit/ID[?version=N]``: the composer from a stored version."""
-    from mesoreg._convert import unstructure
+    from mesoreg.documents._convert import unstructure
 
     version = _version(request.query_params.get("version", "latest"))
 
@@ -150,7 +150,7 @@ async def edit(request: Request) -> Response:
 @html_errors
 async def history(request: Request) -> Response:
     """``GET /composer/ID/history``: every version, with approve, print and diff."""
-    from mesoreg._store_cli import _entry_dict
+    from mesoreg.interfaces._store_cli import _entry_dict
 
     def read(store: Any, formulation_id: str) -> Any:
         return [_entry_dict(e) for e in store.ledger(formulation_id).versions]
@@ -188,7 +188,7 @@ def _number(request: Request, key: str) -> int:
 @html_errors
 async def diff(request: Request) -> Response:
     """``GET /composer/ID/diff?a=N&b=M``: what changed from version N to version M."""
-    from mesoreg._diff import diff_formulations
+    from mesoreg.store._diff import diff_formulations
 
     problems: list[Problem] = []
     numbers: dict[str, int] = {}

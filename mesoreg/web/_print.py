@@ -67,9 +67,9 @@ def _choice(request: Request, key: str, kind: Any, required: bool) -> Any:
 
 def _read(request: Request, day: dt.date, region: str | None) -> tuple[Any, Any, dict[str, str]]:
     """The stored version resolved as the check resolves it, its provenance and names."""
-    from mesoreg._engine import resolve_subject
-    from mesoreg._model import Context
     from mesoreg.compounding._record_model import Provenance
+    from mesoreg.documents._model import Context
+    from mesoreg.host._engine import resolve_subject
 
     version = _version(request.path_params["version"])
     registry = request.app.state.registry
@@ -100,10 +100,10 @@ def _bud(environment: Any, storage: Any, at: dt.datetime) -> Any:
 @html_errors
 async def mfr(request: Request) -> Response:
     """``GET /composer/ID/versions/N/mfr``: the master formulation record, as ``mesoreg mfr``."""
-    from mesoreg._engine import check
     from mesoreg.compounding._html import record_html
     from mesoreg.compounding._record_model import build_record
     from mesoreg.compounding._terms import Environment, Storage
+    from mesoreg.host._engine import check
 
     problems: list[Problem] = []
     chosen: dict[str, Any] = {}

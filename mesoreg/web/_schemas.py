@@ -1,7 +1,7 @@
 """The JSON Schemas of the HTTP API's own documents (request bodies, errors, listings).
 
 Every other body the API sends or takes is one of mesoreg's documents and uses its schema
-(:data:`mesoreg._schema.SCHEMAS`): the report (``report-2``), the formulation and patient
+(:data:`mesoreg.interfaces._schema.SCHEMAS`): the report (``report-2``), the formulation and patient
 files, the catalog and store listings of the command line (``cli-*``).  The schemas here
 are committed in ``schemas/`` like the others; regenerate them with
 ``python -m mesoreg.web._schemas schemas`` (``tests/test_web_schemas.py`` holds the
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mesoreg._schema import SCHEMAS, render
+from mesoreg.interfaces._schema import SCHEMAS, render
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 #: the version of the error document

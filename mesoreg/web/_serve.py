@@ -42,7 +42,7 @@ def make_config(
     registry: Any,
 ) -> ServeConfig:
     """The service's configuration, every problem at once (a network bind needs a token)."""
-    from mesoreg._validate import context_problems
+    from mesoreg.documents._validate import context_problems
 
     problems = context_problems(None, region, prefix="--")
     token = None
@@ -115,8 +115,8 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
 def app_from_environment() -> Any:
     """The application of a worker: as ``mesoreg serve`` resolved it (:data:`CONFIG_ENV`),
     or else as the environment and ``mesoreg.toml`` configure it."""
-    from mesoreg._config import Settings, load_settings
-    from mesoreg._registry import Registry
+    from mesoreg.host._config import Settings, load_settings
+    from mesoreg.host._registry import Registry
 
     handed = os.environ.get(CONFIG_ENV)
     if handed:

@@ -78,9 +78,9 @@ def _store_errors(exc: MesoregError, root: Any) -> ApiError:
 @requires_token
 async def publish(request: Request) -> Response:
     """``POST /composer/publish``: store the formulation as the next version of its id."""
-    from mesoreg._parse import parse_formulation
-    from mesoreg._publish import publish as publish_version
-    from mesoreg._store_cli import _entry_dict
+    from mesoreg.documents._parse import parse_formulation
+    from mesoreg.interfaces._store_cli import _entry_dict
+    from mesoreg.store._publish import publish as publish_version
 
     check_csrf(request, None)
     body = _object(await read_json(request), {"formulation": True, "author": True})
@@ -114,10 +114,10 @@ async def publish(request: Request) -> Response:
 @requires_token
 async def approve(request: Request) -> Response:
     """``POST /composer/ID/versions/N/approve``: approve a draft (its check must pass now)."""
-    from mesoreg._model import Status
-    from mesoreg._publish import set_status
-    from mesoreg._store import validate_id
-    from mesoreg._store_cli import _entry_dict
+    from mesoreg.documents._model import Status
+    from mesoreg.interfaces._store_cli import _entry_dict
+    from mesoreg.store._publish import set_status
+    from mesoreg.store._store import validate_id
 
     check_csrf(request, None)
     formulation_id = validate_id(request.path_params["id"], "id")

@@ -10,8 +10,8 @@ import attrs
 import pytest
 
 import mesoreg
-import mesoreg._plugins
-from mesoreg._plugin_admin import check_plugin as mesoreg_plugins_check
+import mesoreg.host._plugins
+from mesoreg.interfaces._plugin_admin import check_plugin as mesoreg_plugins_check
 from mesoreg.testing import DEFAULT_DATE, HEALTHY, check_with, formulation, make_registry, patient
 
 PACK_FILE = Path(__file__).resolve().parents[1] / "mesoreg_pack_trichology" / "pack.toml"
@@ -39,8 +39,8 @@ def pack() -> mesoreg.Pack:
 
 
 @pytest.fixture(scope="module")
-def plugin(pack: mesoreg.Pack) -> mesoreg._plugins.PackPlugin:
-    return mesoreg._plugins.PackPlugin(pack)
+def plugin(pack: mesoreg.Pack) -> mesoreg.host._plugins.PackPlugin:
+    return mesoreg.host._plugins.PackPlugin(pack)
 
 
 def codes(report) -> set[str]:  # type: ignore[no-untyped-def]
@@ -141,7 +141,7 @@ def test_without_override_biotin_would_clash(pack):
         pack, ingredients=tuple(attrs.evolve(i, override=False) for i in pack.ingredients)
     )
     with pytest.raises(mesoreg.MesoregError, match="duplicate id 'biotin'"):
-        make_registry([mesoreg._plugins.PackPlugin(plain)]).catalog  # noqa: B018
+        make_registry([mesoreg.host._plugins.PackPlugin(plain)]).catalog  # noqa: B018
 
 
 def test_installed_distribution_is_discovered_through_its_entry_point():
@@ -153,7 +153,7 @@ def test_installed_distribution_is_discovered_through_its_entry_point():
             "run 'pip install -e plugins/mesoreg-pack-trichology' first"
         )
     assert dist.version == "0.1.0"
-    found = [p for p in mesoreg._plugins.discover() if p.name == "trichology"]
+    found = [p for p in mesoreg.host._plugins.discover() if p.name == "trichology"]
     assert [(p.kind, p.distribution) for p in found] == [("pack", DISTRIBUTION)], found
     (info,) = found
     assert info.target == "mesoreg_pack_trichology:pack.toml"

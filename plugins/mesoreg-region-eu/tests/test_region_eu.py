@@ -119,7 +119,7 @@ def test_missing_purpose_is_reported_as_unchecked():
 
 
 def test_injection_lipolysis_is_fat_lysis_whatever_the_stated_purpose():
-    # a lipolytic injected into subcutaneous fat is injection lipolysis (mesoreg._subject)
+    # a lipolytic injected into subcutaneous fat is injection lipolysis (mesoreg.checks._subject)
     assert BAN in codes(eu(CELLULITE, "FR", dt.date(2012, 3, 1)))
     assert BAN in codes(eu(NO_PURPOSE, "FR", dt.date(2012, 3, 1)))
     assert BAN in codes(eu(TECHNIQUE_ONLY, "FR", dt.date(2012, 3, 1)))

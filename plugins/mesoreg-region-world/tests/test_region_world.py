@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import mesoreg
-import mesoreg._plugins
-from mesoreg._plugin_admin import check_plugin as mesoreg_plugins_check
+import mesoreg.host._plugins
+from mesoreg.interfaces._plugin_admin import check_plugin as mesoreg_plugins_check
 from mesoreg.testing import check_with, formulation, make_registry
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mesoreg_region_world"
@@ -30,8 +30,8 @@ GLUTATHIONE = [{"ingredient": "glutathione", "strength": "60 mg/mL", "volume": "
 FACE = {"route": "intradermal", "area": "face", "technique": "nappage"}
 
 
-def pack_plugin(name: str) -> mesoreg._plugins.PackPlugin:
-    return mesoreg._plugins.PackPlugin(mesoreg.load_pack(PACKAGE / f"{name}.toml"))
+def pack_plugin(name: str) -> mesoreg.host._plugins.PackPlugin:
+    return mesoreg.host._plugins.PackPlugin(mesoreg.load_pack(PACKAGE / f"{name}.toml"))
 
 
 ALL = [pack_plugin(name) for name in REGIONS]
@@ -125,7 +125,7 @@ def test_installed_distribution_is_discovered_through_its_entry_points():
             "run 'pip install -e plugins/mesoreg-region-world' first"
         )
     assert dist.version == "0.1.0"
-    found = {p.name: p for p in mesoreg._plugins.discover() if p.distribution == DISTRIBUTION}
+    found = {p.name: p for p in mesoreg.host._plugins.discover() if p.distribution == DISTRIBUTION}
     assert set(found) == {f"region-{name}" for name in REGIONS}
     for name in REGIONS:
         info = found[f"region-{name}"]

@@ -1,0 +1,3 @@
+"""The command line: the parser, every subcommand's help, the dispatch and the entry point.
+
+Private: the public API is ``import mesoreg``."""
