@@ -53,9 +53,9 @@ def test_every_command_with_json_has_a_schema() -> None:
     from test_cli_help import LEAVES
 
     documented = set(COMMAND_SCHEMAS)
-    # FHIR is documented by HL7; catalog show's detail has no closed schema yet; serve's
-    # answers are described by its OpenAPI document (tests/test_web_api.py)
-    assert set(LEAVES) - documented == {"export", "completion", "catalog show", "serve"}
+    # FHIR is documented by HL7; serve's answers are described by its OpenAPI document
+    # (tests/test_web_api.py)
+    assert set(LEAVES) - documented == {"export", "completion", "serve"}
     written_by_hand = {"report-2.schema.json", "compose-1.schema.json", "bud-1.schema.json"}
     written_by_hand |= {"mfr-1.schema.json", "label-1.schema.json"}
     assert set(COMMAND_SCHEMAS.values()) - written_by_hand <= set(CLI_SCHEMAS)
@@ -226,3 +226,24 @@ def test_without_format_json_errors_stay_off_stdout(
 ) -> None:
     assert main(["check", str(tmp_path / "nope.toml")]) == ExitCode.INPUT
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("lignocaine", "ingredient"),
+        ("Coumadin", "drug"),
+        ("anticoagulant", "medication_class"),
+        ("acne", "condition"),
+    ],
+)
+def test_catalog_show_of_every_kind(
+    capsys: pytest.CaptureFixture[str], name: str, kind: str
+) -> None:
+    code, data = run_json(capsys, "--no-plugins", "catalog", "show", name, "--kind", kind)
+    assert code == 0
+    validate("cli-catalog-show-1.schema.json", data)
+    assert data["kind"] == kind
+    wrong = {**data, "kind": "drug" if kind != "drug" else "ingredient"}
+    with pytest.raises(jsonschema.ValidationError):
+        validate("cli-catalog-show-1.schema.json", wrong)

@@ -435,6 +435,71 @@ def catalog_conditions_schema() -> dict[str, Any]:
     )
 
 
+def catalog_show_schema() -> dict[str, Any]:
+    """``mesoreg catalog show NAME --format json``: one record of any kind, with the rules
+    that read it and their sources; ``kind`` says which."""
+    from mesoreg.documents._knowledge import Condition, Drug, Ingredient, MedicationClass
+    from mesoreg.interfaces._schema import object_schema
+
+    rule = _obj(
+        {
+            "id": _s("The rule's id."),
+            "code": _s("Its finding code (MR-...)."),
+            "type": _s("What kind of rule it is (contraindication, interaction, limit...)."),
+            "severity": _s("Its severity."),
+            "evidence": _s("Its evidence level."),
+            "scope": _s("What it applies to, in words."),
+            "sources": _list("The ids of its sources.", _STRINGS),
+            "summary": _s("The rule in one line."),
+        },
+        "A rule that reads this record, summarised.",
+        optional=("type", "scope"),
+    )
+
+    def by_id(description: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "description": description,
+            "patternProperties": {"^[a-z0-9_]+$": {"type": "string"}},
+            "additionalProperties": False,
+        }
+
+    common = {
+        "rules": _list("The rules that read this record, each summarised.", rule),
+        "sources": by_id("Every source the record and its rules cite, by id: the citation."),
+        "provider": _s("The pack (and file) the record comes from."),
+    }
+    extra: dict[str, dict[str, Any]] = {
+        "ingredient": {},
+        "drug": {
+            "declared_classes": _list("The classes the drug's record lists.", _STRINGS),
+            "class_reasons": by_id(
+                "Why the drug is in each class (ATC group, class record, or listed on it)."
+            ),
+        },
+        "medication_class": {"members": _list("The drugs in the class, by id.", _STRINGS)},
+        "condition": {},
+    }
+    shapes = []
+    for kind, model in (
+        ("ingredient", Ingredient),
+        ("drug", Drug),
+        ("medication_class", MedicationClass),
+        ("condition", Condition),
+    ):
+        shape = _nullable_optionals(object_schema(model, skip=("origin",)))
+        shape["properties"] = {
+            "kind": {"const": kind, "description": "What the record is."},
+            **shape["properties"],
+            **common,
+            **extra[kind],
+        }
+        shape["required"] = sorted({"kind", *shape.get("required", ()), *common, *extra[kind]})
+        shape["description"] = f"A catalog {kind.replace('_', ' ')}."
+        shapes.append(shape)
+    return _doc("mesoreg catalog show", {"oneOf": shapes})
+
+
 def plugins_list_schema() -> dict[str, Any]:
     """``mesoreg plugins list --format json``."""
     row = _obj(
@@ -476,6 +541,7 @@ CLI_SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "cli-catalog-rules-1.schema.json": catalog_rules_schema,
     "cli-catalog-vocab-1.schema.json": catalog_vocab_schema,
     "cli-catalog-conditions-1.schema.json": catalog_conditions_schema,
+    "cli-catalog-show-1.schema.json": catalog_show_schema,
     "cli-plugins-list-1.schema.json": plugins_list_schema,
 }
 
@@ -499,6 +565,7 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "catalog rules": "cli-catalog-rules-1.schema.json",
     "catalog vocab": "cli-catalog-vocab-1.schema.json",
     "catalog conditions": "cli-catalog-conditions-1.schema.json",
+    "catalog show": "cli-catalog-show-1.schema.json",
     "plugins list": "cli-plugins-list-1.schema.json",
     "compose": "compose-1.schema.json",
     "bud": "bud-1.schema.json",

@@ -126,7 +126,7 @@ def ingredient_detail(catalog: Catalog, ingredient: Ingredient) -> dict[str, Any
     """An ingredient with its limits, the rules that concern it and their sources."""
     rules = [r for r in iter_rules(catalog) if concerns(r, ingredient)]
     source_ids = sorted({s for r in (*rules, ingredient) for s in r.sources})
-    detail: dict[str, Any] = unstructure(ingredient)
+    detail: dict[str, Any] = {"kind": "ingredient", **unstructure(ingredient)}
     detail["rules"] = [
         {
             "id": r.id,
