@@ -40,6 +40,16 @@ class Problem:
             text += "."
         return f"{text} {self.hint}".rstrip()
 
+    def to_dict(self) -> dict[str, str | None]:
+        """The problem as the JSON error documents give it (its parts, and the line)."""
+        return {
+            "path": self.path,
+            "key_path": self.key_path,
+            "message": self.message,
+            "hint": self.hint,
+            "text": str(self),
+        }
+
 
 class InputError(MesoregError, ValueError):
     """Input that cannot be used; ``problems`` lists every problem found at once."""

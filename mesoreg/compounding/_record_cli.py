@@ -106,10 +106,8 @@ def _read(
     args: argparse.Namespace, registry: Registry, day: dt.date, region: str | None
 ) -> tuple[Subject, Provenance, dict[str, str]]:
     """The stored version, resolved as the check resolves it, and its ledger entry."""
-    from mesoreg.compounding._record_model import Provenance
-    from mesoreg.documents._model import Context
+    from mesoreg.compounding._record_model import read_version
     from mesoreg.host._config import load_settings
-    from mesoreg.host._engine import resolve_subject
     from mesoreg.interfaces import _store_cli
     from mesoreg.interfaces._console import Console
     from mesoreg.store._store import parse_ref
@@ -117,17 +115,7 @@ def _read(
     formulation_id, version = parse_ref(args.reference)
     console = Console(0, args.format == "json")
     store = _store_cli.open_store(args.store or load_settings({}).store, console)
-    formulation, entry = store.read(formulation_id, version)
-    subject, resolutions = resolve_subject(formulation, None, Context(day, region), registry)
-    provenance = Provenance(
-        formulation=formulation.id,
-        version=entry.version,
-        sha256=entry.sha256,
-        status=str(entry.status),
-        author=entry.author,
-        published=entry.published.isoformat(timespec="seconds"),
-    )
-    return subject, provenance, {r.name: r.ingredient for r in resolutions}
+    return read_version(store, formulation_id, version, day, region, registry)
 
 
 def _bud(args: argparse.Namespace, compounded_at: dt.datetime, lots: tuple[Any, ...] = ()) -> Any:

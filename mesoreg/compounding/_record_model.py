@@ -177,6 +177,32 @@ class GapLine:
     reason: str
 
 
+def read_version(
+    store: Any,
+    formulation_id: str,
+    version: int | None,
+    day: dt.date,
+    region: str | None,
+    registry: Any,
+) -> tuple[Subject, Provenance, dict[str, str]]:
+    """A stored version resolved as the check resolves it, its provenance, and the names
+    plugins resolved (written name -> catalog id)."""
+    from mesoreg.documents._model import Context
+    from mesoreg.host._engine import resolve_subject
+
+    formulation, entry = store.read(formulation_id, version)
+    subject, resolutions = resolve_subject(formulation, None, Context(day, region), registry)
+    provenance = Provenance(
+        formulation=formulation.id,
+        version=entry.version,
+        sha256=entry.sha256,
+        status=str(entry.status),
+        author=entry.author,
+        published=entry.published.isoformat(timespec="seconds"),
+    )
+    return subject, provenance, {r.name: r.ingredient for r in resolutions}
+
+
 def gap_text(gap: GapLine) -> str:
     """A gap as the text report prints it (a whole check's gap names no rule)."""
     if gap.rule == "*":

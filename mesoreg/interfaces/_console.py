@@ -83,16 +83,7 @@ def error_document(
         "command": command,
         "exit_code": int(code),
         "kind": kind,
-        "errors": [
-            {
-                "path": p.path,
-                "key_path": p.key_path,
-                "message": p.message,
-                "hint": p.hint,
-                "text": str(p),
-            }
-            for p in problems
-        ],
+        "errors": [p.to_dict() for p in problems],
     }
 
 

@@ -42,16 +42,7 @@ def error_body(kind: str, problems: Sequence[Problem]) -> dict[str, Any]:
         "error_schema_version": API_ERROR_VERSION,
         "status": ERROR_KINDS[kind],
         "kind": kind,
-        "errors": [
-            {
-                "path": p.path,
-                "key_path": p.key_path,
-                "message": p.message,
-                "hint": p.hint,
-                "text": str(p),
-            }
-            for p in problems
-        ],
+        "errors": [p.to_dict() for p in problems],
     }
 
 

@@ -67,25 +67,13 @@ def _choice(request: Request, key: str, kind: Any, required: bool) -> Any:
 
 def _read(request: Request, day: dt.date, region: str | None) -> tuple[Any, Any, dict[str, str]]:
     """The stored version resolved as the check resolves it, its provenance and names."""
-    from mesoreg.compounding._record_model import Provenance
-    from mesoreg.documents._model import Context
-    from mesoreg.host._engine import resolve_subject
+    from mesoreg.compounding._record_model import read_version
 
     version = _version(request.path_params["version"])
     registry = request.app.state.registry
 
     def read(store: Any, formulation_id: str) -> Any:
-        formulation, entry = store.read(formulation_id, version)
-        subject, resolutions = resolve_subject(formulation, None, Context(day, region), registry)
-        provenance = Provenance(
-            formulation=formulation.id,
-            version=entry.version,
-            sha256=entry.sha256,
-            status=str(entry.status),
-            author=entry.author,
-            published=entry.published.isoformat(timespec="seconds"),
-        )
-        return subject, provenance, {r.name: r.ingredient for r in resolutions}
+        return read_version(store, formulation_id, version, day, region, registry)
 
     result: tuple[Any, Any, dict[str, str]] = _store_call(request, request.path_params["id"], read)
     return result
