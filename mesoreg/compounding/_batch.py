@@ -19,6 +19,7 @@ append-only and hashes them in the ledger; this module does no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import math
 import re
 import unicodedata
@@ -541,10 +542,14 @@ def record_to_dict(record: CompoundingRecord) -> dict[str, Any]:
             return value.isoformat()
         return value
 
-    data: dict[str, Any] = iso(_clean(unstructure(record)))
-    data.setdefault("patient", None)
-    data["bud"].setdefault("bud", None)
-    data["bud"].setdefault("hours", None)
-    for key in ("deviations", "acknowledgements", "lots"):
-        data.setdefault(key, [])
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, enum.Enum):
+            return value.value
+        return iso(value)
+
+    data: dict[str, Any] = plain(unstructure(record))
     return data
