@@ -148,7 +148,9 @@ def cellulite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """The example store's cellulite-thighs@1 (a moderate finding), with its stock products."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MESOREG_NO_PLUGINS", "1")
-    shutil.copytree(ROOT / "formulations" / "cellulite-thighs", tmp_path / "st" / "cellulite-thighs")
+    shutil.copytree(
+        ROOT / "formulations" / "cellulite-thighs", tmp_path / "st" / "cellulite-thighs"
+    )
     source = 'source = { title = "t", issuer = "i", url = "https://example.org" }'
     rows = [
         ("aminophylline_25", "aminophylline", "25 mg/mL"),
@@ -165,7 +167,8 @@ def cellulite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
 
 CELLULITE_LOTS = [
     "--products", "products.toml", "--lot", "aminophylline_25:AM1:2027-06-30",
-    "--lot", "centella_2pct:CE1:2027-06-30", "--lot", "lidocaine_1pct_20ml_multidose_vial:L1:2027-06-30",
+    "--lot", "centella_2pct:CE1:2027-06-30",
+    "--lot", "lidocaine_1pct_20ml_multidose_vial:L1:2027-06-30",
 ]  # fmt: skip
 ACKS = """schema_version = 1
 [[acknowledgements]]
@@ -206,7 +209,9 @@ def test_a_moderate_finding_must_be_acknowledged_and_is_exported_as_mitigation(
         for e in bundle["entry"]
         if (r := e["resource"])["resourceType"] == "Medication"
     }
-    assert lots["AM1"] == "2027-06-30" and lots["cellulite-thighs@1-1"] == "2026-11-23T10:00:00+01:00"
+    assert (
+        lots["AM1"] == "2027-06-30" and lots["cellulite-thighs@1-1"] == "2026-11-23T10:00:00+01:00"
+    )
     issue = next(
         e["resource"]
         for e in bundle["entry"]

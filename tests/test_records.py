@@ -64,7 +64,7 @@ def test_a_record_that_does_not_name_itself_is_never_written(tmp_path: Path) -> 
     store = _store(tmp_path)
     with pytest.raises(StoreError, match="not the record file of rec@1 number 1"):
         add_record(store, "rec", 1, lambda n, e: _bytes(n + 1, e), lambda raw: None, "J. M")
-    assert os.listdir(store.folder("rec") / "records") == []
+    assert list((store.folder("rec") / "records").iterdir()) == []
     assert store.verify() == ([], [])
 
 

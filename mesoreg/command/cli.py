@@ -38,10 +38,10 @@ from mesoreg.command import _serve_args
 from mesoreg.command._cli_help import HELP
 from mesoreg.compounding._args import COMMANDS as COMPOUNDING
 from mesoreg.compounding._args import add_arguments as add_compounding_arguments
-from mesoreg.compounding._record_cli import COMMANDS as RECORDS
-from mesoreg.compounding._record_cli import add_arguments as add_record_arguments
 from mesoreg.compounding._batch_args import COMMANDS as BATCHES
 from mesoreg.compounding._batch_args import add_arguments as add_batch_arguments
+from mesoreg.compounding._record_cli import COMMANDS as RECORDS
+from mesoreg.compounding._record_cli import add_arguments as add_record_arguments
 from mesoreg.documents._knowledge import Severity
 from mesoreg.interfaces import _store_cli
 from mesoreg.interfaces._console import (

@@ -81,7 +81,9 @@ class BudRecord:
 
     category: str = attrs.field(metadata=doc("immediate_use, category_1 or category_2."))
     chapter: str = attrs.field(metadata=doc("The chapter the rule comes from, with its URL."))
-    bud: dt.datetime | None = attrs.field(default=None, metadata=doc("The BUD; none: not determined."))
+    bud: dt.datetime | None = attrs.field(
+        default=None, metadata=doc("The BUD; none: not determined.")
+    )
     hours: int | None = attrs.field(default=None, metadata=doc("Hours from compounding."))
     rule: str = attrs.field(default="", metadata=doc("The rule's id in mesoreg's data."))
     section: str = attrs.field(default="", metadata=doc("Where in the chapter the rule is."))
@@ -123,7 +125,8 @@ class Acknowledgement:
         metadata=doc("Who acknowledges it; a contraindicated finding needs two different people.")
     )
     rule: str = attrs.field(
-        default="", metadata=doc("The finding's rule, when several findings share code and components.")
+        default="",
+        metadata=doc("The finding's rule, when several findings share code and components."),
     )
     severity: Severity | None = attrs.field(
         default=None, metadata=doc("The finding's severity (filled in from the check).")
@@ -209,10 +212,15 @@ def _text_problem(value: str, where: str, limit: int, what: str) -> list[Problem
 
 def _people(request: CompoundRequest) -> list[Problem]:
     problems = []
-    for where, name in (("--prepared-by", request.prepared_by), ("--verified-by", request.verified_by)):
+    for where, name in (
+        ("--prepared-by", request.prepared_by),
+        ("--verified-by", request.verified_by),
+    ):
         bad = name_problem(name)
         if bad:
-            problems.append(Problem(where, bad, "Give a name on one line, e.g. 'J. Martin, PharmD'."))
+            problems.append(
+                Problem(where, bad, "Give a name on one line, e.g. 'J. Martin, PharmD'.")
+            )
     if not problems and _same_person(request.prepared_by, request.verified_by):
         problems.append(
             Problem(
@@ -319,7 +327,9 @@ def _components_text(components: Sequence[str]) -> str:
     return "[" + ", ".join(components) + "]"
 
 
-def acknowledge(report: Report, acks: Sequence[Acknowledgement]) -> tuple[tuple[Acknowledgement, ...], list[Problem]]:
+def acknowledge(
+    report: Report, acks: Sequence[Acknowledgement]
+) -> tuple[tuple[Acknowledgement, ...], list[Problem]]:
     """The acknowledgements matched to the report's findings, and every problem.
 
     One acknowledgement per finding, naming its code exactly and its components; a
@@ -347,8 +357,14 @@ def acknowledge(report: Report, acks: Sequence[Acknowledgement]) -> tuple[tuple[
                     key,
                     f"the check of {report.formulation} does not produce {ack.code} "
                     f"{_components_text(ack.components)}; it produces: "
-                    + (", ".join(f"{f.code} {_components_text(f.components)}" for f in report.findings) or "no finding"),
-                    "Name the finding's code and components exactly as 'mesoreg check' reports them.",
+                    + (
+                        ", ".join(
+                            f"{f.code} {_components_text(f.components)}" for f in report.findings
+                        )
+                        or "no finding"
+                    ),
+                    "Name the finding's code and components exactly as 'mesoreg check' "
+                    "reports them.",
                 )
             )
             continue
@@ -357,7 +373,8 @@ def acknowledge(report: Report, acks: Sequence[Acknowledgement]) -> tuple[tuple[
             problems.append(
                 Problem(
                     key,
-                    f"{ack.code} {_components_text(ack.components)} is made by several rules ({rules})",
+                    f"{ack.code} {_components_text(ack.components)} is made by several "
+                    f"rules ({rules})",
                     "Acknowledge each finding on its own, naming its rule with rule = '...'.",
                 )
             )
@@ -365,7 +382,11 @@ def acknowledge(report: Report, acks: Sequence[Acknowledgement]) -> tuple[tuple[
         finding = report.findings[found[0]]
         if found[0] in taken:
             problems.append(
-                Problem(key, f"{ack.code} is acknowledged twice (also acknowledgements[{taken[found[0]]}])", "Acknowledge each finding once.")
+                Problem(
+                    key,
+                    f"{ack.code} is acknowledged twice (also acknowledgements[{taken[found[0]]}])",
+                    "Acknowledge each finding once.",
+                )
             )
             continue
         taken[found[0]] = i
@@ -418,7 +439,9 @@ def _ack_problems(ack: Acknowledgement, finding: Finding, key: str) -> list[Prob
             )
         )
     elif len(ack.by) != len(people):
-        problems.append(Problem(f"{key}.by", "names the same person twice", "Give each person once."))
+        problems.append(
+            Problem(f"{key}.by", "names the same person twice", "Give each person once.")
+        )
     return problems
 
 
@@ -429,7 +452,13 @@ def parse_acks(text: str, where: str) -> tuple[Acknowledgement, ...]:
     for i, item in enumerate(data.get("acknowledgements", ()) or ()):
         if isinstance(item, dict) and "severity" in item:
             raise InputError(
-                [Problem(f"acknowledgements[{i}].severity", "is taken from the check, not given", "Remove it.")],
+                [
+                    Problem(
+                        f"acknowledgements[{i}].severity",
+                        "is taken from the check, not given",
+                        "Remove it.",
+                    )
+                ],
                 path=where,
             )
     return structure(data, Acknowledgements, path=where).acknowledgements
@@ -458,7 +487,9 @@ def _check(report: Report) -> CheckAtCompounding:
         mesoreg_version=__version__,
         packs=report.packs,
         region=report.region or "",
-        findings=tuple(FindingRef(f.severity, f.code, f.components, f.rule) for f in report.findings),
+        findings=tuple(
+            FindingRef(f.severity, f.code, f.components, f.rule) for f in report.findings
+        ),
     )
 
 

@@ -30,8 +30,9 @@ def add_arguments(command: str, parser: argparse.ArgumentParser) -> None:
             "Bundle: Medication with batch, Provenance, MedicationDispense, DetectedIssue)",
         )
         parser.add_argument(
-            "--region", metavar="CC", help="region of the check in the FHIR export (default: "
-            "configuration)"
+            "--region",
+            metavar="CC",
+            help="region of the check in the FHIR export (default: configuration)",
         )
         return
     parser.add_argument("--prepared-by", required=True, metavar="NAME", help="who prepared it")

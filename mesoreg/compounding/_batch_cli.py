@@ -201,12 +201,13 @@ def run_records(args: argparse.Namespace, registry_factory: Callable[[], Registr
     formulation_id, version = _version(args.reference)
     store = _store(args)
     formulation, _ = store.read(formulation_id, version)
-    found = [(ref, parse_record(data, ref.file)) for ref, data in read_records(
-        store, formulation_id, version
-    )]
+    found = [
+        (ref, parse_record(data, ref.file))
+        for ref, data in read_records(store, formulation_id, version)
+    ]
     if args.format == "fhir":
-        from mesoreg.host._engine import check, resolve_subject
         from mesoreg.documents._model import Context
+        from mesoreg.host._engine import check, resolve_subject
         from mesoreg.interfaces._fhir import records_bundle
 
         region = _region(args)

@@ -173,7 +173,7 @@ def _record_resources(
 ) -> list[dict[str, Any]]:
     """One compounding record (its JSON data) as FHIR resources; see :func:`records_bundle`."""
     reference = f"{record['formulation']}@{record['version']}-{record['record']}"
-    stock = []
+    stock: list[dict[str, Any]] = []
     for lot in record["lots"]:
         batch: dict[str, Any] = {"lotNumber": lot["lot"], "expirationDate": lot["expiry"]}
         stock.append(
@@ -198,10 +198,7 @@ def _record_resources(
     # each stock lot drawn is an ingredient too (not active: the actives carry strengths)
     prepared["ingredient"] = [
         *prepared["ingredient"],
-        *(
-            {"item": {"reference": {"reference": _uuid(m["id"])}}, "isActive": False}
-            for m in stock
-        ),
+        *({"item": {"reference": {"reference": _uuid(m["id"])}}, "isActive": False} for m in stock),
     ]
     target = _uuid(prepared["id"])
     provenance = {
@@ -216,7 +213,10 @@ def _record_resources(
                 "type": {"coding": [{"system": _PARTICIPANT, "code": code}]},
                 "who": {"display": who},
             }
-            for code, who in (("performer", record["prepared_by"]), ("verifier", record["verified_by"]))
+            for code, who in (
+                ("performer", record["prepared_by"]),
+                ("verifier", record["verified_by"]),
+            )
         ],
     }
     resources = [*stock, prepared, provenance]

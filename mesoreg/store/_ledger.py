@@ -210,7 +210,9 @@ OVERRIDE = "approved overriding check "
 #: a compounding record's action: ``compounded records/v<N>-<K>.toml sha256 <hex>``; the
 #: record is hashed here as versions are, in an event so that ledger-1 holds it unchanged
 COMPOUNDED = "compounded "
-_COMPOUNDED = re.compile(r"^compounded (records/v([1-9][0-9]{0,8})-([1-9][0-9]{0,8})\.toml) sha256 ([0-9a-f]{64})$")
+_COMPOUNDED = re.compile(
+    r"^compounded (records/v([1-9][0-9]{0,8})-([1-9][0-9]{0,8})\.toml) sha256 ([0-9a-f]{64})$"
+)
 
 
 @attrs.frozen
@@ -281,7 +283,9 @@ def status_from_events(events: tuple[Event, ...]) -> tuple[Status, list[tuple[st
             status = Status.APPROVED
         elif action.startswith(COMPOUNDED):
             if not _COMPOUNDED.match(action):
-                problems.append((key, f"not 'compounded records/vN-K.toml sha256 HEX' ({action!r})"))
+                problems.append(
+                    (key, f"not 'compounded records/vN-K.toml sha256 HEX' ({action!r})")
+                )
             elif status is Status.RETIRED:
                 problems.append((key, "a retired version cannot be compounded"))
         elif action == "retired":

@@ -30,6 +30,7 @@ import attrs
 
 from mesoreg._errors import MesoregError
 from mesoreg.documents._load import parse_toml
+from mesoreg.documents._model import Status
 from mesoreg.store._ledger import (
     Entry,
     Event,
@@ -51,7 +52,6 @@ from mesoreg.store._store_io import (
     why,
     write_new,
 )
-from mesoreg.documents._model import Status
 
 #: the records' folder in a formulation's folder
 RECORDS = "records"
@@ -66,7 +66,9 @@ def record_file(version: int, number: int) -> str:
     return f"{RECORDS}/v{version}-{number}.toml"
 
 
-def identity_problem(data: bytes, path: Path, formulation_id: str, version: int, number: int) -> str | None:
+def identity_problem(
+    data: bytes, path: Path, formulation_id: str, version: int, number: int
+) -> str | None:
     """Why ``data`` is not the record file ``formulation_id@version`` number ``number``."""
     try:
         found = parse_toml(decode(data, path), str(path))
@@ -123,7 +125,7 @@ def unrecorded(store: Store, formulation_id: str, ledger: Ledger) -> Unrecorded:
     ours: list[tuple[int, int, bytes]] = []
     for name in names(folder):
         path = folder / name
-        if f"{RECORDS}/{name}" in recorded or TEMPORARY.fullmatch(name) and not is_link(path):
+        if f"{RECORDS}/{name}" in recorded or (TEMPORARY.fullmatch(name) and not is_link(path)):
             continue
         if is_link(path):
             problems.append(str(refuse_link(path)))
@@ -251,9 +253,7 @@ def recover_record(store: Store, formulation_id: str, ledger: Ledger) -> tuple[L
     ]
 
 
-def read_records(
-    store: Store, formulation_id: str, version: int
-) -> list[tuple[RecordRef, bytes]]:
+def read_records(store: Store, formulation_id: str, version: int) -> list[tuple[RecordRef, bytes]]:
     """Every record of a version, each checked against its ledger hash (StoreError if not)."""
     ledger = store.ledger(formulation_id)
     entry = ledger.entry(version)
