@@ -131,5 +131,6 @@ def test_the_parser_loads_no_record_or_pdf_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == (
         "['mesoreg.compounding', 'mesoreg.compounding._args', "
-        "'mesoreg.compounding._record_cli', 'mesoreg.compounding._terms']"
+        "'mesoreg.compounding._batch_args', 'mesoreg.compounding._record_cli', "
+        "'mesoreg.compounding._terms']"
     )

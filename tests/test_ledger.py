@@ -176,3 +176,46 @@ def test_appended_text_that_is_not_one_entry_is_refused():
     twice = dump_appended(ledger, two) * 2
     with pytest.raises(mesoreg.InputError, match="not exactly one version entry"):
         parse_appended(twice.replace("version = 2", "version = 3", 1), ledger, "index.toml")
+
+
+SHA = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (events("retired", "published", "retired", f"compounded records/v1-1.toml sha256 {SHA}"),
+         "versions[0].events[2].action: a retired version cannot be compounded"),
+        (events("draft", "published", "compounded records/v1-1.toml sha256 12"),
+         "versions[0].events[1].action: not 'compounded records/vN-K.toml sha256 HEX'"),
+        (events("draft", "published", f"compounded records/v1-2.toml sha256 {SHA}"),
+         "versions[0].events: compounding record records/v1-2.toml is not "
+         "'records/v1-1.toml'"),
+        (events("draft", "published", f"compounded records/v2-1.toml sha256 {SHA}"),
+         "versions[0].events: compounding record records/v2-1.toml is not "
+         "'records/v1-1.toml'"),
+    ],
+    ids=["after-retired", "bad-hash", "gap", "other-version"],
+)  # fmt: skip
+def test_compounded_events_are_checked(extra, problem):
+    with pytest.raises(mesoreg.InputError) as info:
+        parse_ledger(HEAD + version("1", extra=extra), "x", "demo")
+    assert str(info.value.problems[0]).startswith(f"x: {problem}")
+
+
+def test_compounded_events_leave_the_status_and_name_their_records():
+    from mesoreg.store._ledger import record_refs
+
+    extra = events(
+        "approved",
+        "published",
+        f"compounded records/v1-1.toml sha256 {SHA}",
+        "approved",
+        f"compounded records/v1-2.toml sha256 {'a' * 64}",
+    )
+    ledger = parse_ledger(HEAD + version("1", extra=extra), "x", "demo")
+    refs = record_refs(ledger.versions[0])
+    assert [(r.file, r.sha256, r.number) for r in refs] == [
+        ("records/v1-1.toml", SHA, 1),
+        ("records/v1-2.toml", "a" * 64, 2),
+    ]

@@ -255,6 +255,44 @@ HELP: dict[str, CommandHelp] = {
             "labels say 'BUD NOT ASSIGNED' and the reason is in the JSON",
         },
     ),
+    "compound": CommandHelp(
+        "record a preparation compounded from a stored version (append-only, in the ledger)",
+        "Record one preparation made from a stored version: when (ISO 8601 with its offset), "
+        "the lot and expiry of each stock product drawn, who prepared and who verified it (two "
+        "different people), the patient's identifier if any, the beyond-use date the USP <797> "
+        "rule assigns ('not determined' is recorded as such) and any deviations. The version "
+        "is checked first: every contraindicated, major or moderate finding must be "
+        "acknowledged in the --acks file, one entry per finding with its reason and name (a "
+        "contraindicated one by two different people). Refused, nothing recorded: an expired "
+        "lot, a BUD after a lot's expiry, a product the version does not draw, a retired "
+        "version. The record is written beside the version and hashed in its ledger; "
+        "'mesoreg verify' checks it. See docs/compounding.md.",
+        (
+            "mesoreg compound face-revitalisation@1 --store formulations --prepared-by "
+            "'J. Martin' --verified-by 'A. Dupont' --lot ha_20mg_vial:H123:2027-01-31 "
+            "--environment segregated_compounding_area --storage refrigerator "
+            "--compounded-at 2026-11-22T10:00+01:00 --patient MRN-0042",
+        ),
+        {
+            ExitCode.OK: "recorded, with a beyond-use date",
+            ExitCode.NOT_VALIDATED: "recorded, but no beyond-use date could be assigned or the "
+            "check could not check everything (the record says so)",
+        },
+    ),
+    "records": CommandHelp(
+        "list the compounding records of a stored version (text, JSON or FHIR)",
+        "List every compounding record of a stored version, each checked against the hash its "
+        "ledger holds (a missing or changed record is refused): when, lots, who prepared and "
+        "verified it, the patient's identifier, the beyond-use date and its rule, the check "
+        "when it was compounded, the acknowledged findings and deviations. --format fhir "
+        "writes an R5 Bundle: Medication with batch, Provenance, MedicationDispense, "
+        "DetectedIssue with the acknowledgements as mitigation.",
+        (
+            "mesoreg records face-revitalisation@1 --store formulations",
+            "mesoreg records cellulite-thighs@1 --store formulations --format fhir",
+        ),
+        {ExitCode.OK: "listed"},
+    ),
     "serve": CommandHelp(
         "serve the JSON API and CDS Hooks services over HTTP (needs mesoreg[serve])",
         "Serve the JSON HTTP API (check, catalog, the store read-only; OpenAPI at "

@@ -38,6 +38,8 @@ from mesoreg.command import _serve_args
 from mesoreg.command._cli_help import HELP
 from mesoreg.compounding._args import COMMANDS as COMPOUNDING
 from mesoreg.compounding._args import add_arguments as add_compounding_arguments
+from mesoreg.compounding._batch_args import COMMANDS as BATCHES
+from mesoreg.compounding._batch_args import add_arguments as add_batch_arguments
 from mesoreg.compounding._record_cli import COMMANDS as RECORDS
 from mesoreg.compounding._record_cli import add_arguments as add_record_arguments
 from mesoreg.documents._knowledge import Severity
@@ -313,6 +315,8 @@ def _parser() -> argparse.ArgumentParser:
         add_compounding_arguments(name, commands.add(sub, name))
     for name in RECORDS:
         add_record_arguments(name, commands.add(sub, name))
+    for name in BATCHES:
+        add_batch_arguments(name, commands.add(sub, name))
 
     _serve_args.add_arguments(commands.add(sub, "serve"))
 
@@ -702,6 +706,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from mesoreg.compounding._record_cli import run as run_record
 
         return run_record(args, lambda: _registry(args))
+    if args.command in BATCHES:
+        from mesoreg.compounding._batch_cli import run as run_batch
+
+        return run_batch(args, lambda: _registry(args))
     if args.command in _store_cli.COMMANDS:
         settings = _settings(args)
         return _store_cli.run(args, lambda: _registry(args), settings, _console(args))

@@ -571,4 +571,6 @@ COMMAND_SCHEMAS: dict[str, str] = {
     "bud": "bud-1.schema.json",
     "mfr": "mfr-1.schema.json",
     "label": "label-1.schema.json",
+    "compound": "cli-compound-1.schema.json",
+    "records": "cli-records-1.schema.json",
 }

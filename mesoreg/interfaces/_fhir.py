@@ -152,3 +152,121 @@ def fhir_bundle(subject: Subject, report: Report) -> dict[str, Any]:
             for r in (med, *issues)
         ],
     }
+
+
+# -- compounding records ---------------------------------------------------------------------
+
+#: identifier systems of compounding records and stock product lots
+RECORD_SYSTEM = "https://mesoreg.org/compounding-record"
+PRODUCT_SYSTEM = "https://mesoreg.org/stock-product"
+PATIENT_SYSTEM = "https://mesoreg.org/patient"
+_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+
+
+def _uuid(resource_id: str) -> str:
+    r = resource_id
+    return f"urn:uuid:{r[:8]}-{r[8:12]}-{r[12:16]}-{r[16:20]}-{r[20:32]}"
+
+
+def _record_resources(
+    subject: Subject, report: Report, file: str, record: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """One compounding record (its JSON data) as FHIR resources; see :func:`records_bundle`."""
+    reference = f"{record['formulation']}@{record['version']}-{record['record']}"
+    stock: list[dict[str, Any]] = []
+    for lot in record["lots"]:
+        batch: dict[str, Any] = {"lotNumber": lot["lot"], "expirationDate": lot["expiry"]}
+        stock.append(
+            {
+                "resourceType": "Medication",
+                "id": _id(reference, lot["product"], lot["lot"]),
+                "identifier": [{"system": PRODUCT_SYSTEM, "value": lot["product"]}],
+                "code": {"text": lot["product_name"]},
+                "status": "active",
+                "batch": batch,
+            }
+        )
+    prepared = medication(subject)
+    prepared["id"] = _id("record", reference)
+    prepared["identifier"] = [
+        *prepared["identifier"],
+        {"system": RECORD_SYSTEM, "value": reference},
+    ]
+    prepared["batch"] = {"lotNumber": reference}
+    if record["bud"]["bud"]:
+        prepared["batch"]["expirationDate"] = record["bud"]["bud"]
+    # each stock lot drawn is an ingredient too (not active: the actives carry strengths)
+    prepared["ingredient"] = [
+        *prepared["ingredient"],
+        *({"item": {"reference": {"reference": _uuid(m["id"])}}, "isActive": False} for m in stock),
+    ]
+    target = _uuid(prepared["id"])
+    provenance = {
+        "resourceType": "Provenance",
+        "id": _id("provenance", reference),
+        "target": [{"reference": target}],
+        "occurredDateTime": record["compounded_at"],
+        "recorded": record["compounded_at"],
+        "activity": {"text": f"compounded ({file}; deviations: {len(record['deviations'])})"},
+        "agent": [
+            {
+                "type": {"coding": [{"system": _PARTICIPANT, "code": code}]},
+                "who": {"display": who},
+            }
+            for code, who in (
+                ("performer", record["prepared_by"]),
+                ("verifier", record["verified_by"]),
+            )
+        ],
+    }
+    resources = [*stock, prepared, provenance]
+    if record["patient"]:
+        resources.append(
+            {
+                "resourceType": "MedicationDispense",
+                "id": _id("dispense", reference),
+                "status": "completed",
+                "medication": {"reference": {"reference": target}},
+                "subject": {"identifier": {"system": PATIENT_SYSTEM, "value": record["patient"]}},
+                "note": [{"text": f"beyond-use date: {record['bud']['bud'] or 'not determined'}"}],
+            }
+        )
+    acks = {(a["code"], tuple(sorted(a["components"]))): a for a in record["acknowledgements"]}
+    for index, finding in enumerate(report.findings):
+        issue = detected_issue(report, index, "x")
+        issue["id"] = _id("issue", reference, finding.code, finding.rule, *finding.components)
+        issue["implicated"] = [{"reference": target}]
+        ack = acks.get((finding.code, tuple(sorted(finding.components))))
+        if ack is not None:
+            issue["mitigation"].append(
+                {
+                    "action": {"text": "acknowledged for this preparation"},
+                    "date": record["compounded_at"],
+                    "author": {"display": " and ".join(ack["by"])},
+                    "note": [{"text": ack["reason"]}],
+                }
+            )
+        resources.append(issue)
+    return resources
+
+
+def records_bundle(
+    subject: Subject, report: Report, records: list[tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """Compounding records as a FHIR R5 collection Bundle.
+
+    For each record (``(file, the record's JSON data)``): a ``Medication`` per stock
+    product lot drawn (``batch``: lot number and expiry); a ``Medication`` for the
+    preparation (the formulation's ingredients and strengths, ``batch``: the record's id
+    and the beyond-use date when one is assigned); a ``Provenance`` naming who prepared it
+    (performer) and who verified it (verifier); a ``MedicationDispense`` to the patient's
+    identifier when there is one; and a ``DetectedIssue`` per finding of ``report`` (the
+    version's check now), whose ``mitigation`` lists the acknowledgement the record holds.
+    """
+    resources = [r for file, rec in records for r in _record_resources(subject, report, file, rec)]
+    return {
+        "resourceType": "Bundle",
+        "id": _id("records", report.formulation, *(file for file, _ in records)),
+        "type": "collection",
+        "entry": [{"fullUrl": _uuid(r["id"]), "resource": r} for r in resources],
+    }

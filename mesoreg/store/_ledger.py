@@ -207,6 +207,41 @@ MAX_ACTION = 600
 #: an approval's action: plain, or with the check it overrode and why
 APPROVED = "approved"
 OVERRIDE = "approved overriding check "
+#: a compounding record's action: ``compounded records/v<N>-<K>.toml sha256 <hex>``; the
+#: record is hashed here as versions are, in an event so that ledger-1 holds it unchanged
+COMPOUNDED = "compounded "
+_COMPOUNDED = re.compile(
+    r"^compounded (records/v([1-9][0-9]{0,8})-([1-9][0-9]{0,8})\.toml) sha256 ([0-9a-f]{64})$"
+)
+
+
+@attrs.frozen
+class RecordRef:
+    """A compounding record as its version's ledger entry records it."""
+
+    file: str
+    sha256: str
+    version: int
+    number: int
+    by: str
+    at: dt.datetime
+
+
+def record_refs(entry: Entry) -> list[RecordRef]:
+    """The compounding records an entry's ``compounded`` events name, in order."""
+    found = []
+    for event in entry.events:
+        match = _COMPOUNDED.match(event.action)
+        if match:
+            found.append(
+                RecordRef(match[1], match[4], int(match[2]), int(match[3]), event.by, event.at)
+            )
+    return found
+
+
+def compounded_action(file: str, digest: str) -> str:
+    """The action of the event that records a compounding record's file and sha256."""
+    return f"{COMPOUNDED}{file} sha256 {digest}"
 
 
 def name_problem(value: object, limit: int = MAX_NAME) -> str | None:
@@ -230,7 +265,8 @@ def status_from_events(events: tuple[Event, ...]) -> tuple[Status, list[tuple[st
 
     The first event is ``published`` or ``recovered``; then an approval (``approved``,
     or ``approved overriding check ...``) only from draft, ``retired`` from draft or
-    approved.  A status with no event behind it (an edit of the ledger) is damage.
+    approved, ``compounded ...`` (a compounding record) while not retired; it leaves the
+    status as it is.  A status with no event behind it (an edit of the ledger) is damage.
     """
     status = Status.DRAFT
     problems: list[tuple[str, str]] = []
@@ -245,6 +281,13 @@ def status_from_events(events: tuple[Event, ...]) -> tuple[Status, list[tuple[st
             if status is not Status.DRAFT:
                 problems.append((key, f"a {status.value} version cannot be approved"))
             status = Status.APPROVED
+        elif action.startswith(COMPOUNDED):
+            if not _COMPOUNDED.match(action):
+                problems.append(
+                    (key, f"not 'compounded records/vN-K.toml sha256 HEX' ({action!r})")
+                )
+            elif status is Status.RETIRED:
+                problems.append((key, "a retired version cannot be compounded"))
         elif action == "retired":
             if status is Status.RETIRED:
                 problems.append((key, "the version was already retired"))
@@ -333,6 +376,16 @@ def _entry_problems(entry: Entry, where: str) -> list[Problem]:
                 problems.append(Problem(f"{where}.events[{j}].{field}", bad, fix))
     if any(p.key_path.startswith(f"{where}.events") for p in problems):
         return problems
+    for k, ref in enumerate(record_refs(entry), start=1):
+        if (ref.version, ref.number) != (entry.version, k):
+            problems.append(
+                Problem(
+                    f"{where}.events",
+                    f"compounding record {ref.file} is not 'records/v{entry.version}-{k}.toml': "
+                    f"a version's records are numbered 1, 2, ... in order",
+                    fix,
+                )
+            )
     status, wrong = status_from_events(entry.events)
     problems += [Problem(f"{where}.{key}", why, fix) for key, why in wrong]
     if not wrong and status is not entry.status:

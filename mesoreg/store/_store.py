@@ -522,6 +522,9 @@ class Store:
                 "'mesoreg verify' records it (from the file itself: review it then) or it is "
                 "moved out of the store"
             )
+        from mesoreg.store._records import refuse_unrecorded
+
+        refuse_unrecorded(self, formulation_id, ledger)
         return ledger
 
     def recover(self, formulation_id: str) -> tuple[Ledger, list[str]]:

@@ -38,6 +38,7 @@ from filelock import Timeout
 
 from mesoreg._errors import MesoregError
 from mesoreg.store._ledger import Ledger
+from mesoreg.store._records import RECORDS, recover_record, verify_records
 from mesoreg.store._store import (
     _ID,
     _RESERVED,
@@ -195,6 +196,7 @@ def _fast(store: Store, formulation_id: str, table: Table) -> list[str]:
     except (OSError, MesoregError) as exc:
         raise _Slow from exc
     if listing.keys() != {LEDGER, *(r[1] for r in summary)} or not all(listing.values()):
+        raise _Slow  # compounding records too: they are verified with the ledger parsed
         raise _Slow
     problems: list[str] = []
     for version, file, sha, _, _ in summary:
@@ -237,10 +239,11 @@ def _verify_one(
             store, formulation_id, entry.version, str(folder / entry.file), entry.sha256, table
         )
     problems += lost
+    problems += verify_records(store, formulation_id, ledger, writable, notes)
     listed = {entry.file for entry in ledger.versions}
     for name in names(folder):
         path = folder / name
-        if name in listed or (name == LEDGER and not is_link(path)):
+        if name in listed or (name in (LEDGER, RECORDS) and not is_link(path)):
             continue
         mode = os.lstat(path).st_mode
         version = _VERSION_FILE.fullmatch(name)
@@ -270,6 +273,8 @@ def _ledger(store: Store, formulation_id: str, writable: bool, notes: list[str])
     """The validated ledger, with an unfinished publish recorded when writable."""
     if writable:
         ledger, recovered = store.recover(formulation_id)
+        notes += recovered
+        ledger, recovered = recover_record(store, formulation_id, ledger)
         notes += recovered
         return ledger
     notes += [_leftover(path) for path in _temporaries(store.folder(formulation_id))]
