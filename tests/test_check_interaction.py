@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mesoreg import Severity, Verdict
 from mesoreg.testing import HEALTHY, check_with, formulation, patient
 
@@ -182,3 +185,31 @@ def test_an_ingredient_rule_is_one_finding_listing_its_pairs(registry):
 
 def report_name(registry, ingredient_id):  # type: ignore[no-untyped-def]
     return registry.catalog.ingredients[ingredient_id].name
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_unknown_pairs_are_every_pair_without_data(catalog, data):  # type: ignore[no-untyped-def]
+    """The counted pairs are exactly those the definition gives, pair by pair: not one
+    maker's product, not spoken of by a same-syringe rule, not published as compatible."""
+    from itertools import combinations
+
+    from mesoreg.checks._check_interaction import MAX_LISTED_PAIRS, _unknown_pairs
+
+    pool = sorted(catalog.ingredients)
+    ids = data.draw(st.lists(st.sampled_from(pool), min_size=0, max_size=14, unique=True))
+    active = sorted((catalog.ingredients[i] for i in ids), key=lambda i: i.id)
+    makers = st.sets(st.sampled_from(["p1", "p2", "p3"]), min_size=1, max_size=2)
+    products = {i: data.draw(makers) for i in ids}
+    pairs = list(combinations(sorted(ids), 2))
+    ruled = set(data.draw(st.lists(st.sampled_from(pairs), max_size=5))) if pairs else set()
+
+    def unknown(a: str, b: str) -> bool:
+        same = len(products[a]) == 1 and products[a] == products[b]
+        return not same and (a, b) not in ruled and not catalog.is_compatible(a, b)
+
+    expected = [(a, b) for a, b in pairs if unknown(a, b)]
+    count, first, involved = _unknown_pairs(active, products, ruled, catalog)
+    assert count == len(expected)
+    assert [(a.id, b.id) for a, b in first] == expected[: MAX_LISTED_PAIRS + 1]
+    assert involved == tuple(sorted({i for pair in expected for i in pair}))

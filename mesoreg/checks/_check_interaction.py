@@ -21,7 +21,7 @@ from mesoreg.checks._report import Finding, Unchecked
 from mesoreg.checks._subject import Check, Outcome, Subject
 from mesoreg.documents._knowledge import Evidence, Ingredient, Interaction, Severity
 from mesoreg.hookspecs import hookimpl
-from mesoreg.knowledge._catalog import matches
+from mesoreg.knowledge._catalog import Catalog, matches
 
 NAME = "interactions"
 #: ingredients of these classes (saline, water for injection) are inert diluents
@@ -147,28 +147,19 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
         active = sorted(
             (i for i in ingredients.values() if _INERT not in i.classes), key=lambda i: i.id
         )
-        # actives of one product (lidocaine with epinephrine) come mixed by their maker
-        single = {k: next(iter(v)) if len(v) == 1 else None for k, v in products.items()}
-        unknown: list[tuple[Ingredient, Ingredient]] = []
-        for a, b in combinations(active, 2):
-            if single[a.id] is not None and single[a.id] == single[b.id]:
-                continue
-            if (a.id, b.id) in ruled or catalog.is_compatible(a.id, b.id):
-                continue
-            unknown.append((a, b))
-        if not unknown:
+        count, first, involved = _unknown_pairs(active, products, ruled, catalog)
+        if not count:
             continue
-        if len(unknown) == 1:
-            ((a, b),) = unknown
+        if count == 1:
+            ((a, b),) = first
             message = f"Compatibility of {a.name} and {b.name} in one syringe is not established."
             evidence = f"{a.name} and {b.name} share '{prep.name}'"
         else:
             message = (
-                f"Compatibility of {len(unknown)} pairs of ingredients in one syringe "
-                "is not established."
+                f"Compatibility of {count} pairs of ingredients in one syringe is not established."
             )
-            shown = [f"{a.name} and {b.name}" for a, b in unknown[: MAX_LISTED_PAIRS + 1]]
-            listed = _listed(shown, len(unknown))
+            shown = [f"{a.name} and {b.name}" for a, b in first]
+            listed = _listed(shown, count)
             evidence = f"in '{prep.name}': {listed}"
         yield Finding(
             severity=Severity.INFO,
@@ -178,8 +169,53 @@ def _compatibility(subject: Subject) -> Iterator[Outcome]:
             advice="Check a compatibility reference or prepare them in separate syringes.",
             evidence=f"{evidence}; no compatibility data in the catalog",
             evidence_level=Evidence.EXPERT_OPINION,
-            components=tuple(sorted({i.id for pair in unknown for i in pair})),
+            components=involved,
         )
+
+
+def _unknown_pairs(
+    active: list[Ingredient],
+    products: dict[str, set[str]],
+    ruled: set[tuple[str, str]],
+    catalog: Catalog,
+) -> tuple[int, list[tuple[Ingredient, Ingredient]], tuple[str, ...]]:
+    """How many pairs of ``active`` (sorted by id) have no compatibility data, the first
+    ``MAX_LISTED_PAIRS + 1`` of them in pair order, and the ids of every ingredient in one.
+
+    The pairs that are known (one maker's product, a same-syringe rule, published
+    compatibility) are found from indexes, so the work follows the known pairs; the unknown
+    ones are counted as all pairs less the known, never each looked at.
+    """
+    ids = {a.id for a in active}
+    known: set[tuple[str, str]] = {p for p in ruled if p[0] in ids and p[1] in ids}
+    for a in active:
+        known.update(
+            (min(a.id, b), max(a.id, b)) for b in catalog.compatible_with(a.id) if b in ids
+        )
+    # actives of one product (lidocaine with epinephrine) come mixed by their maker
+    by_product: dict[str, list[str]] = {}
+    for a in active:
+        made = products[a.id]
+        if len(made) == 1:
+            by_product.setdefault(next(iter(made)), []).append(a.id)
+    for group in by_product.values():
+        known.update((x, y) for x, y in combinations(sorted(group), 2))
+    known = {p for p in known if p[0] != p[1]}
+    n = len(active)
+    count = n * (n - 1) // 2 - len(known)
+    first: list[tuple[Ingredient, Ingredient]] = []
+    if count:
+        for a, b in combinations(active, 2):
+            if (a.id, b.id) not in known:
+                first.append((a, b))
+                if len(first) > MAX_LISTED_PAIRS:
+                    break
+    partners: dict[str, int] = {}
+    for x, y in known:
+        partners[x] = partners.get(x, 0) + 1
+        partners[y] = partners.get(y, 0) + 1
+    involved = tuple(a.id for a in active if partners.get(a.id, 0) < n - 1)
+    return count, first, involved
 
 
 def _is_medication_rule(rule: Interaction) -> bool:

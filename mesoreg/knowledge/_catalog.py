@@ -429,6 +429,10 @@ class Catalog:
         """True when published data says ``a`` and ``b`` may share a syringe."""
         return b in self._compatible.get(a, ())
 
+    def compatible_with(self, a: str) -> frozenset[str]:
+        """Every ingredient published as compatible with ``a`` in one syringe; indexed."""
+        return self._compatible.get(a, frozenset())
+
     @functools.cached_property
     def _compatible(self) -> Mapping[str, frozenset[str]]:
         """Ingredient id -> the ingredients published as compatible with it."""
