@@ -44,6 +44,8 @@ class ServeConfig:
     port: int = 8765
     #: the store that the store routes read (None: no store routes answer)
     store: Path | None = None
+    #: the folder of patient files the composer offers (None: none; read only)
+    patients: Path | None = None
     #: the shared secret (None: no route that writes is allowed)
     token: str | None = None
     max_body: int = DEFAULT_MAX_BODY

@@ -6,6 +6,7 @@
 ``GET /composer/new``                        the composer, from a template
 ``GET /composer/edit/ID[?version=N]``        the composer, from a stored version
 ``POST /composer/check``                     report and composition (:mod:`._composition`)
+``GET /composer/patients[/FILE]``            the patient files (:mod:`._patients`)
 ``GET /composer/ID/history``                 every version: approve, print, diff
 ``GET /composer/ID/diff?a=N&b=M``            what changed from version N to version M
 ``GET /static/...``                          the pages' script and style sheet
@@ -110,6 +111,8 @@ async def index(request: Request) -> Response:
 
 
 def _composer(request: Request, formulation: dict[str, Any], source: str) -> Response:
+    from mesoreg.web._patients import listed
+
     return page(
         request,
         "composer.html",
@@ -117,6 +120,7 @@ def _composer(request: Request, formulation: dict[str, Any], source: str) -> Res
         formulation=formulation,
         source=source,
         choices=_choices(request),
+        patient_files=listed(request),
         today=dt.date.today().isoformat(),
     )
 
@@ -221,7 +225,7 @@ async def diff(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """The composer's routes, its writes and printed records included."""
-    from mesoreg.web import _print, _writes
+    from mesoreg.web import _patients, _print, _writes
 
     return [
         Route("/", home, methods=["GET"]),
@@ -232,6 +236,7 @@ def routes() -> list[BaseRoute]:
         Route("/composer/check", composer_check, methods=["POST"]),
         Route("/composer/{id}/history", history, methods=["GET"]),
         Route("/composer/{id}/diff", diff, methods=["GET"]),
+        *_patients.routes(),
         *_writes.routes(),
         *_print.routes(),
         Mount("/static", StaticFiles(packages=[("mesoreg.web", "static")]), name="static"),

@@ -40,6 +40,7 @@ def make_config(
     token_file: str | None,
     max_body: int | None,
     registry: Any,
+    patients: str | None = None,
 ) -> ServeConfig:
     """The service's configuration, every problem at once (a network bind needs a token)."""
     from mesoreg.documents._validate import context_problems
@@ -50,6 +51,14 @@ def make_config(
         token = load_token(token_file)
     except InputError as exc:
         problems += exc.problems
+    if patients is not None and not Path(patients).is_dir():
+        problems.append(
+            Problem(
+                "--patients",
+                f"'{patients}' is not a folder",
+                "Give the folder of patient TOML files, or leave --patients out.",
+            )
+        )
     if not problems:
         problems += bind_problems(host, token)
     if problems:
@@ -58,6 +67,7 @@ def make_config(
         host=host,
         port=port,
         store=Path(store) if store else None,
+        patients=Path(patients) if patients else None,
         token=token,
         max_body=max_body or DEFAULT_MAX_BODY,
         region=region.upper() if region else None,
@@ -76,6 +86,7 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
         "region": args.region or settings.region,
         "token_file": args.token_file,
         "max_body": args.max_body,
+        "patients": args.patients,
     }
     config = make_config(**options, registry=registry())
     target: Any = create_app(config)
