@@ -59,6 +59,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a folder of patient TOML files the composer offers (read only; default: none)",
     )
     parser.add_argument(
+        "--products",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="more stock products for recording preparations (repeatable)",
+    )
+    parser.add_argument(
         "--region",
         metavar="CC",
         help="region the CDS services check for (default: configuration)",

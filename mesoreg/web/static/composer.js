@@ -453,9 +453,46 @@
         $("#write-status").textContent = `Approved ${data.formulation}@${data.version}.`;
       });
     }
+    for (const link of $$("a.print-labels")) {
+      link.addEventListener("click", () => { $("#label-version").value = link.dataset.version; });
+    }
     const labels = $("#label-form");
     labels.addEventListener("submit", () => {
       labels.action = labels.dataset.base + $("#label-version").value + "/label";
+    });
+  }
+
+  // -- recording a preparation -----------------------------------------------------------
+
+  function compoundPage(form) {
+    const findings = JSON.parse($("#findings").textContent);
+    form.addEventListener("submit", (e) => e.preventDefault());
+    $("#record").addEventListener("click", async () => {
+      const body = {
+        lots: $$("#lots tr.lot").map((row) => ({
+          product: field(row, "product").value,
+          lot: field(row, "lot").value,
+          expiry: field(row, "expiry").value,
+        })),
+        prepared_by: $("#prepared-by").value,
+        verified_by: $("#verified-by").value,
+        environment: $("#environment").value,
+        storage: $("#storage").value,
+        compounded_at: $("#compounded-at").value.trim(),
+        deviations: $("#deviations").value.split("\n").map((d) => d.trim()).filter(Boolean),
+        acknowledgements: $$(".ack").map((node) => {
+          const f = findings[Number(node.dataset.index)];
+          const by = [field(node, "by"), field(node, "by2")].filter(Boolean).map((i) => i.value.trim()).filter(Boolean);
+          return { code: f.code, components: f.components, rule: f.rule, reason: field(node, "reason").value.trim(), by };
+        }),
+      };
+      const patientId = $("#patient-id").value.trim();
+      if (patientId) body.patient = patientId;
+      const data = await write(form.dataset.url, body);
+      if (!data) return;
+      $("#write-status").replaceChildren(`Recorded ${data.formulation}@${data.version} record ${data.record}. `,
+        el("a", { href: data.url, id: "record-link" }, `Record ${data.record}`), " · ",
+        el("a", { href: data.history, id: "history-link" }, `History of ${data.formulation}`));
     });
   }
 
@@ -465,5 +502,7 @@
     const form = $("#composer");
     if (form) composer(form);
     if ($("#versions")) historyPage();
+    const compound = $("#compound");
+    if (compound) compoundPage(compound);
   });
 })();
