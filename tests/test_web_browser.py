@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from conftest import ROOT
+from conftest import PATIENTS, ROOT
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from mesoreg.host._registry import Registry
@@ -46,10 +46,10 @@ def _free_port() -> int:
 class Service:
     """The service on a free localhost port, in a thread; ``url`` once it answers."""
 
-    def __init__(self, registry: Registry, store: Path) -> None:
+    def __init__(self, registry: Registry, store: Path, **more: Any) -> None:
         self.store = store
         port = _free_port()
-        config = ServeConfig(port=port, store=store, token=TOKEN, registry=registry)
+        config = ServeConfig(port=port, store=store, token=TOKEN, registry=registry, **more)
         self.server = uvicorn.Server(
             uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
         )
@@ -87,9 +87,27 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def service(registry: Registry, tmp_path: Path) -> Iterator[Service]:
+    """The service over a copy of the example store, with the example patients' folder and
+    the stock products cellulite-thighs@1 draws."""
     store = tmp_path / "store"
     shutil.copytree(ROOT / "formulations", store)
-    with Service(registry, store) as running:
+    patients = tmp_path / "patients"
+    shutil.copytree(PATIENTS, patients)
+    products = tmp_path / "products.toml"
+    source = 'source = { title = "t", issuer = "i", url = "https://example.org" }'
+    products.write_text(
+        "schema_version = 1\n"
+        + "".join(
+            f'[[products]]\nid = "{i}"\nname = "{i}"\ningredient = "{n}"\nstrength = "{s}"\n'
+            f'volume = "10 mL"\ncontainer = "single_dose_vial"\n{source}\n'
+            for i, n, s in (
+                ("aminophylline_25", "aminophylline", "25 mg/mL"),
+                ("centella_2pct", "centella asiatica", "2 %"),
+            )
+        ),
+        encoding="utf-8",
+    )
+    with Service(registry, store, patients=patients, products=(products,)) as running:
         yield running
 
 
@@ -181,8 +199,8 @@ def test_a_patient_on_warfarin_gets_the_contraindication(
 
     # removing the medication (and saying there is none) takes the finding away
     before = _checks(page)
-    # from the keyboard: Tab from the medication to its Remove button, Enter
-    medication.press("Tab")
+    # from the keyboard: Tab from the medication's last field to its Remove button, Enter
+    meds.get_by_label("Classes (of a drug the catalog does not know)").press("Tab")
     expect(meds.get_by_role("button", name="Remove")).to_be_focused()
     page.keyboard.press("Enter")
     expect(meds.get_by_label("Name")).to_have_count(0)
@@ -197,6 +215,94 @@ def test_a_patient_on_warfarin_gets_the_contraindication(
     page.set_viewport_size({"width": 768, "height": 1024})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shot(page, tmp_path / "tablet.png")
+
+
+def _verify(store: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mesoreg", "verify", "--no-plugins", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_a_patient_from_the_folder_then_a_preparation_with_its_acknowledgement(
+    page: Page, service: Service, tmp_path: Path, console_errors: list[str]
+) -> None:
+    page.goto(f"{service.url}/composer/edit/cellulite-thighs")
+    wait_for_check_after(page, 0)
+    before = _checks(page)
+    page.get_by_label("Date", exact=True).fill("2026-11-22")
+    wait_for_check_after(page, before)
+    expect(page.locator(".group[data-severity='contraindicated']")).to_have_count(0)
+    # pick marc.toml: on amiodarone (as Cordarone), ibuprofen (as Advil) three days ago
+    before = _checks(page)
+    page.get_by_label("Patient file").select_option("marc.toml")
+    expect(page.locator("#patient-file-status")).to_contain_text("Filled from marc.toml")
+    expect(page.locator("#patient-file-status")).not_to_contain_text("NOT checked")
+    wait_for_check_after(page, before)
+    expect(page.get_by_label("Weight")).to_have_value("84 kg")
+    meds = page.locator(".facts[data-list='medications'] .item")
+    expect(meds.nth(0).get_by_label("Name")).to_have_value("Cordarone")
+    expect(meds.nth(1).get_by_label("Name")).to_have_value("Advil")
+    expect(meds.nth(1).get_by_label("Last dose")).to_have_value("2026-11-19")
+    contraindicated = page.locator(".group[data-severity='contraindicated']")
+    expect(contraindicated).to_contain_text("MR-CI-ANTIARRHYTHMIC")
+    # the last dose reached the check from the page: the NSAID's 7-day rule applies
+    expect(page.locator(".group[data-severity='major']")).to_contain_text("MR-CI-NSAID-7D")
+    shot(page, tmp_path / "patient-picked.png")
+    # the fields stay editable and the check uses what the page shows
+    before = _checks(page)
+    meds.nth(0).get_by_role("button", name="Remove").click()
+    wait_for_check_after(page, before)
+    expect(contraindicated).to_have_count(0)
+
+    # record a preparation of the stored version, acknowledging its moderate finding
+    page.goto(f"{service.url}/composer/cellulite-thighs/history")
+    page.get_by_role("link", name="Record a preparation of v1").click()
+    acks = page.locator(".ack")
+    expect(acks).to_have_count(1)
+    expect(acks).to_contain_text("MR-IX-AMINOPHYLLINE-ADMIXTURE")
+    for row, (lot, expiry) in zip(
+        page.locator("tr.lot").all(), [("AM1", "2027-06-30"), ("CE1", "2027-06-30"),
+                                       ("L1", "2027-06-30")], strict=True
+    ):  # fmt: skip
+        row.get_by_label("Lot of").fill(lot)
+        row.get_by_label("Expiry of").fill(expiry)
+    page.get_by_label("Prepared by").fill("J. Martin, PharmD")
+    page.get_by_label("Verified by (another person)").fill("A. Dupont, PharmD")
+    page.get_by_label("Environment").select_option("segregated_compounding_area")
+    page.get_by_label("Storage").select_option("refrigerator")
+    page.get_by_label("Compounded at (with its offset)").fill("2026-11-22T10:00+01:00")
+    page.get_by_label("Patient identifier (optional; an id, never a name)").fill("marc")
+    page.get_by_label("Service token").fill(TOKEN)
+    # without the acknowledgement: refused, one line per problem, nothing recorded
+    page.get_by_role("button", name="Record the preparation").click()
+    status = page.locator("#write-status")
+    expect(status).to_contain_text("Refused (400 input)")
+    expect(status.locator("li")).to_have_count(2)  # the reason and the name
+    console_errors.remove(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    )
+    acks.get_by_label("Reason").fill("prepared immediately before use, inspected for precipitate")
+    acks.get_by_label("Acknowledged by").fill("A. Dupont, PharmD")
+    page.get_by_role("button", name="Record the preparation").click()
+    expect(status).to_contain_text("Recorded cellulite-thighs@1 record 1.")
+    shot(page, tmp_path / "recorded.png")
+    page.locator("#history-link").click()
+    records = page.locator("#v1 ul.records li")
+    expect(records).to_have_count(1)
+    expect(records).to_contain_text("prepared by J. Martin, PharmD, verified by A. Dupont, PharmD")
+    expect(records).to_contain_text("1 finding(s) acknowledged")
+    shot(page, tmp_path / "history-records.png")
+    with page.expect_popup() as popup:
+        page.get_by_role("link", name="Record 1 of v1").click()
+    printed = popup.value
+    expect(printed.locator("h1")).to_contain_text("Compounding record: cellulite-thighs@1")
+    expect(printed.locator("body")).to_contain_text("inspected for precipitate")
+    shot(printed, tmp_path / "record.png")
+    verified = _verify(service.store)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_publishing_from_the_page_creates_a_version_that_verify_accepts(

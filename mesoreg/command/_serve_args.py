@@ -54,6 +54,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--store", metavar="DIR", help="the store the API reads (default: configuration)"
     )
     parser.add_argument(
+        "--patients",
+        metavar="DIR",
+        help="a folder of patient TOML files the composer offers (read only; default: none)",
+    )
+    parser.add_argument(
+        "--products",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="more stock products for recording preparations (repeatable)",
+    )
+    parser.add_argument(
         "--region",
         metavar="CC",
         help="region the CDS services check for (default: configuration)",

@@ -259,6 +259,40 @@ def _components(formulation: Formulation, catalog: Catalog) -> list[tuple[str, s
     return found
 
 
+def _ingredient(product: Product, catalog: Catalog) -> str:
+    held = catalog.find_ingredient(product.ingredient)
+    return held.id if held is not None else product.ingredient
+
+
+def _draws(component: tuple[str, str, Any], product: Product, catalog: Catalog) -> bool:
+    """True when ``product`` is the component's ingredient at its strength."""
+    name, _, strength = component
+    return (
+        name == _ingredient(product, catalog)
+        and strength.dimension == product.strength.dimension
+        and math.isclose(strength.value, product.strength.value, rel_tol=1e-9)
+    )
+
+
+def products_for(
+    formulation: Formulation, products: Mapping[str, Product], catalog: Catalog
+) -> list[tuple[str, str, list[Product]]]:
+    """Each component of the version (as written, its strength) and the products on hand
+    a lot of which :func:`build_record` accepts for it (ordered by id)."""
+    return [
+        (
+            written,
+            str(strength),
+            [
+                products[p]
+                for p in sorted(products)
+                if _draws((name, written, strength), products[p], catalog)
+            ],
+        )
+        for name, written, strength in _components(formulation, catalog)
+    ]
+
+
 def _lots(
     request: CompoundRequest,
     formulation: Formulation,
@@ -277,15 +311,8 @@ def _lots(
         if product is None:
             problems.append(unknown_product(products, product_id, key))
             continue
-        held = catalog.find_ingredient(product.ingredient)
-        ingredient = held.id if held is not None else product.ingredient
-        matches = [
-            j
-            for j, (name, _, strength) in enumerate(components)
-            if name == ingredient
-            and strength.dimension == product.strength.dimension
-            and math.isclose(strength.value, product.strength.value, rel_tol=1e-9)
-        ]
+        ingredient = _ingredient(product, catalog)
+        matches = [j for j, c in enumerate(components) if _draws(c, product, catalog)]
         if not matches:
             written = ", ".join(f"{w} {s}" for _, w, s in components)
             problems.append(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mesoreg._errors import InputError
@@ -34,6 +34,7 @@ from mesoreg.store._ledger import RecordRef
 from mesoreg.store._records import add_record, read_records
 
 if TYPE_CHECKING:
+    from mesoreg.compounding._products import Product
     from mesoreg.host._registry import Registry
     from mesoreg.store._store import Store
 
@@ -78,7 +79,6 @@ def run_compound(args: argparse.Namespace, registry_factory: Callable[[], Regist
     """``mesoreg compound``: exit 0 recorded with a BUD, 3 recorded without one or not
     validated, 2 refused (nothing recorded)."""
     from mesoreg.compounding._cli import products_on_hand
-    from mesoreg.host._engine import check
 
     formulation_id, version = _version(args.reference)
     region = _region(args)
@@ -98,13 +98,43 @@ def run_compound(args: argparse.Namespace, registry_factory: Callable[[], Regist
         sterile_components=not args.nonsterile_components,
     )
     store = _store(args)
-    formulation, entry = store.read(formulation_id, version)
-    registry = registry_factory()
-    products = products_on_hand(args.products)
-    report = check(
-        formulation, None, region=region, date=args.compounded_at.date(), registry=registry
+    ref, stored = record_preparation(
+        store,
+        formulation_id,
+        version,
+        request,
+        products_on_hand(args.products),
+        registry_factory(),
+        region,
     )
-    # every refusal before the store is touched; the store refuses a retired version
+    if args.format == "json":
+        out = {"compound_output_version": COMPOUND_OUTPUT_VERSION, **_item(ref, stored)}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(record_text(ref, stored))
+    return _code(stored)
+
+
+def record_preparation(
+    store: Store,
+    formulation_id: str,
+    version: int,
+    request: CompoundRequest,
+    products: Mapping[str, Product],
+    registry: Registry,
+    region: str | None,
+) -> tuple[RecordRef, CompoundingRecord]:
+    """Check ``formulation_id@version`` on the compounding date, build the record of
+    ``request`` (every refusal at once, before the store is touched) and append it to the
+    store; the record as stored and the ledger's reference to it.  ``mesoreg compound``
+    and the composer's "record a preparation" both record through this function."""
+    from mesoreg.host._engine import check
+
+    formulation, entry = store.read(formulation_id, version)
+    report = check(
+        formulation, None, region=region, date=request.compounded_at.date(), registry=registry
+    )
+    # the store refuses a retired version
     record = build_record(request, formulation, entry.sha256, products, registry.catalog, report)
 
     def make(number: int, current: Any) -> bytes:
@@ -116,15 +146,9 @@ def run_compound(args: argparse.Namespace, registry_factory: Callable[[], Regist
         version,
         make,
         lambda raw: _same(parse_record(raw, "record"), record),
-        args.prepared_by,
+        request.prepared_by,
     )
-    stored = parse_record(data, ref.file)
-    if args.format == "json":
-        out = {"compound_output_version": COMPOUND_OUTPUT_VERSION, **_item(ref, stored)}
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        print(record_text(ref, stored))
-    return _code(stored)
+    return ref, parse_record(data, ref.file)
 
 
 def _numbered(record: CompoundingRecord, number: int) -> CompoundingRecord:

@@ -1,4 +1,5 @@
-"""The master formulation record and the syringe labels as HTML: one self-contained page.
+"""The master formulation record, the syringe labels and a compounding record as HTML:
+each one self-contained page.
 
 No external asset (styles inline, no script, no font or image fetched), printable
 (``@page`` sizes, page breaks), and every text from an input escaped twice over:
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from mesoreg.checks._render import printable
+from mesoreg.compounding._batch import CompoundingRecord
 from mesoreg.compounding._label import HEIGHT_MM, WIDTH_MM, LabelSheet
 from mesoreg.compounding._record_model import (
     BUD_HEAD,
@@ -23,6 +25,7 @@ from mesoreg.compounding._record_model import (
     bud_rows,
     gap_text,
 )
+from mesoreg.store._ledger import RecordRef
 
 _RECORD_CSS: Final = """
 @page { size: A4; margin: 15mm; }
@@ -294,3 +297,98 @@ def labels_html(sheet: LabelSheet) -> str:
             "</div>"
         )
     return _page("Syringe labels", _LABEL_CSS, body)
+
+
+def compounding_record_html(record: CompoundingRecord, ref: RecordRef) -> str:
+    """The compounding record of one preparation, as ``mesoreg records`` lists it."""
+    r = record
+    title = f"{r.formulation}@{r.version} record {r.record}"
+    bud = r.bud
+    if bud.bud is not None:
+        bud_html = (
+            f'<p class="banner">BUD {esc(bud.bud.isoformat(timespec="minutes"))} '
+            f"({esc(bud.hours)} h after compounding)</p>"
+            + _table(
+                ["Category", "Rule", "Section", "Chapter"],
+                [[bud.category, bud.rule, bud.section, bud.chapter]],
+            )
+        )
+    else:
+        bud_html = (
+            f'<p class="banner not-validated">BUD NOT DETERMINED ({esc(bud.category)}): '
+            f"{esc(bud.reason)}. Do not use.</p>" + _table(["Chapter"], [[bud.chapter]])
+        )
+    check = r.check
+    verdict = VERDICT_TEXT.get(check.verdict, check.verdict)
+    findings = _table(
+        ["Severity", "Code", "Components", "Rule"],
+        [[f.severity.value, f.code, ", ".join(f.components), f.rule] for f in check.findings],
+    )
+    acks = _table(
+        ["Severity", "Code", "Components", "Reason", "Acknowledged by"],
+        [
+            [
+                a.severity.value if a.severity else "?",
+                a.code,
+                ", ".join(a.components),
+                a.reason,
+                " and ".join(a.by),
+            ]
+            for a in r.acknowledgements
+        ],
+    )
+    body = [
+        f"<h1>Compounding record: {esc(r.formulation)}@{esc(r.version)}, "
+        f"record {esc(r.record)}</h1>",
+        _table(
+            ["Compounded at", "Prepared by", "Verified by", "Patient"],
+            [
+                [
+                    r.compounded_at.isoformat(timespec="minutes"),
+                    r.prepared_by,
+                    r.verified_by,
+                    r.patient or "-",
+                ]
+            ],
+        ),
+        _table(
+            ["Environment", "Storage", "Sterility tested", "Sterile components"],
+            [
+                [
+                    r.environment.value,
+                    r.storage.value,
+                    "yes" if r.sterility_tested else "no",
+                    "yes" if r.sterile_components else "no",
+                ]
+            ],
+        ),
+        "<section><h2>Lots drawn</h2>",
+        _table(
+            ["Product", "Ingredient", "Strength", "Lot", "Expiry"],
+            [
+                [u.product_name, u.ingredient, u.strength, u.lot, u.expiry.isoformat()]
+                for u in r.lots
+            ],
+        ),
+        "</section>",
+        "<section><h2>Beyond-use date</h2>",
+        bud_html,
+        "</section>",
+        "<section><h2>Check when compounded</h2>",
+        f'<p class="banner {esc(check.verdict)}">{esc(verdict)}</p>',
+        f'<p class="small">Checked for {esc(check.date.isoformat())}'
+        f"{' in ' + esc(check.region) if check.region else ''} by mesoreg "
+        f"{esc(check.mesoreg_version)}; packs: {esc(', '.join(check.packs) or '-')}.</p>",
+        findings if check.findings else "<p>No finding.</p>",
+        "</section>",
+        "<section><h2>Acknowledged findings</h2>",
+        acks if r.acknowledgements else "<p>None.</p>",
+        "</section>",
+        "<section><h2>Deviations</h2>",
+        _list(r.deviations) if r.deviations else "<p>None recorded.</p>",
+        "</section>",
+        f'<p class="small">{esc(ref.file)}, sha256 {esc(ref.sha256)}; recorded by '
+        f"{esc(ref.by)} at {esc(ref.at.isoformat(timespec='seconds'))}; version file sha256 "
+        f"{esc(r.version_sha256)}.</p>",
+    ]
+    return _page(title, _RECORD_CSS, body)

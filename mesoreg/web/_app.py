@@ -44,6 +44,10 @@ class ServeConfig:
     port: int = 8765
     #: the store that the store routes read (None: no store routes answer)
     store: Path | None = None
+    #: the folder of patient files the composer offers (None: none; read only)
+    patients: Path | None = None
+    #: stock product files beside the built-in ones (``--products``; record a preparation)
+    products: tuple[Path, ...] = ()
     #: the shared secret (None: no route that writes is allowed)
     token: str | None = None
     max_body: int = DEFAULT_MAX_BODY
@@ -110,4 +114,7 @@ def create_app(config: ServeConfig | None = None, routers: Sequence[Router] = ()
     state.config = config
     state.registry = registry
     state.csrf_secret = _csrf_secret(config.token)
+    from mesoreg.compounding._cli import products_on_hand
+
+    state.products = products_on_hand([str(p) for p in config.products])
     return app

@@ -6,6 +6,7 @@
 ``GET /composer/new``                        the composer, from a template
 ``GET /composer/edit/ID[?version=N]``        the composer, from a stored version
 ``POST /composer/check``                     report and composition (:mod:`._composition`)
+``GET /composer/patients[/FILE]``            the patient files (:mod:`._patients`)
 ``GET /composer/ID/history``                 every version: approve, print, diff
 ``GET /composer/ID/diff?a=N&b=M``            what changed from version N to version M
 ``GET /static/...``                          the pages' script and style sheet
@@ -110,6 +111,8 @@ async def index(request: Request) -> Response:
 
 
 def _composer(request: Request, formulation: dict[str, Any], source: str) -> Response:
+    from mesoreg.web._patients import listed
+
     return page(
         request,
         "composer.html",
@@ -117,6 +120,7 @@ def _composer(request: Request, formulation: dict[str, Any], source: str) -> Res
         formulation=formulation,
         source=source,
         choices=_choices(request),
+        patient_files=listed(request),
         today=dt.date.today().isoformat(),
     )
 
@@ -147,13 +151,45 @@ async def edit(request: Request) -> Response:
     return _composer(request, data, f"{data['id']}@{number}")
 
 
+def _records(store: Any, formulation_id: str, version: int) -> tuple[list[dict[str, Any]], str]:
+    """A version's compounding records for the history page, or why they cannot be read."""
+    from mesoreg.compounding._batch import parse_record
+    from mesoreg.store._records import read_records
+
+    rows = []
+    try:
+        for ref, data in read_records(store, formulation_id, version):
+            record = parse_record(data, ref.file)
+            bud = record.bud.bud
+            rows.append(
+                {
+                    "number": ref.number,
+                    "compounded_at": record.compounded_at.isoformat(timespec="minutes"),
+                    "prepared_by": record.prepared_by,
+                    "verified_by": record.verified_by,
+                    "patient": record.patient or "",
+                    "bud": bud.isoformat(timespec="minutes") if bud else "not determined",
+                    "acknowledged": len(record.acknowledgements),
+                }
+            )
+    except MesoregError as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return rows, text.replace(str(store.root), "<store>")
+    return rows, ""
+
+
 @html_errors
 async def history(request: Request) -> Response:
     """``GET /composer/ID/history``: every version, with approve, print and diff."""
     from mesoreg.interfaces._store_cli import _entry_dict
 
     def read(store: Any, formulation_id: str) -> Any:
-        return [_entry_dict(e) for e in store.ledger(formulation_id).versions]
+        entries = []
+        for e in store.ledger(formulation_id).versions:
+            row = _entry_dict(e)
+            row["records"], row["records_problem"] = _records(store, formulation_id, e.version)
+            entries.append(row)
+        return entries
 
     formulation_id = request.path_params["id"]
     entries = _store_call(request, formulation_id, read)
@@ -221,7 +257,7 @@ async def diff(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """The composer's routes, its writes and printed records included."""
-    from mesoreg.web import _print, _writes
+    from mesoreg.web import _patients, _preparation, _print, _writes
 
     return [
         Route("/", home, methods=["GET"]),
@@ -232,7 +268,9 @@ def routes() -> list[BaseRoute]:
         Route("/composer/check", composer_check, methods=["POST"]),
         Route("/composer/{id}/history", history, methods=["GET"]),
         Route("/composer/{id}/diff", diff, methods=["GET"]),
+        *_patients.routes(),
         *_writes.routes(),
+        *_preparation.routes(),
         *_print.routes(),
         Mount("/static", StaticFiles(packages=[("mesoreg.web", "static")]), name="static"),
     ]

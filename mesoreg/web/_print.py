@@ -6,11 +6,16 @@
 ``GET /composer/ID/versions/N/label?lot=...``      the labels (``mesoreg label ID@N``):
                                                    ``lot``, ``environment``, ``storage``,
                                                    ``compounded_at`` (with its offset)
+``GET /composer/ID/versions/N/records/K``          the K-th compounding record of ``ID@N``
+                                                   (``mesoreg records ID@N``)
 =================================================  =======================================
 
 The pages are the commands' own HTML (:mod:`mesoreg.compounding._html`), made from the
-version as read and verified from the store.  They carry their style sheet inline, so
-their content security policy allows that one style sheet by its hash, and nothing else.
+version as read and verified from the store, and a compounding record as its ledger
+names it and checked against its hash (:func:`mesoreg.store._records.read_records`):
+the record's number is looked up among the ledger's records, never joined to a path.
+They carry their style sheet inline, so their content security policy allows that one
+style sheet by its hash, and nothing else.
 """
 
 from __future__ import annotations
@@ -170,9 +175,55 @@ async def label(request: Request) -> Response:
     return printable_page(labels_html(sheet))
 
 
+def record_number(text: str) -> int:
+    """A record's number from a path (1, 2, ...): digits only, never a name."""
+    if text.isdigit() and text[0] != "0" and len(text) <= 9:
+        return int(text)
+    raise InputError(
+        [Problem("record", f"'{text[:20]}' is not a record number", "Give K (1, 2...).")]
+    )
+
+
+@html_errors
+async def compounding_record(request: Request) -> Response:
+    """``GET /composer/ID/versions/N/records/K``: one compounding record, printable."""
+    from mesoreg.compounding._batch import parse_record
+    from mesoreg.compounding._html import compounding_record_html
+    from mesoreg.store._records import read_records
+    from mesoreg.web._errors import ApiError
+
+    version = _version(request.path_params["version"])
+    number = record_number(request.path_params["number"])
+    if version is None:
+        raise InputError([Problem("version", "give the version, not latest")])
+
+    def read(store: Any, formulation_id: str) -> Any:
+        for ref, data in read_records(store, formulation_id, version):
+            if ref.number == number:
+                return compounding_record_html(parse_record(data, ref.file), ref)
+        raise ApiError(
+            "not_found",
+            [
+                Problem(
+                    "record",
+                    f"{formulation_id}@{version} has no record {number}",
+                    "The history page lists the records.",
+                )
+            ],
+        )
+
+    html: str = _store_call(request, request.path_params["id"], read)
+    return printable_page(html)
+
+
 def routes() -> list[BaseRoute]:
     """The printed records' routes."""
     return [
+        Route(
+            "/composer/{id}/versions/{version}/records/{number}",
+            compounding_record,
+            methods=["GET"],
+        ),
         Route("/composer/{id}/versions/{version}/mfr", mfr, methods=["GET"]),
         Route("/composer/{id}/versions/{version}/label", label, methods=["GET"]),
     ]

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from mesoreg._errors import InputError, Problem
+from mesoreg._errors import InputError, MesoregError, Problem
 from mesoreg._exit import ExitCode
 from mesoreg.web._app import ServeConfig, create_app
 from mesoreg.web._security import DEFAULT_MAX_BODY, bind_problems, load_token
@@ -40,6 +40,8 @@ def make_config(
     token_file: str | None,
     max_body: int | None,
     registry: Any,
+    patients: str | None = None,
+    products: tuple[str, ...] | list[str] = (),
 ) -> ServeConfig:
     """The service's configuration, every problem at once (a network bind needs a token)."""
     from mesoreg.documents._validate import context_problems
@@ -50,6 +52,23 @@ def make_config(
         token = load_token(token_file)
     except InputError as exc:
         problems += exc.problems
+    if patients is not None and not Path(patients).is_dir():
+        problems.append(
+            Problem(
+                "--patients",
+                f"'{patients}' is not a folder",
+                "Give the folder of patient TOML files, or leave --patients out.",
+            )
+        )
+    if products:
+        from mesoreg.compounding._cli import products_on_hand
+
+        try:
+            products_on_hand(list(products))
+        except InputError as exc:
+            problems += exc.problems
+        except MesoregError as exc:
+            problems.append(Problem("--products", str(exc).splitlines()[0]))
     if not problems:
         problems += bind_problems(host, token)
     if problems:
@@ -58,6 +77,8 @@ def make_config(
         host=host,
         port=port,
         store=Path(store) if store else None,
+        patients=Path(patients) if patients else None,
+        products=tuple(Path(p) for p in products),
         token=token,
         max_body=max_body or DEFAULT_MAX_BODY,
         region=region.upper() if region else None,
@@ -76,6 +97,8 @@ def serve(args: argparse.Namespace, registry: Callable[[], Any], settings: Any) 
         "region": args.region or settings.region,
         "token_file": args.token_file,
         "max_body": args.max_body,
+        "patients": args.patients,
+        "products": list(args.products),
     }
     config = make_config(**options, registry=registry())
     target: Any = create_app(config)

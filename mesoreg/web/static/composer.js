@@ -134,9 +134,17 @@
   }
 
   function addItem(list, value) {
-    const node = $("#t-item").content.firstElementChild.cloneNode(true);
+    // a medication is {name, last_dose, classes}; a condition or an allergy a name
+    const medication = list.dataset.list === "medications";
+    const node = $(medication ? "#t-medication" : "#t-item").content.firstElementChild.cloneNode(true);
     const input = field(node, "name");
-    input.value = value || "";
+    if (medication && value && typeof value === "object") {
+      input.value = value.name || "";
+      field(node, "last_dose").value = value.last_dose || "";
+      field(node, "classes").value = (value.classes || []).join(", ");
+    } else {
+      input.value = value || "";
+    }
     input.dataset.suggest = list.dataset.suggest;
     input.setAttribute("list", "dl-" + list.dataset.suggest);
     $(".items", list).append(node);
@@ -203,14 +211,25 @@
     if (!$("#with-patient").checked) return null;
     const p = { schema_version: 1, id: text("patient.id") || "patient" };
     for (const k of ["birth_date", "sex", "weight"]) put(p, k, text("patient." + k));
-    for (const k of ["pregnant", "breastfeeding"]) {
+    put(p, "age", text("patient.age") && number(text("patient.age")));
+    for (const k of ["pregnant", "breastfeeding", "childbearing_potential"]) {
       const v = text("patient." + k);
       if (v) p[k] = v === "true";
     }
     for (const list of $$(".facts")) {
-      const names = $$(".items input", list).map((i) => i.value.trim()).filter(Boolean);
       const key = list.dataset.list;
-      if (names.length) p[key] = key === "medications" ? names.map((name) => ({ name })) : names;
+      const items = $$(".items .item", list).filter((i) => field(i, "name").value.trim());
+      let values = items.map((i) => field(i, "name").value.trim());
+      if (key === "medications") {
+        values = items.map((i) => {
+          const m = { name: field(i, "name").value.trim() };
+          put(m, "last_dose", field(i, "last_dose").value);
+          const classes = field(i, "classes").value.split(",").map((c) => c.trim()).filter(Boolean);
+          if (classes.length) m.classes = classes;
+          return m;
+        });
+      }
+      if (values.length) p[key] = values;
       else if ($(".none-recorded", list).checked) p[key] = [];
     }
     return p;
@@ -293,6 +312,55 @@
     return parts;
   }
 
+  // -- a patient from the service's folder (--patients) -------------------------------------
+
+  const PATIENT_KEYS = ["schema_version", "id", "birth_date", "age", "sex", "weight", "pregnant",
+    "breastfeeding", "childbearing_potential", "conditions", "medications", "allergies", "previous_session"];
+  const MEDICATION_KEYS = ["name", "last_dose", "classes"];
+
+  function fillPatient(p) {
+    $("#with-patient").checked = true;
+    $("#patient").hidden = false;
+    for (const k of ["id", "birth_date", "age", "sex", "weight"]) setKey("patient." + k, p[k]);
+    for (const k of ["pregnant", "breastfeeding", "childbearing_potential"]) {
+      setKey("patient." + k, p[k] === undefined ? "" : String(p[k]));
+    }
+    for (const list of $$(".facts")) {
+      const values = p[list.dataset.list];
+      $(".items", list).replaceChildren();
+      for (const v of values || []) addItem(list, v);
+      $(".none-recorded", list).checked = Array.isArray(values) && values.length === 0;
+    }
+    $("#previous").value = p.previous_session || "";
+    // anything the page has no field for would not reach the check: say so, never drop it silently
+    const missing = Object.keys(p).filter((k) => !PATIENT_KEYS.includes(k));
+    for (const m of p.medications || []) {
+      for (const k of Object.keys(m)) if (!MEDICATION_KEYS.includes(k)) missing.push("medications." + k);
+    }
+    return missing;
+  }
+
+  async function pickPatient(select) {
+    const status = $("#patient-file-status");
+    if (!select.value) {
+      status.textContent = "";
+      return;
+    }
+    const response = await fetch("/composer/patients/" + encodeURIComponent(select.value));
+    const data = await response.json();
+    if (!response.ok) {
+      status.replaceChildren(el("strong", {}, `Not read (${data.status} ${data.kind}):`),
+        el("ul", {}, ...(data.errors || []).map((e) => el("li", {}, e.text))));
+      status.className = "refused";
+      return;
+    }
+    const missing = fillPatient(data.patient);
+    status.className = missing.length ? "refused" : "done";
+    status.textContent = `Filled from ${data.file}; edit as needed: the check uses what the page shows.` +
+      (missing.length ? ` Not on this page, so NOT checked: ${missing.join(", ")}.` : "");
+    check();
+  }
+
   let sequence = 0;
   async function check() {
     const mine = ++sequence;
@@ -356,6 +424,8 @@
       checkSoon();
     });
     $("#with-patient").addEventListener("change", (e) => { $("#patient").hidden = !e.target.checked; });
+    const picker = $("#patient-file");
+    if (picker) picker.addEventListener("change", (e) => { e.stopPropagation(); pickPatient(picker); });
     check();
   }
 
@@ -383,9 +453,46 @@
         $("#write-status").textContent = `Approved ${data.formulation}@${data.version}.`;
       });
     }
+    for (const link of $$("a.print-labels")) {
+      link.addEventListener("click", () => { $("#label-version").value = link.dataset.version; });
+    }
     const labels = $("#label-form");
     labels.addEventListener("submit", () => {
       labels.action = labels.dataset.base + $("#label-version").value + "/label";
+    });
+  }
+
+  // -- recording a preparation -----------------------------------------------------------
+
+  function compoundPage(form) {
+    const findings = JSON.parse($("#findings").textContent);
+    form.addEventListener("submit", (e) => e.preventDefault());
+    $("#record").addEventListener("click", async () => {
+      const body = {
+        lots: $$("#lots tr.lot").map((row) => ({
+          product: field(row, "product").value,
+          lot: field(row, "lot").value,
+          expiry: field(row, "expiry").value,
+        })),
+        prepared_by: $("#prepared-by").value,
+        verified_by: $("#verified-by").value,
+        environment: $("#environment").value,
+        storage: $("#storage").value,
+        compounded_at: $("#compounded-at").value.trim(),
+        deviations: $("#deviations").value.split("\n").map((d) => d.trim()).filter(Boolean),
+        acknowledgements: $$(".ack").map((node) => {
+          const f = findings[Number(node.dataset.index)];
+          const by = [field(node, "by"), field(node, "by2")].filter(Boolean).map((i) => i.value.trim()).filter(Boolean);
+          return { code: f.code, components: f.components, rule: f.rule, reason: field(node, "reason").value.trim(), by };
+        }),
+      };
+      const patientId = $("#patient-id").value.trim();
+      if (patientId) body.patient = patientId;
+      const data = await write(form.dataset.url, body);
+      if (!data) return;
+      $("#write-status").replaceChildren(`Recorded ${data.formulation}@${data.version} record ${data.record}. `,
+        el("a", { href: data.url, id: "record-link" }, `Record ${data.record}`), " · ",
+        el("a", { href: data.history, id: "history-link" }, `History of ${data.formulation}`));
     });
   }
 
@@ -395,5 +502,7 @@
     const form = $("#composer");
     if (form) composer(form);
     if ($("#versions")) historyPage();
+    const compound = $("#compound");
+    if (compound) compoundPage(compound);
   });
 })();
