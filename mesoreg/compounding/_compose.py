@@ -567,11 +567,16 @@ def iter_draws(composition: Composition) -> Iterator[tuple[ComposedSyringe, Draw
 
 def parse_request(text: str, where: str) -> ComposeRequest:
     """A compose request from TOML text; :class:`InputError` lists every problem."""
-    from mesoreg.compounding._products import check_version
-    from mesoreg.documents._convert import structure
     from mesoreg.documents._load import parse_toml
 
-    data = parse_toml(text, where)
+    return request_from_data(parse_toml(text, where), where)
+
+
+def request_from_data(data: Mapping[str, object], where: str) -> ComposeRequest:
+    """A compose request from a request file's keys (as ``tomllib`` gives them)."""
+    from mesoreg.compounding._products import check_version
+    from mesoreg.documents._convert import structure
+
     check_version(data, REQUEST_SCHEMA_VERSION, where)
     return structure(data, ComposeRequest, path=where, origin=where)
 

@@ -43,17 +43,18 @@ if TYPE_CHECKING:
 _FONT_ENCODING: Final = "cp1252"
 
 
-def _reportlab() -> None:
-    """Import ReportLab, or say how to install it."""
+def _reportlab(key: str = "--format", instead: str = "--format html") -> None:
+    """Import ReportLab, or say how to install it (``key`` and ``instead`` name the
+    option, or the function, that asked for a PDF and the HTML to print instead)."""
     try:
         import reportlab  # noqa: F401
     except ImportError:
         raise InputError(
             [
                 Problem(
-                    "--format",
+                    key,
                     "PDF output needs ReportLab, which is not installed",
-                    "Run: pip install 'mesoreg[pdf]' (or use --format html and print it).",
+                    f"Run: pip install 'mesoreg[pdf]' (or use {instead} and print it).",
                 )
             ]
         ) from None

@@ -178,8 +178,11 @@ def run_mfr(args: argparse.Namespace, registry_factory: Callable[[], Registry]) 
     from mesoreg._errors import InputError, Problem
     from mesoreg._exit import ExitCode
     from mesoreg.checks._report import Verdict
-    from mesoreg.compounding._record_model import build_record, record_to_dict
-    from mesoreg.host._engine import check
+    from mesoreg.compounding._api import make_master_record
+    from mesoreg.compounding._record_model import record_to_dict
+    from mesoreg.host._config import load_settings
+    from mesoreg.interfaces import _store_cli
+    from mesoreg.interfaces._console import Console
 
     if (args.environment is None) != (args.storage is None):
         raise InputError(
@@ -194,13 +197,14 @@ def run_mfr(args: argparse.Namespace, registry_factory: Callable[[], Registry]) 
     region = _region(args)
     day = args.date or dt.date.today()
     registry = registry_factory()
-    subject, provenance, resolved = _read(args, registry, day, region)
-    report = check(subject.formulation, None, region=region, date=day, registry=registry)
+    store = _store_cli.open_store(
+        args.store or load_settings({}).store, Console(0, args.format == "json")
+    )
     now = dt.datetime.now(dt.UTC)
     bud = _bud(args, now) if args.environment else None
     storage = Storage(args.storage) if args.storage else None
-    record = build_record(
-        subject, report, provenance, bud=bud, storage=storage, generated=now, resolved=resolved
+    record, report = make_master_record(
+        store, args.reference, day, region, bud, storage, registry, now
     )
     if args.format == "json":
         _write(args, json.dumps(record_to_dict(record), indent=2, ensure_ascii=False))
