@@ -9,6 +9,7 @@ version, as data), :mod:`._label` (syringe labels, as data), :mod:`._html` and
 :mod:`._pdf` (both as HTML and, with ReportLab, PDF), :mod:`._record_cli` (the
 ``mfr`` and ``label`` commands), :mod:`._batch` (the compounding record of a preparation
 and its acknowledged findings), :mod:`._batch_args` and :mod:`._batch_cli` (the
-``compound`` and ``records`` commands).  This subpackage imports from the rest of
+``compound`` and ``records`` commands), :mod:`._api` (the Python API of each step,
+exported lazily from ``mesoreg``).  This subpackage imports from the rest of
 mesoreg; nothing else in mesoreg imports it except the command-line wiring.
 """
