@@ -11,5 +11,6 @@ version, as data), :mod:`._label` (syringe labels, as data), :mod:`._html` and
 and its acknowledged findings), :mod:`._batch_args` and :mod:`._batch_cli` (the
 ``compound`` and ``records`` commands), :mod:`._api` (the Python API of each step,
 exported lazily from ``mesoreg``).  This subpackage imports from the rest of
-mesoreg; nothing else in mesoreg imports it except the command-line wiring.
+mesoreg; nothing else in mesoreg imports it except the command-line wiring and the lazy
+names of ``mesoreg/__init__.py``.
 """
