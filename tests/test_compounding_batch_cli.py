@@ -229,3 +229,31 @@ def test_a_moderate_finding_must_be_acknowledged_and_is_exported_as_mitigation(
         ("performer", "J. Martin"),
         ("verifier", "A. Dupont"),
     ]
+
+
+def test_a_later_check_of_the_version_shows_its_acknowledgements(cellulite, capsys, tmp_path):  # type: ignore[no-untyped-def]
+    check = ["check", "cellulite-thighs@1", "--store", cellulite, "--date", "2026-11-22"]
+    main(check)
+    assert "ACKNOWLEDGED IN COMPOUNDING RECORDS" not in capsys.readouterr().out  # none yet
+    (tmp_path / "acks.toml").write_text(ACKS)
+    argv = ["compound", "cellulite-thighs@1", "--store", cellulite, *PEOPLE, *CELLULITE_LOTS]
+    main([*argv, *WHEN, "--acks", "acks.toml"])
+    capsys.readouterr()
+    code = main(check)
+    out = capsys.readouterr().out
+    assert code == ExitCode.NOT_VALIDATED  # the acknowledgement never changes the verdict
+    assert out.startswith("NOT VALIDATED")
+    assert "ACKNOWLEDGED IN COMPOUNDING RECORDS (the verdict above does not count them)" in out
+    assert (
+        "record 1 (2026-11-22T10:00:00+01:00): MR-IX-AMINOPHYLLINE-ADMIXTURE [aminophylline, "
+        "centella_asiatica, lidocaine] by A. Dupont, PharmD: prepared immediately before use, "
+        "inspected for precipitate\n"
+    ) in out
+    main([*check, "--format", "json"])
+    assert "ACKNOWLEDGED" not in capsys.readouterr().out  # the JSON report is report-2, as is
+    record = tmp_path / cellulite / "cellulite-thighs" / "records" / "v1-1.toml"
+    record.write_text(record.read_text().replace("inspected", "INSPECTED"))
+    assert main(check) == ExitCode.NOT_VALIDATED
+    out = capsys.readouterr().out
+    assert "ACKNOWLEDGED IN COMPOUNDING RECORDS\n  cannot be read:" in out
+    assert "v1-1.toml" in out

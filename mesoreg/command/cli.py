@@ -393,11 +393,13 @@ def _run_check(args: argparse.Namespace) -> int:
             ]
         )
     formulation: Any = args.formulation
+    stored: tuple[Any, str] | None = None
     if _is_reference(formulation) and not Path(formulation).exists():
         from mesoreg.store._store import parse_ref
 
         store = _store_cli.open_store(args.store or settings.store, console)
-        formulation, _ = store.read(*parse_ref(formulation))
+        formulation, entry = store.read(*parse_ref(formulation))
+        stored = (store, f"{formulation.id}@{entry.version}")
     elif args.store:
         console.note("--store is only read for ID@N; checking the file given")
     report = check(
@@ -410,9 +412,39 @@ def _run_check(args: argparse.Namespace) -> int:
     )
     if args.format == "text":
         _print_text_report(report, formulation, args.patient, registry)
+        if stored is not None:
+            _print_acknowledgements(report, *stored)
     else:
         print(registry.render(args.format, report))
     return _exit_code(report, fail_on)
+
+
+def _print_acknowledgements(report: Report, store: Any, reference: str) -> None:
+    """After the report of a stored version: the findings acknowledged in its compounding
+    records (``mesoreg records`` has them whole), and whether this check still finds each.
+    They never change the verdict."""
+    from mesoreg.checks._render import printable
+    from mesoreg.compounding._api import compounding_records
+
+    try:
+        records = compounding_records(store, reference)
+    except MesoregError as exc:
+        print(f"\nACKNOWLEDGED IN COMPOUNDING RECORDS\n  cannot be read: {printable(str(exc))}")
+        return
+    lines = []
+    found = {(f.code, tuple(sorted(f.components))) for f in report.findings}
+    for record in records:
+        for ack in record.acknowledgements:
+            still = (ack.code, tuple(sorted(ack.components))) in found
+            lines.append(
+                f"  record {record.record} ({record.compounded_at.isoformat()}): {ack.code} "
+                f"[{', '.join(ack.components)}] by {' and '.join(ack.by)}: {ack.reason}"
+                + ("" if still else " (not found by this check)")
+            )
+    if lines:
+        print("\nACKNOWLEDGED IN COMPOUNDING RECORDS (the verdict above does not count them)")
+        for line in lines:
+            print(printable(line))
 
 
 def _print_text_report(
