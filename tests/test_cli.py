@@ -525,3 +525,15 @@ def test_text_report_starts_with_the_composition(capsys: pytest.CaptureFixture[s
         "    Phosphatidylcholine  50 mg/mL  (500 mg in 10 mL)",
     ]
     assert "\x1b" not in out  # not a terminal
+
+
+def test_a_pack_that_is_not_there_is_bad_input(capsys, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    example = BY_NAME["face-revitalisation"]
+    code, out, err = run(capsys, "check", example, "--pack", "nope.toml")
+    assert (code, out) == (2, "")
+    assert "error: --pack: nope.toml: no such file" in err
+    (tmp_path / "mesoreg.toml").write_text('packs = ["packs/gone.toml"]\n')
+    code, out, err = run(capsys, "check", example)
+    assert (code, out) == (2, "")
+    assert f"error: packs: {tmp_path / 'packs' / 'gone.toml'}: no such file" in err

@@ -377,6 +377,16 @@ def _run_check(args: argparse.Namespace) -> int:
     region = args.region or settings.region
     fail_on = Severity(args.fail_on or settings.fail_on or Severity.MAJOR.value)
     wrong = context_problems(None, region, prefix="--")
+    # a pack asked for by path that is not there is a typo to fix, not a report to read
+    wrong += [
+        Problem(
+            "--pack" if pack in (_opt(args, "pack") or ()) else "packs",
+            f"{pack}: no such file",
+            "Check the pack's path (a configuration's packs are relative to its file).",
+        )
+        for pack in settings.packs
+        if not Path(pack).is_file()
+    ]
     if wrong:
         raise InputError(wrong)
     console.info(f"configuration: {settings.config_file or 'none'}")
