@@ -191,11 +191,26 @@ class CompoundRequest:
 # -- text and names ---------------------------------------------------------------------
 
 
-def _same_person(a: str, b: str) -> bool:
-    def norm(s: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
+#: letters of other scripts drawn like Latin ones (Cyrillic, Greek), as their Latin twin:
+#: enough for the names people sign with to compare by how they look, not by code point
+_LOOK_ALIKES: Final = str.maketrans(
+    "АВЕЅІЈКМНОРСТХУаеѕіјорсхуԁһӏ"  # Cyrillic
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοικνρτυχ",  # Greek
+    "ABESIJKMHOPCTXYaesijopcxydhlABEZHIKMNOPTYXoikvptux",
+)
 
-    return norm(a) == norm(b)
+
+def _skeleton(name: str) -> str:
+    """A name as it looks: compatibility forms folded, accents and case dropped, letters of
+    other scripts that look Latin read as Latin, spaces collapsed."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).translate(_LOOK_ALIKES)
+    return " ".join(text.casefold().split())
+
+
+def _same_person(a: str, b: str) -> bool:
+    """Whether two names are one person's, by how they look (``_skeleton``)."""
+    return _skeleton(a) == _skeleton(b)
 
 
 def _text_problem(value: str, where: str, limit: int, what: str) -> list[Problem]:

@@ -192,11 +192,19 @@ def _check_order(
 
     registry = request.app.state.registry
     medication = _fhir_in.medication_of(order, bundle)
+    label = f"{where} MedicationRequest/{order.get('id')}"
+    if medication is None and _fhir_in.names_contained(order):
+        # a broken order, never "no compounded preparation": it gets a card
+        problem = Problem(
+            f"{where}.medication",
+            "names a contained Medication that is not in the order's contained resources",
+            "Send the Medication with the order.",
+        )
+        return [failed_card([problem], label)]
     if medication is None or (
         not medication.get("ingredient") and not medication.get("identifier")
     ):
         return None
-    label = f"{where} MedicationRequest/{order.get('id')}"
     try:
         stored = _fhir_in.stored_order(medication)
         if stored is not None:

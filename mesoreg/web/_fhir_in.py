@@ -50,8 +50,12 @@ _USE_KEYS = ("area", "technique", "route", "purpose", "depth", "points", "volume
 _MASS = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "ng": 1e-6}
 _VOLUME = {"mL": 1.0, "ml": 1.0, "L": 1000.0, "l": 1000.0}
 _UNITS = {"[iU]": "IU", "[IU]": "IU", "IU": "IU", "U": "U", "[U]": "U", "[USP'U]": "USP U"}
-_INACTIVE = {"inactive", "resolved", "remission"}
+#: verification statuses that take a Condition or AllergyIntolerance back: never read.  A
+#: resolved, inactive or remitted one IS read: mesoreg's rules speak of history (a past stroke,
+#: a cancer in remission), and reading it is the stricter choice
 _VOID = {"refuted", "entered-in-error"}
+#: Observation statuses that are no measurement
+_NO_VALUE = {"entered-in-error", "cancelled", "registered"}
 
 
 @attrs.frozen
@@ -104,7 +108,9 @@ def _status(resource: Mapping[str, Any], key: str) -> set[str]:
 
 def entries(bundle: object, resource_type: str) -> list[Mapping[str, Any]] | None:
     """The resources of ``resource_type`` in a prefetched search Bundle; None when the
-    prefetch is missing or null (unknown), [] for an empty Bundle (none recorded)."""
+    prefetch is missing or null, or the search is incomplete (another page, a total above
+    what came, an OperationOutcome): unknown; [] for a complete empty Bundle (none
+    recorded)."""
     if not isinstance(bundle, Mapping):
         return None
     if bundle.get("resourceType") == resource_type:
@@ -114,8 +120,17 @@ def entries(bundle: object, resource_type: str) -> list[Mapping[str, Any]] | Non
     found = []
     for entry in bundle.get("entry") or ():
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
-        if isinstance(resource, Mapping) and resource.get("resourceType") == resource_type:
+        if not isinstance(resource, Mapping):
+            continue
+        if resource.get("resourceType") == "OperationOutcome":
+            return None  # the search failed or warns: what it found is not all there is
+        if resource.get("resourceType") == resource_type:
             found.append(resource)
+    links = bundle.get("link") or ()
+    more = any(isinstance(k, Mapping) and k.get("relation") == "next" for k in links)
+    total = bundle.get("total")
+    if more or (isinstance(total, int) and not isinstance(total, bool) and total > len(found)):
+        return None  # one page of several: the rest is unknown, never "none recorded"
     return found
 
 
@@ -141,8 +156,6 @@ def _conditions(found: list[Mapping[str, Any]], catalog: Catalog) -> list[str]:
     for i, condition in enumerate(found):
         if _status(condition, "verificationStatus") & _VOID:
             continue
-        if _status(condition, "clinicalStatus") & _INACTIVE:
-            continue
         icd = [c for s, c, _ in codings(condition.get("code")) if s.startswith(ICD10_PREFIX)]
         result += [f"ICD-10:{c}" for c in icd] or [
             _unknown(not_read("condition", condition.get("code"), i), catalog)
@@ -164,16 +177,21 @@ def _medications(found: list[Mapping[str, Any]], catalog: Catalog) -> list[dict[
         if statement.get("status") in ("entered-in-error", "not-taken"):
             continue
         concept = _medication_concept(statement)
-        atc = [c for s, c, _ in codings(concept) if s == ATC]
-        name = atc[0] if atc else _unknown(not_read("medication", concept, i), catalog)
-        entry: dict[str, Any] = {"name": name}
+        # every ATC coding is read, each as a medication taken: the stricter reading
+        atc = list(dict.fromkeys(c for s, c, _ in codings(concept) if s == ATC))
+        names = atc or [_unknown(not_read("medication", concept, i), catalog)]
+        last_dose = None
         period = statement.get("effectivePeriod")
         end = period.get("end") if isinstance(period, Mapping) else None
         if statement.get("status") == "completed" and isinstance(end, str) and len(end) >= 10:
             # a date that cannot be read is left out: current use, the stricter reading
             with contextlib.suppress(ValueError):
-                entry["last_dose"] = dt.date.fromisoformat(end[:10])
-        result.append(entry)
+                last_dose = dt.date.fromisoformat(end[:10])
+        for name in names:
+            entry: dict[str, Any] = {"name": name}
+            if last_dose is not None:
+                entry["last_dose"] = last_dose
+            result.append(entry)
     return result
 
 
@@ -181,8 +199,6 @@ def _allergies(found: list[Mapping[str, Any]], catalog: Catalog) -> list[str]:
     result = []
     for i, allergy in enumerate(found):
         if _status(allergy, "verificationStatus") & _VOID:
-            continue
-        if _status(allergy, "clinicalStatus") & _INACTIVE:
             continue
         concept = allergy.get("code")
         ids = {_ingredient_by_code(catalog, s, c) for s, c, _ in codings(concept)} - {None}
@@ -206,6 +222,8 @@ def _unknown(entry: str, catalog: Catalog) -> str:
 
 def _weight(found: list[Mapping[str, Any]] | None) -> str | None:
     for observation in found or ():
+        if observation.get("status") in _NO_VALUE:
+            continue
         value = observation.get("valueQuantity")
         if isinstance(value, Mapping) and isinstance(value.get("value"), int | float):
             unit = value.get("code") or value.get("unit")
@@ -254,6 +272,12 @@ def _reference(request: Mapping[str, Any]) -> str | None:
         ref = medication.get("reference")
     value = ref.get("reference") if isinstance(ref, Mapping) else None
     return value if isinstance(value, str) else None
+
+
+def names_contained(request: Mapping[str, Any]) -> bool:
+    """True when the order names its Medication as a contained resource (``#id``)."""
+    ref = _reference(request)
+    return ref is not None and ref.startswith("#")
 
 
 def medication_of(

@@ -1,5 +1,7 @@
-"""Adversarial review findings (issue 12/13 review): each test fails now and passes once
-the defect it names is fixed.  See the review report for the root causes."""
+"""What an adversarial review of the new entry points found, held fixed: the CDS Hooks
+reader (a resolved or inactive condition is still history, a void weight is no weight, an
+incomplete search is unknown, every ATC coding is read, a broken order gets a card) and the
+compounding record's two people (names compared by how they look)."""
 
 from __future__ import annotations
 
