@@ -2,7 +2,7 @@
 
 What a cache key may rely on, cheaply and without importing any plugin:
 
-* :func:`environment` -- the installed distributions as Python would find them: every
+* :func:`mesoreg._stat.environment` -- the installed distributions as Python would find them: every
   ``sys.path`` entry (a folder by the names in it, ``__pycache__`` left out; anything
   else by its stat), with the stat of each ``*.dist-info`` / ``*.egg-info`` folder and
   its ``entry_points.txt``, ``METADATA``, ``PKG-INFO`` and ``RECORD``, each ``*.egg-link``
@@ -11,13 +11,10 @@ What a cache key may rely on, cheaply and without importing any plugin:
   files in place changes its own stat (size, mtime, ctime, inode).  A plugin's *code*
   is never cached: it is imported on every run, so an edited editable plugin is live,
   and the packs a code plugin returns are asked for every run and keyed by content.
-* :func:`folder` -- every file and folder below a package folder, by stat (for
+* :func:`mesoreg._stat.folder` -- every file and folder below a package folder, by stat (for
   ``plugins list``, whose answer depends on whether a plugin's code imports, and for
   :attr:`mesoreg.host._registry.Registry.fingerprint`).
 * :func:`digest` -- content, for pack files and the built-in catalog files.
-
-A stat signature is (inode, size, mtime ns, ctime ns): a change that keeps all four is not
-seen, which needs a deliberate effort (ctime cannot be set back without root).
 
 Values are pickled with :func:`dumps`, which writes read-only mappings
 (:class:`types.MappingProxyType`, the catalog's views) as mappings rebuilt read-only by
@@ -33,11 +30,8 @@ import hashlib
 import io
 import itertools
 import operator
-import os
 import pickle
-import sys
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -45,55 +39,6 @@ import attrs
 
 from mesoreg import _cache
 from mesoreg._version import __version__
-
-#: the files of a distribution's metadata that discovery reads (RECORD: its files)
-_METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
-
-
-def signature(path: str | Path) -> str:
-    """A file's or folder's stat signature, ``-`` when it cannot be read."""
-    try:
-        # os.stat on a str: this runs hundreds of times on every command, and a Path costs
-        # several times the system call it wraps
-        info = os.stat(path)  # noqa: PTH116
-    except OSError:
-        return "-"
-    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
-
-
-def environment() -> str:
-    """The installed distributions and import path, as a text to key caches on."""
-    cwd = os.getcwd()  # noqa: PTH109 (a str, as sys.path holds)
-    lines = [sys.executable, sys.prefix, cwd]
-    for entry in sys.path:
-        where = entry or cwd
-        try:
-            names = sorted(e.name for e in os.scandir(where))
-        except OSError:  # a zip file, a missing folder: its own signature says enough
-            lines.append(f"path {entry!r} {signature(where)}")
-            continue
-        # a folder by its listing, not its stat: importing a module writes __pycache__
-        lines.append(f"path {entry!r} folder")
-        for name in names:
-            full = f"{where}{os.sep}{name}"
-            if name.endswith((".dist-info", ".egg-info")):
-                lines.append(f"  {name} {signature(full)}")
-                lines.extend(f"    {m} {signature(f'{full}{os.sep}{m}')}" for m in _METADATA)
-            elif name.endswith((".pth", ".egg-link")):
-                lines.append(f"  {name} {signature(full)}")
-            elif name != "__pycache__":
-                lines.append(f"  {name}")
-    return "\n".join(lines)
-
-
-def folder(root: str) -> str:
-    """Every file and folder below ``root`` by stat (``__pycache__`` left out)."""
-    lines = [f"{root} {signature(root)}"]
-    for top, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in [*dirs, *sorted(files)]:
-            lines.append(f"{Path(top, name)} {signature(Path(top, name))}")
-    return "\n".join(lines)
 
 
 def digest(parts: Iterable[str | bytes]) -> str:

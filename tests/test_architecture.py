@@ -94,6 +94,7 @@ def test_only_the_base_and_the_public_faces_sit_at_the_top() -> None:
             "_exit",
             "_memo",
             "_snapshot",
+            "_stat",
             "_version",
             "hookspecs",
             "testing",

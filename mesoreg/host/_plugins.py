@@ -120,7 +120,7 @@ def discover() -> list[PluginInfo]:
     """Installed code plugins and packs, from entry-point metadata only (nothing imported).
 
     Reading every distribution's metadata costs more than the rest of a small check, so
-    what it finds is kept in the on-disk cache under :func:`mesoreg._snapshot.environment`
+    what it finds is kept in the on-disk cache under :func:`mesoreg._stat.environment`
     (every ``sys.path`` entry and every distribution's metadata files, by stat): installing,
     removing or upgrading anything is a miss.
     """
@@ -139,9 +139,9 @@ class _Discovery:
 
 
 def _discovered() -> _Discovery:
-    from mesoreg import _cache, _snapshot
+    from mesoreg import _cache, _stat
 
-    key = _cache.key("discovery", _snapshot.environment())
+    key = _cache.key("discovery", _stat.environment())
     cached = _cache.get("discovery", key)
     if type(cached) is _Discovery:
         return cached

@@ -25,7 +25,7 @@ from types import MappingProxyType
 import attrs
 import pluggy
 
-from mesoreg import _cache, _snapshot
+from mesoreg import _cache, _snapshot, _stat
 from mesoreg._errors import InputError, PluginError, Problem
 from mesoreg._version import __version__
 from mesoreg.checks._region import RegionValidator, regulation_validators
@@ -232,7 +232,7 @@ class Registry:
         its inputs, or None when that cannot be named (results are then never kept).
 
         It is the merged catalog's cache key plus, for every code plugin, every file of
-        its package (by stat, :func:`mesoreg._snapshot.folder`), plus the settings and what
+        its package (by stat, :func:`mesoreg._stat.folder`), plus the settings and what
         became of every plugin.  Two registries with one fingerprint give the same verdicts.
         A registry made from plugin objects (``Registry.from_plugins``, tests) has None, as
         does one with a plugin whose code has no package folder or a pack that cannot be
@@ -251,7 +251,7 @@ class Registry:
             where = _package_folder(plugin)
             if not where:
                 return None
-            parts += [name, _snapshot.folder(where)]
+            parts += [name, _stat.folder(where)]
         return _cache.key("registry", *parts)
 
     @functools.cached_property

@@ -101,7 +101,7 @@ def _probe(settings: Settings) -> list[dict[str, Any]]:
 def _listing_key(settings: Settings) -> str:
     """The cache key of a listing: everything the child's answer is read from.
 
-    The settings, the installed environment (:func:`mesoreg._snapshot.environment`), each
+    The settings, the installed environment (:func:`mesoreg._stat.environment`), each
     allowed code plugin's package files by stat (found without importing it), each pack
     file's content, the core pack's files, ``MESOREG_STRICT_PLUGINS`` and mesoreg's
     version.  A plugin whose import depends on anything else (environment variables,
@@ -110,14 +110,14 @@ def _listing_key(settings: Settings) -> str:
     """
     import importlib.util
 
-    from mesoreg import _cache, _snapshot
+    from mesoreg import _cache, _snapshot, _stat
     from mesoreg.host._plugins import _discovered
 
     found = _discovered()
     files = dict(found.pack_files)
     parts: list[str | bytes] = [
         json.dumps(attrs.asdict(settings), sort_keys=True),
-        _snapshot.environment(),
+        _stat.environment(),
         os.environ.get("MESOREG_STRICT_PLUGINS", ""),
         _snapshot.core_key(_snapshot.core_files()),
     ]
@@ -135,7 +135,7 @@ def _listing_key(settings: Settings) -> str:
             parts.append("not found")
             continue
         for where in [*(spec.submodule_search_locations or []), spec.origin or ""]:
-            parts.append(_snapshot.folder(where))
+            parts.append(_stat.folder(where))
     parts += [_file_digest(path) for path in settings.packs]
     return _cache.key("plugins", *parts)
 
