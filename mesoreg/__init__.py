@@ -13,12 +13,16 @@ Importing mesoreg reads no file and loads no plugin; the catalog is built on
 first use.
 """
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING
-from typing import Any as _Any
+from __future__ import annotations
 
 from mesoreg._version import __version__
 
+#: not ``typing.TYPE_CHECKING``: importing typing would cost a cold command more than the
+#: rest of this module (type checkers analyse the block below all the same)
+_TYPE_CHECKING = False
 if _TYPE_CHECKING:
+    from typing import Any as _Any
+
     from mesoreg._errors import (
         InputError,
         MesoregError,

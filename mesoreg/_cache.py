@@ -13,17 +13,19 @@ user, and not writable by group or others.  Each entry carries the sha256 of its
 checked before it is unpickled, so a truncated or altered file is a miss.
 """
 
+# os.path, not pathlib, and no contextlib: a replayed command imports neither
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import stat
 import sys
-import tempfile
-from pathlib import Path
 
 from mesoreg._version import __version__
+
+TYPE_CHECKING = False  # not typing's: a cold command that replays imports neither it nor pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _MAGIC = b"mesoreg-cache 1\n"
 
@@ -35,11 +37,18 @@ def enabled() -> bool:
 
 def folder() -> Path:
     """The cache folder (not created)."""
+    from pathlib import Path
+
+    return Path(_root())
+
+
+def _root() -> str:
+    """The cache folder, as text: reading an entry needs neither pathlib nor pickle."""
     explicit = os.environ.get("MESOREG_CACHE_DIR")
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mesoreg"
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mesoreg")
 
 
 def key(*parts: str | bytes) -> str:
@@ -52,7 +61,7 @@ def key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def _private(path: Path) -> bool:
+def _private(path: str) -> bool:
     """True if ``path`` is a real folder only the current user can write to."""
     try:
         info = os.lstat(path)
@@ -63,29 +72,41 @@ def _private(path: Path) -> bool:
     return not hasattr(os, "getuid") or info.st_uid == os.getuid()
 
 
-def _entry(kind: str, name: str) -> Path | None:
+def _entry(kind: str, name: str) -> str | None:
     """The file of one entry, or None when the cache is off or its folder is not private."""
     if not enabled() or not kind.isidentifier() or not name.isalnum():
         return None
-    root = folder()
+    root = _root()
     if not _private(root):
         return None
-    return root / kind / f"{name}.pickle"
+    return os.path.join(root, kind, f"{name}.pickle")
 
 
-def get(kind: str, name: str) -> object | None:
-    """The value stored under ``kind``/``name``, or None on any kind of miss."""
+def get_bytes(kind: str, name: str) -> bytes | None:
+    """The bytes stored under ``kind``/``name`` by :func:`put_bytes` or :func:`put`, or None
+    on any kind of miss."""
     path = _entry(kind, name)
-    if path is None or not _private(path.parent):
+    if path is None or not _private(os.path.dirname(path)):
         return None
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError:
         return None
     cut = len(_MAGIC)
     head, digest, payload = data[:cut], data[cut : cut + 65], data[cut + 65 :]
     if head != _MAGIC or digest != hashlib.sha256(payload).hexdigest().encode() + b"\n":
         return None
+    return payload
+
+
+def get(kind: str, name: str) -> object | None:
+    """The value stored under ``kind``/``name``, or None on any kind of miss."""
+    payload = get_bytes(kind, name)
+    if payload is None:
+        return None
+    import pickle
+
     try:
         value: object = pickle.loads(payload)  # private folder, checked digest
         return value
@@ -95,31 +116,47 @@ def get(kind: str, name: str) -> object | None:
 
 def put(kind: str, name: str, value: object) -> None:
     """Store ``value`` under ``kind``/``name``; any failure leaves the cache as it was."""
+    import pickle
+
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a value that cannot be pickled is simply not cached
+        return
+    put_bytes(kind, name, payload)
+
+
+def put_bytes(kind: str, name: str, payload: bytes) -> None:
+    """Store ``payload`` under ``kind``/``name``; any failure leaves the cache as it was."""
     path = _entry(kind, name) if enabled() else None
     if path is None and enabled() and kind.isidentifier() and name.isalnum():
         try:
-            folder().mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(_root(), mode=0o700, exist_ok=True)
         except OSError:
             return
         path = _entry(kind, name)
     if path is None:
         return
-    try:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a value that cannot be pickled is simply not cached
-        return
     data = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     try:
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        if not _private(path.parent):
+        parent = os.path.dirname(path)
+        try:
+            os.mkdir(parent, mode=0o700)
+        except FileExistsError:
+            pass
+        if not _private(parent):
             return
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        import tempfile  # only to write: a command that finds what it needs never writes
+
+        handle, temporary = tempfile.mkstemp(dir=parent, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
-            Path(temporary).replace(path)
+            os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
             raise
     except OSError:
         return

@@ -25,12 +25,31 @@ import sys
 _METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
 
 
+#: while a run is being recorded (:mod:`mesoreg.command._replay`), every path signed
+_signed: set[str] | None = None
+
+
+def record() -> None:
+    """Start remembering every path :func:`signature` is asked about (see :func:`signed`)."""
+    global _signed
+    _signed = set()
+
+
+def signed() -> set[str]:
+    """Every path signed since :func:`record`, and stop remembering."""
+    global _signed
+    paths, _signed = _signed or set(), None
+    return paths
+
+
 def signature(path: str | os.PathLike[str]) -> str:
     """A file's or folder's stat signature, ``-`` when it cannot be read."""
+    if _signed is not None:
+        _signed.add(os.fspath(path))
     try:
         # os.stat on a str: this runs hundreds of times on every command, and a Path costs
         # several times the system call it wraps
-        info = os.stat(path)  # noqa: PTH116
+        info = os.stat(path)
     except OSError:
         return "-"
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
@@ -38,7 +57,7 @@ def signature(path: str | os.PathLike[str]) -> str:
 
 def environment() -> str:
     """The installed distributions and import path, as a text to key caches on."""
-    cwd = os.getcwd()  # noqa: PTH109 (a str, as sys.path holds)
+    cwd = os.getcwd()
     lines = [sys.executable, sys.prefix, cwd]
     for entry in sys.path:
         where = entry or cwd
@@ -67,6 +86,6 @@ def folder(root: str) -> str:
     for top, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in [*dirs, *sorted(files)]:
-            full = os.path.join(top, name)  # noqa: PTH118 (str: cheaper than a Path)
+            full = os.path.join(top, name)
             lines.append(f"{full} {signature(full)}")
     return "\n".join(lines)

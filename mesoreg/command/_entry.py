@@ -1,8 +1,10 @@
 """The ``mesoreg`` command's entry point: answers ``--version`` before importing anything.
 
 Everything else is handed to :func:`mesoreg.command.cli.main`, which imports what its command
-needs.  ``mesoreg --version`` is what scripts and installers run to see if mesoreg is
-there; it should cost little more than starting Python.
+needs; run as the command, through :func:`mesoreg.command._replay.run`, which prints a
+``check`` or ``plugins list`` whose inputs have not changed since it was recorded without
+importing the checker.  ``mesoreg --version`` is what scripts and installers run to see if
+mesoreg is there; it should cost little more than starting Python.
 
 Run as the command (``argv`` None), a process lives for one command, so two costs that
 buy nothing are skipped: the cyclic garbage collector's full passes while thousands of
@@ -16,6 +18,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+
+
+def _cli(args: Sequence[str]) -> int:
+    from mesoreg.command.cli import main as cli_main
+
+    return cli_main(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,9 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     gc.set_threshold(10_000, 1_000, 1_000_000)
-    from mesoreg.command.cli import main as cli_main
+    from mesoreg.command import _replay
 
-    code = cli_main(args)
+    code = _replay.run(args, _cli)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -34,7 +34,7 @@ from mesoreg._exit import EPILOG, ExitCode
 from mesoreg._version import __version__
 from mesoreg.checks._render import INVISIBLE, plural, printable
 from mesoreg.checks._report import Report, Verdict
-from mesoreg.command import _serve_args
+from mesoreg.command import _replay, _serve_args
 from mesoreg.command._cli_help import HELP
 from mesoreg.compounding._args import COMMANDS as COMPOUNDING
 from mesoreg.compounding._args import add_arguments as add_compounding_arguments
@@ -370,7 +370,7 @@ def _is_reference(text: str) -> bool:
 
 def _run_check(args: argparse.Namespace) -> int:
     from mesoreg.documents._validate import context_problems
-    from mesoreg.host._engine import check
+    from mesoreg.host._engine import check, replayable
 
     settings = _settings(args)
     console = _console(args)
@@ -426,7 +426,20 @@ def _run_check(args: argparse.Namespace) -> int:
             _print_acknowledgements(report, *stored)
     else:
         print(registry.render(args.format, report))
+    if stored is None and args.format in ("text", "json") and replayable(registry, report.region):
+        _replay.offer(_REPORTED, _config_inputs())
     return _exit_code(report, fail_on)
+
+
+#: the exit codes of a printed report (a run ending otherwise is never replayed)
+_REPORTED = (ExitCode.OK, ExitCode.FINDINGS, ExitCode.NOT_VALIDATED)
+
+
+def _config_inputs() -> list[str]:
+    from mesoreg.host._config import config_inputs
+
+    home = os.environ.get("HOME")
+    return config_inputs(Path.cwd(), Path(home) if home else None)
 
 
 def _print_acknowledgements(report: Report, store: Any, reference: str) -> None:
@@ -618,6 +631,7 @@ def _run_plugins(args: argparse.Namespace) -> int:
         rows = _plugin_admin.list_plugins(_settings(args))
         text = _plugin_admin.plugins_text(rows)
         print(json.dumps(rows, indent=2) if args.format == "json" else text)
+        _replay.offer([ExitCode.OK], _config_inputs())
         return ExitCode.OK
     warnings: list[str] = []
     problems = _plugin_admin.check_plugin(args.target, warnings)

@@ -113,6 +113,19 @@ def search_folders(start: Path, home: Path | None = None) -> list[Path]:
     return [start]
 
 
+def config_inputs(start: Path, home: Path | None = None) -> list[str]:
+    """Every path whose presence or content decides what :func:`find_config` finds: in each
+    folder it may look at, the project markers and both configuration files."""
+    start = start.resolve()
+    home = home.resolve() if home is not None else None
+    paths = []
+    for folder in (start, *start.parents):
+        paths += [str(folder / n) for n in (*_VCS_MARKERS, "mesoreg.toml", "pyproject.toml")]
+        if folder == home or any((folder / m).exists() for m in _VCS_MARKERS):
+            break
+    return paths
+
+
 def find_config(start: Path, home: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
     """The nearest ``mesoreg.toml`` or ``pyproject.toml`` with ``[tool.mesoreg]`` in the project."""
     for folder in search_folders(start, home):

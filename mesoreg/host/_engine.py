@@ -305,6 +305,15 @@ _REPORTS: weakref.WeakKeyDictionary[Registry, Memo[tuple[Formulation, Patient | 
 )
 
 
+def replayable(registry: Registry, region: str | None) -> bool:
+    """True when a check's output in ``region`` is a function of the files it read alone:
+    no plugin code takes part in it (:func:`_pure`) and no plugin failed (a failure may be
+    a time limit reached, which another run might not reach)."""
+    if registry.failures or any(s.status == "failed" for s in registry.statuses):
+        return False
+    return _pure(registry, Context(dt.date.today(), region))
+
+
 def _pure(registry: Registry, context: Context) -> bool:
     """True when no plugin code takes part in a check in ``context``: every check and the
     region's validators are mesoreg's own, and no plugin resolves names.  The report is then

@@ -1,0 +1,326 @@
+"""Replay: a command run again on unchanged inputs prints what it printed, without the checker.
+
+``mesoreg check F`` and ``mesoreg plugins list`` spend most of a cold run importing the
+checker (attrs, cattrs, the models) and building the registry.  When nothing they read has
+changed since a run that was recorded, their output is a function of what they read, so it
+is printed again from the cache (:mod:`mesoreg._cache`) with none of that imported.
+
+The key, computed before anything heavy is imported, names the command line as given, the
+current folder (as given and resolved), every environment variable, today's date, whether
+each standard stream is a terminal (and its size), the Python executable and the installed
+environment (:func:`mesoreg._stat.environment`); :func:`mesoreg._cache.key` adds mesoreg's
+and Python's versions.  The value holds the text written to stdout and stderr, in order,
+the exit code (written with :mod:`marshal`, which needs no import), and what the run
+depended on: the stat signature of every file the run
+opened and every folder it listed (seen through an audit hook, :func:`sys.addaudithook`,
+so nothing that reads has to remember to say so), the source of every compiled module it
+loaded, every path mesoreg took a signature of for its own cache keys, and every path the
+command names as an input whose absence matters (configuration files that are not
+there).  A replay first compares every one of those signatures with the file as it is now:
+one difference is a miss, and the command runs in full.
+
+A run is recorded only when all of this holds, else it is simply not kept:
+
+* the command said the run may be replayed (:func:`offer`): ``check`` of a file (not
+  ``ID@N``) with mesoreg's own output format, in which no plugin code takes part (every
+  check, region validator and name resolver is mesoreg's own) and no plugin failed;
+  ``plugins list``;
+* it ended with an exit code the command offered (a report, not an error);
+* it did nothing but read files, list folders and write into the cache folder: any other
+  audited event (a write elsewhere, a socket, a subprocess, ctypes...) is a run that
+  depends on more than its files;
+* nothing it depended on changed during it or within :data:`MARGIN_NS` before it began
+  (by the files' ctime, which cannot be set back), and the date did not change.
+
+``MESOREG_CACHE=0`` turns replay off with every other cache.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import time
+
+TYPE_CHECKING = False  # not typing's, nor collections.abc: a replay imports neither
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+#: the cache kind of recorded runs
+KIND = "replay"
+#: a file changed less than this long before a run began is not trusted to have been seen
+#: whole by it (timestamps are coarser than the clock): the run is not recorded
+MARGIN_NS = 2_000_000_000
+#: audited events that read nothing outside the interpreter and change nothing outside it
+_HARMLESS = frozenset(
+    {
+        "builtins.id",
+        "compile",
+        "exec",
+        "import",
+        "marshal.loads",
+        "marshal.dumps",
+        "object.__getattr__",
+        "object.__setattr__",
+        "object.__delattr__",
+        "pickle.find_class",
+        "sys._getframe",
+        "sys._current_frames",
+        "code.__new__",
+        "function.__new__",
+        "os.getxattr",
+        "os.listxattr",
+        "time.sleep",
+        "sys.excepthook",
+        "cpython.run_command",
+        "cpython.PyInterpreterState_New",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "gc.get_objects",
+    }
+)
+#: audited events that change files: allowed inside the cache folder only
+_WRITES = frozenset(
+    {
+        "os.mkdir",
+        "os.rename",
+        "os.replace",
+        "os.remove",
+        "os.unlink",
+        "os.rmdir",
+        "os.chmod",
+        "os.utime",
+        "tempfile.mkstemp",
+        "tempfile.mkdtemp",
+        "shutil.rmtree",
+    }
+)
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def wanted(args: Sequence[str]) -> bool:
+    """Whether ``args`` may name a command that can be replayed (``check``, ``plugins list``)."""
+    from mesoreg import _cache
+
+    return _cache.enabled() and ("check" in args or ("plugins" in args and "list" in args))
+
+
+def key(args: Sequence[str]) -> str:
+    """The cache key of running ``args`` here and now (see the module's documentation)."""
+    from mesoreg import _cache, _stat
+
+    cwd = os.getcwd()
+    environ = "\0".join(f"{k}={v}" for k, v in sorted(os.environ.items()))
+    streams = [_terminal(fd) for fd in (0, 1, 2)]
+    return _cache.key(
+        KIND,
+        "\0".join(args),
+        cwd,
+        os.path.realpath(cwd),
+        environ,
+        _today(),
+        *streams,
+        _stat.environment(),
+    )
+
+
+def _today() -> str:
+    return time.strftime("%Y-%m-%d")  # local time, as datetime.date.today()
+
+
+def _terminal(fd: int) -> str:
+    try:
+        if not os.isatty(fd):
+            return "not a terminal"
+        size = os.get_terminal_size(fd)
+    except OSError:
+        return "unknown"
+    return f"terminal {size.columns}x{size.lines}"
+
+
+Chunks = tuple[tuple[int, str], ...]
+
+
+def lookup(name: str) -> tuple[Chunks, int] | None:
+    """The output and exit code recorded under ``name``, if every input is as it was."""
+    from mesoreg import _cache, _stat
+
+    payload = _cache.get_bytes(KIND, name)
+    try:
+        value = marshal.loads(payload) if payload is not None else None
+    except (EOFError, ValueError, TypeError):
+        return None
+    if type(value) is not tuple or len(value) != 3:
+        return None
+    deps, chunks, code = value
+    if type(deps) is not tuple or type(chunks) is not tuple or type(code) is not int:
+        return None
+    for dep in deps:
+        if type(dep) is not tuple or len(dep) != 2 or _stat.signature(dep[0]) != dep[1]:
+            return None
+    return chunks, code
+
+
+def replay(chunks: Chunks) -> None:
+    """Write the recorded output again, to the same streams in the same order."""
+    for number, text in chunks:
+        (sys.stdout if number == 1 else sys.stderr).write(text)
+
+
+def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
+    """Run ``main(args)``, or replay it; record the run when it may be replayed."""
+    if sys.stdout is None or sys.stderr is None or not wanted(args):
+        return main(args)
+    from mesoreg import _stat
+
+    name = key(args)
+    hit = lookup(name)
+    if hit is not None:
+        replay(hit[0])
+        return hit[1]
+    global _active
+    recorder = _Recorder(name)
+    _install()
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = _Tee(stdout, 1, recorder)
+    sys.stderr = _Tee(stderr, 2, recorder)
+    _active = recorder
+    _stat.record()
+    try:
+        code = main(args)
+    finally:
+        _active = None
+        sys.stdout, sys.stderr = stdout, stderr
+        recorder.inputs |= _stat.signed()
+    recorder.finish(code)
+    return code
+
+
+def offer(codes: Sequence[int], inputs: Sequence[str] = ()) -> None:
+    """Say that the run under way may be replayed if it ends with one of ``codes``;
+    ``inputs`` are further paths whose signature (or absence) the output depends on.
+    Nothing happens outside a recorded run."""
+    recorder = _active
+    if recorder is not None:
+        recorder.codes = frozenset(codes)
+        recorder.inputs.update(inputs)
+
+
+class _Recorder:
+    """What one run read, wrote and printed."""
+
+    def __init__(self, name: str) -> None:
+        from mesoreg import _cache
+
+        self.name = name
+        self.start = time.time_ns()
+        self.today = _today()
+        self.cache = os.fspath(_cache.folder()) + os.sep
+        self.chunks: list[tuple[int, str]] = []
+        self.codes: frozenset[int] = frozenset()
+        self.inputs: set[str] = set()
+        self.tainted = ""
+        # what was loaded before the run (this module among them) counts as read by it
+        for module in list(sys.modules.values()):
+            for attribute in ("__file__", "__cached__"):
+                where = getattr(module, attribute, None)
+                if type(where) is str:
+                    self.inputs.add(where)
+
+    def event(self, event: str, args: tuple[object, ...]) -> None:
+        if event in _HARMLESS or self.tainted:
+            return
+        if event == "open":
+            path, _, flags = args
+            if type(path) is int:  # a descriptor opened already (and seen then)
+                return
+            where = _path(path)
+            if where is None:
+                self.tainted = "open"
+            elif type(flags) is int and flags & _WRITE_FLAGS:
+                if not where.startswith(self.cache):
+                    self.tainted = f"a write to {where}"
+            elif not where.startswith(self.cache):
+                self.inputs.add(where)
+        elif event in ("os.listdir", "os.scandir"):
+            where = _path(args[0] if args else ".")
+            if where is None:
+                self.tainted = event
+            else:
+                self.inputs.add(where or ".")
+        elif event in _WRITES:
+            where = _path(args[0] if args else None)
+            if where is None or not where.startswith(self.cache):
+                self.tainted = f"{event} {where}"
+        else:
+            self.tainted = event
+
+    def finish(self, code: int) -> None:
+        """Keep the run, if it may be replayed (see the module's documentation)."""
+        from mesoreg import _cache, _stat
+
+        if self.tainted or code not in self.codes or _today() != self.today:
+            return
+        paths = set(self.inputs)
+        # a compiled module is used only while its source is unchanged: its source too
+        for path in list(paths):
+            if path.endswith(".pyc") and os.sep + "__pycache__" + os.sep in path:
+                folder, _, name = path.rpartition(os.sep + "__pycache__" + os.sep)
+                paths.add(f"{folder}{os.sep}{name.partition('.')[0]}.py")
+        deps = []
+        newest = self.start - MARGIN_NS
+        for path in sorted(paths):
+            signature = _stat.signature(path)
+            if signature != "-" and int(signature.rpartition(":")[2]) > newest:
+                return  # changed during the run, or just before it
+            deps.append((path, signature))
+        value = (tuple(deps), tuple(self.chunks), int(code))
+        _cache.put_bytes(KIND, self.name, marshal.dumps(value))
+
+
+def _path(value: object) -> str | None:
+    """An audited path as text; None when it is not a path."""
+    if value is None:
+        return "."
+    try:
+        return os.fsdecode(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+class _Tee:
+    """A text stream that remembers what is written through it."""
+
+    def __init__(self, inner: object, number: int, recorder: _Recorder) -> None:
+        self._inner = inner
+        self._number = number
+        self._recorder = recorder
+
+    def write(self, text: str) -> int:
+        self._recorder.chunks.append((self._number, text))
+        written: int = self._inner.write(text)  # type: ignore[attr-defined]
+        return written
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("buffer", "fileno"):  # output that would bypass the record
+            self._recorder.tainted = f"sys.{'stdout' if self._number == 1 else 'stderr'}.{name}"
+        return getattr(self._inner, name)
+
+
+_active: _Recorder | None = None
+_installed = False
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    recorder = _active
+    if recorder is not None:
+        recorder.event(event, args)
+
+
+def _install() -> None:
+    """Add the audit hook, once per process (a hook cannot be removed; it does nothing
+    outside a recorded run)."""
+    global _installed
+    if not _installed:
+        sys.addaudithook(_audit)
+        _installed = True
