@@ -77,6 +77,10 @@ _HARMLESS = frozenset(
         "gc.get_referrers",
         "gc.get_referents",
         "gc.get_objects",
+        # walks and globs list each folder through os.scandir, which is seen on its own
+        "os.walk",
+        "glob.glob",
+        "glob.glob/2",
     }
 )
 #: audited events that change files: allowed inside the cache folder only
