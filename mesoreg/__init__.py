@@ -13,8 +13,6 @@ Importing mesoreg reads no file and loads no plugin; the catalog is built on
 first use.
 """
 
-from __future__ import annotations
-
 from mesoreg._version import __version__
 
 #: not ``typing.TYPE_CHECKING``: importing typing would cost a cold command more than the
@@ -195,7 +193,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _Any:
+def __getattr__(name: str) -> "_Any":
     if name in _LAZY:
         import importlib
 

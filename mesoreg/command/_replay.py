@@ -219,7 +219,7 @@ class _Recorder:
         self.name = name
         self.start = time.time_ns()
         self.today = _today()
-        self.cache = os.fspath(_cache.folder()) + os.sep
+        self.cache = os.fspath(_cache.folder())
         self.chunks: list[tuple[int, str]] = []
         self.codes: frozenset[int] = frozenset()
         self.inputs: set[str] = set()
@@ -242,9 +242,9 @@ class _Recorder:
             if where is None:
                 self.tainted = "open"
             elif type(flags) is int and flags & _WRITE_FLAGS:
-                if not where.startswith(self.cache):
+                if not self._cached(where):
                     self.tainted = f"a write to {where}"
-            elif not where.startswith(self.cache):
+            elif not self._cached(where):
                 self.inputs.add(where)
         elif event in ("os.listdir", "os.scandir"):
             where = _path(args[0] if args else ".")
@@ -254,10 +254,14 @@ class _Recorder:
                 self.inputs.add(where or ".")
         elif event in _WRITES:
             where = _path(args[0] if args else None)
-            if where is None or not where.startswith(self.cache):
+            if where is None or not self._cached(where):
                 self.tainted = f"{event} {where}"
         else:
             self.tainted = event
+
+    def _cached(self, path: str) -> bool:
+        """Whether ``path`` is the cache folder or in it (entries are functions of their keys)."""
+        return path == self.cache or path.startswith(self.cache + os.sep)
 
     def finish(self, code: int) -> None:
         """Keep the run, if it may be replayed (see the module's documentation)."""
