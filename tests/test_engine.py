@@ -479,3 +479,24 @@ def test_no_reuse_with_the_cache_off(monkeypatch):
     first = mesoreg.check(VITAMINS, who, registry=registry)
     again = mesoreg.check(VITAMINS, who, registry=registry)
     assert again is not first and again == first
+
+
+class AddsACheck:
+    @hookimpl
+    def mesoreg_checks(self):  # type: ignore[no-untyped-def]
+        return [Check("plugin_check", "finds nothing", lambda subject: [])]
+
+
+def test_only_a_check_of_mesoregs_own_code_may_be_replayed(registry):
+    """A replayed command prints a check again from the files it read: only a check in
+    which no plugin code took part, and no plugin failed, is a function of those alone."""
+    from mesoreg.host._engine import replayable
+
+    assert replayable(registry, None)
+    assert replayable(registry, "BR")
+    assert not replayable(make_registry([AddsACheck()]), None)
+    assert replayable(make_registry([FrenchRules()]), "US")  # its validator is not asked
+    assert not replayable(make_registry([FrenchRules()]), "FR")
+    failing = make_registry([BrokenPack()])
+    failing.catalog  # noqa: B018  (the pack hook is called, and fails)
+    assert not replayable(failing, None)

@@ -393,3 +393,53 @@ def test_the_command_sees_an_edited_plugin(tmp_path: Path, work: Path) -> None:
     broken = _command(work, "plugins", "list", **env)
     assert broken[3] == listed[3] and "broken on purpose" in broken[1]  # not one replay more
     assert broken[:3] == _command(work, "plugins", "list", MESOREG_CACHE="0", **env)[:3]
+
+
+class Counting:
+    """The real command line, counting its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def __call__(self, args: Sequence[str]) -> int:
+        from mesoreg.command.cli import main
+
+        self.runs += 1
+        return main(list(args))
+
+
+CHECK = ["--no-plugins", "check", str(EXAMPLE), "--patient", str(PATIENT)]
+
+
+@pytest.mark.parametrize("extra", [[], ["--format", "json"]], ids=["text", "json"])
+def test_the_check_command_offers_its_report(
+    capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    command = Counting()
+    assert _replay.run([*CHECK, *extra], command) == 0
+    first = capsys.readouterr()
+    assert _replay.run([*CHECK, *extra], command) == 0
+    assert capsys.readouterr() == first
+    assert command.runs == 1
+
+
+def test_a_check_with_plugin_code_in_it_is_not_offered(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mesoreg.host import _engine
+
+    monkeypatch.setattr(_engine, "replayable", lambda registry, region: False)
+    command = Counting()
+    _replay.run(CHECK, command)
+    _replay.run(CHECK, command)
+    assert command.runs == 2
+
+
+def test_an_input_error_is_not_offered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text().replace("pyridoxine", "unobtainium"))
+    command = Counting()
+    args = ["--no-plugins", "check", str(bad)]
+    assert _replay.run(args, command) == 2
+    assert _replay.run(args, command) == 2
+    assert command.runs == 2
