@@ -27,9 +27,10 @@ Figures (numbers as in issue 12):
     ``mesoreg.testing.make_registry([PackPlugin(pack)])``;
 9.  cold ``mesoreg --pack big.toml check F --patient P`` / cold ``mesoreg check F --patient P``
     (<= 2), F saved again before each run (nothing replayed).  Issue 12 measured 10,000
-    ingredients and 100,000 rules; ``mesoreg.knowledge._pack`` now refuses packs over ``MAX_PACK_BYTES`` (8 MiB) or ``MAX_PACK_RECORDS`` (20,000), so the
-    row uses the largest pack of the same shape (1 ingredient : 10 rules) the limits allow,
-    and a second row times the refusal of the 110,001-record pack;
+    ingredients and 100,000 rules; ``mesoreg.knowledge._pack`` now refuses packs over
+    ``MAX_PACK_BYTES`` (8 MiB) or ``MAX_PACK_RECORDS`` (20,000), so the row uses the
+    largest pack of the same shape (1 ingredient : 10 rules) the limits allow, and a second
+    row times the refusal of the 110,001-record pack;
 10. in-process ``mesoreg.publish`` of the 100th version of one id / of the first version of
     an id in an empty store (<= 1.5); each round publishes into a fresh copy of the store.
 
