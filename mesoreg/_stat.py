@@ -25,27 +25,8 @@ import sys
 _METADATA = ("entry_points.txt", "METADATA", "PKG-INFO", "RECORD")
 
 
-#: while a run is being recorded (:mod:`mesoreg.command._replay`), every path signed
-_signed: set[str] | None = None
-
-
-def record() -> None:
-    """Start remembering every path :func:`signature` is asked about (see :func:`signed`)."""
-    global _signed
-    _signed = set()
-
-
-def signed() -> set[str]:
-    """Every path signed since :func:`record`, and stop remembering."""
-    global _signed
-    paths, _signed = _signed or set(), None
-    return paths
-
-
 def signature(path: str | os.PathLike[str]) -> str:
     """A file's or folder's stat signature, ``-`` when it cannot be read."""
-    if _signed is not None:
-        _signed.add(os.fspath(path))
     try:
         # os.stat on a str: this runs hundreds of times on every command, and a Path costs
         # several times the system call it wraps

@@ -108,6 +108,23 @@ def test_an_offered_absent_input_that_appears_is_a_miss(
     assert command.runs == 2
 
 
+def test_a_file_only_looked_for_that_appears_is_a_miss(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whether a file is there decides things too (``Path.exists`` is no audited event)."""
+    marker = tmp_path / "marker"
+    command = Command()
+    command.extra = lambda: print(marker.exists(), os.path.isfile(tmp_path / "other"))  # noqa: PTH113
+    _twice(command, capsys)
+    marker.write_text("")
+    _replay.run(ARGS, command)
+    assert capsys.readouterr().out.endswith("True False\n")
+    (tmp_path / "other").write_text("")
+    _replay.run(ARGS, command)
+    assert capsys.readouterr().out.endswith("True True\n")
+    assert command.runs == 3
+
+
 def test_a_new_file_in_a_listed_folder_is_a_miss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,11 +13,13 @@ and Python's versions.  The value holds the text written to stdout and stderr, i
 the exit code (written with :mod:`marshal`, which needs no import), and what the run
 depended on: the stat signature of every file the run
 opened and every folder it listed (seen through an audit hook, :func:`sys.addaudithook`,
-so nothing that reads has to remember to say so), the source of every compiled module it
-loaded, every path mesoreg took a signature of for its own cache keys, and every path the
-command names as an input whose absence matters (configuration files that are not
-there).  A replay first compares every one of those signatures with the file as it is now:
-one difference is a miss, and the command runs in full.
+so nothing that reads has to remember to say so), every path it asked ``os.stat`` or
+``os.lstat`` about (``Path.exists``, ``is_file`` and mesoreg's own cache keys go through
+them: whether a file is there decides things too), the source of every compiled module it
+loaded, and every path the command names as an input whose absence matters
+(configuration files that are not there).  A replay first compares every one of those
+signatures with the file as it is now: one difference is a miss, and the command runs in
+full.
 
 A run is recorded only when all of this holds, else it is simply not kept:
 
@@ -175,8 +177,6 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
     """Run ``main(args)``, or replay it; record the run when it may be replayed."""
     if sys.stdout is None or sys.stderr is None or not wanted(args):
         return main(args)
-    from mesoreg import _stat
-
     name = key(args)
     hit = lookup(name)
     if hit is not None:
@@ -189,13 +189,14 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
     sys.stdout = _Tee(stdout, 1, recorder)
     sys.stderr = _Tee(stderr, 2, recorder)
     _active = recorder
-    _stat.record()
+    stat, lstat = os.stat, os.lstat
+    os.stat, os.lstat = recorder.probe(stat), recorder.probe(lstat)
     try:
         code = main(args)
     finally:
         _active = None
+        os.stat, os.lstat = stat, lstat
         sys.stdout, sys.stderr = stdout, stderr
-        recorder.inputs |= _stat.signed()
     recorder.finish(code)
     return code
 
@@ -258,6 +259,22 @@ class _Recorder:
                 self.tainted = f"{event} {where}"
         else:
             self.tainted = event
+
+    def probe(self, function: Callable[..., os.stat_result]) -> Callable[..., os.stat_result]:
+        """``function`` (``os.stat`` or ``os.lstat``), noting the path it is asked about:
+        whether a file is there decides things (where configuration is, which file a
+        pack is read from) that are not audited events."""
+
+        def probed(path: object, *args: object, **kwargs: object) -> os.stat_result:
+            if type(path) is not int:  # a descriptor: opened already, and seen then
+                where = _path(path)
+                if where is None or kwargs.get("dir_fd") is not None:
+                    self.tainted = "a stat relative to a folder descriptor"
+                elif not self._cached(where) and not self.cache.startswith(where + os.sep):
+                    self.inputs.add(where)  # (the cache's own folders: made as needed)
+            return function(path, *args, **kwargs)
+
+        return probed
 
     def _cached(self, path: str) -> bool:
         """Whether ``path`` is the cache folder or in it (entries are functions of their keys)."""
