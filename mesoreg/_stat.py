@@ -14,11 +14,14 @@ anything heavy is imported.
   or renames such a folder, which changes the listing; editing one of those metadata
   files in place changes its own stat.
 * :func:`folder` -- every file and folder below a package folder, by stat.
+* :func:`presence` -- what a look at a path tells (there or not, link, folder), for paths a
+  command only looks for.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 #: the files of a distribution's metadata that discovery reads (RECORD: its files)
@@ -34,6 +37,23 @@ def signature(path: str | os.PathLike[str]) -> str:
     except OSError:
         return "-"
     return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def presence(path: str) -> str:
+    """What looking at ``path`` (not reading it) can tell: whether it is there, a link (and
+    to what) or a folder; a file by its :func:`signature`.  A folder's own times are left
+    out: they change whenever anything in it does, and a look does not depend on that."""
+    try:
+        own = os.lstat(path)
+    except OSError:
+        return "-"
+    if stat.S_ISLNK(own.st_mode):
+        try:
+            where = f"link {os.readlink(path)}"
+        except OSError:
+            return "unreadable link"
+        return f"{where} {'folder' if os.path.isdir(path) else signature(path)}"
+    return "folder" if stat.S_ISDIR(own.st_mode) else signature(path)
 
 
 def environment() -> str:

@@ -125,6 +125,25 @@ def test_a_file_only_looked_for_that_appears_is_a_miss(
     assert command.runs == 3
 
 
+def test_a_folder_only_looked_at_is_compared_by_what_a_look_tells(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A busy folder on the way to an input (``/tmp``) may change; the run did not read it.
+    Replaced by a link, it is another input."""
+    folder = tmp_path / "on-the-way"
+    folder.mkdir()
+    command = Command()
+    command.extra = lambda: print(folder.is_dir())
+    _twice(command, capsys)
+    (folder / "unrelated").write_text("")
+    _replay.run(ARGS, command)
+    assert command.runs == 1
+    folder.rename(tmp_path / "elsewhere")
+    folder.symlink_to(tmp_path / "elsewhere")
+    _replay.run(ARGS, command)
+    assert command.runs == 2
+
+
 def test_a_new_file_in_a_listed_folder_is_a_miss(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -94,3 +94,17 @@ def test_environment_reads_the_current_folder_for_an_empty_entry(
     before = _stat.environment()
     (tmp_path / "x-1.0.dist-info").mkdir()
     assert _stat.environment() != before
+
+
+def test_presence_tells_what_a_look_tells(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert _stat.presence(str(folder)) == "folder"
+    (folder / "new").write_text("")  # a folder's own times are no part of a look
+    assert _stat.presence(str(folder)) == "folder"
+    assert _stat.presence(str(tmp_path / "none")) == "-"
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    assert _stat.presence(str(link)) == f"link {folder} folder"
+    file = folder / "new"
+    assert _stat.presence(str(file)) == _stat.signature(str(file))

@@ -162,7 +162,10 @@ def lookup(name: str) -> tuple[Chunks, int] | None:
     if type(deps) is not tuple or type(chunks) is not tuple or type(code) is not int:
         return None
     for dep in deps:
-        if type(dep) is not tuple or len(dep) != 2 or _stat.signature(dep[0]) != dep[1]:
+        if type(dep) is not tuple or len(dep) != 3:
+            return None
+        path, read, signature = dep
+        if (_stat.signature(path) if read else _stat.presence(path)) != signature:
             return None
     return chunks, code
 
@@ -208,7 +211,7 @@ def offer(codes: Sequence[int], inputs: Sequence[str] = ()) -> None:
     recorder = _active
     if recorder is not None:
         recorder.codes = frozenset(codes)
-        recorder.inputs.update(inputs)
+        recorder.probed.update(inputs)
 
 
 class _Recorder:
@@ -223,7 +226,10 @@ class _Recorder:
         self.cache = os.fspath(_cache.folder())
         self.chunks: list[tuple[int, str]] = []
         self.codes: frozenset[int] = frozenset()
+        #: files opened and folders listed: compared by stat signature
         self.inputs: set[str] = set()
+        #: paths only looked at: compared by what a look tells (see :func:`_stat.presence`)
+        self.probed: set[str] = set()
         self.tainted = ""
         # what was loaded before the run (this module among them) counts as read by it
         for module in list(sys.modules.values()):
@@ -271,7 +277,7 @@ class _Recorder:
                 if where is None or kwargs.get("dir_fd") is not None:
                     self.tainted = "a stat relative to a folder descriptor"
                 elif not self._cached(where) and not self.cache.startswith(where + os.sep):
-                    self.inputs.add(where)  # (the cache's own folders: made as needed)
+                    self.probed.add(where)  # (the cache's own folders: made as needed)
             return function(path, *args, **kwargs)
 
         return probed
@@ -292,13 +298,13 @@ class _Recorder:
             if path.endswith(".pyc") and os.sep + "__pycache__" + os.sep in path:
                 folder, _, name = path.rpartition(os.sep + "__pycache__" + os.sep)
                 paths.add(f"{folder}{os.sep}{name.partition('.')[0]}.py")
-        deps = []
+        deps = [(p, True, _stat.signature(p)) for p in sorted(paths)]
+        deps += [(p, False, _stat.presence(p)) for p in sorted(self.probed - paths)]
         newest = self.start - MARGIN_NS
-        for path in sorted(paths):
-            signature = _stat.signature(path)
-            if signature != "-" and int(signature.rpartition(":")[2]) > newest:
+        for _, _, signature in deps:
+            ctime = signature.rpartition(":")[2]
+            if ctime.isdigit() and int(ctime) > newest:
                 return  # changed during the run, or just before it
-            deps.append((path, signature))
         value = (tuple(deps), tuple(self.chunks), int(code))
         _cache.put_bytes(KIND, self.name, marshal.dumps(value))
 
