@@ -721,9 +721,9 @@ def test_listing_is_cached_and_sees_changes(site, own_cache, capsys, monkeypatch
     children: list[int] = []
     real = _plugin_admin._probe
 
-    def probe(settings):  # type: ignore[no-untyped-def]
+    def probe(settings, files=None):  # type: ignore[no-untyped-def]
         children.append(1)
-        return real(settings)
+        return real(settings, files)
 
     monkeypatch.setattr(_plugin_admin, "_probe", probe)
 
@@ -753,6 +753,24 @@ def test_listing_is_cached_and_sees_changes(site, own_cache, capsys, monkeypatch
     assert cli.main(["--deny", "test-good", "plugins", "list", "--format", "json"]) == 0
     capsys.readouterr()
     assert len(children) == 5
+
+
+def test_listing_sees_a_module_the_plugin_imports_from_outside_its_package(
+    site, own_cache, capsys
+):
+    """The listing's key names the plugin's own package; a helper it imports beside it (or
+    a library) is compared by the files the child imported."""
+    (site / "mesoreg_test_helper.py").write_text("VALUE = 1\n")
+    install(site, "mesoreg-test-uses", module="mesoreg_test_uses", code=GOOD)
+    (site / "mesoreg_test_uses.py").write_text("import mesoreg_test_helper\n" + GOOD)
+
+    def status() -> object:
+        assert cli.main(["plugins", "list", "--format", "json"]) == 0
+        return {r["name"]: r for r in json.loads(capsys.readouterr().out)}["test-uses"]["status"]
+
+    assert status() == "ok"
+    (site / "mesoreg_test_helper.py").write_text("raise RuntimeError('broken helper')\n")
+    assert status() == "failed"
 
 
 def test_listing_with_a_damaged_entry_runs_the_child(site, own_cache, capsys):

@@ -111,8 +111,8 @@ def wanted(args: Sequence[str]) -> bool:
     return _cache.enabled() and ("check" in args or ("plugins" in args and "list" in args))
 
 
-def key(args: Sequence[str]) -> str:
-    """The cache key of running ``args`` here and now (see the module's documentation)."""
+def key(args: Sequence[str], today: str) -> str:
+    """The cache key of running ``args`` here on ``today`` (see the module's documentation)."""
     from mesoreg import _cache, _stat
 
     cwd = os.getcwd()
@@ -124,7 +124,7 @@ def key(args: Sequence[str]) -> str:
         cwd,
         os.path.realpath(cwd),
         environ,
-        _today(),
+        today,
         *streams,
         _stat.environment(),
     )
@@ -180,13 +180,14 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
     """Run ``main(args)``, or replay it; record the run when it may be replayed."""
     if sys.stdout is None or sys.stderr is None or not wanted(args):
         return main(args)
-    name = key(args)
+    today = _today()  # read once: the run is kept only if it ends on the day it is keyed by
+    name = key(args, today)
     hit = lookup(name)
     if hit is not None:
         replay(hit[0])
         return hit[1]
     global _active
-    recorder = _Recorder(name)
+    recorder = _Recorder(name, today)
     _install()
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = _Tee(stdout, 1, recorder)
@@ -217,13 +218,13 @@ def offer(codes: Sequence[int], inputs: Sequence[str] = ()) -> None:
 class _Recorder:
     """What one run read, wrote and printed."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, today: str) -> None:
         from mesoreg import _cache
 
         self.name = name
         self.start = time.time_ns()
-        self.today = _today()
-        self.cache = os.fspath(_cache.folder())
+        self.today = today
+        self.cache = os.path.abspath(_cache.folder())
         self.chunks: list[tuple[int, str]] = []
         self.codes: frozenset[int] = frozenset()
         #: files opened and folders listed: compared by stat signature
@@ -283,8 +284,22 @@ class _Recorder:
         return probed
 
     def _cached(self, path: str) -> bool:
-        """Whether ``path`` is the cache folder or in it (entries are functions of their keys)."""
-        return path == self.cache or path.startswith(self.cache + os.sep)
+        """Whether ``path`` is the cache folder, one of its kinds' folders or an entry in one
+        (an entry is a function of its key); by the path's shape, ``..`` resolved, so that no
+        other file (a formulation kept beside the cache, or named through it) passes."""
+        where = os.path.abspath(path)
+        if where == self.cache:
+            return True
+        if not where.startswith(self.cache + os.sep):
+            return False
+        parts = where[len(self.cache) + 1 :].split(os.sep)
+        if len(parts) == 1:
+            return parts[0].isidentifier()  # a kind's folder
+        kind, name = parts if len(parts) == 2 else ("", "")
+        stem = name.removesuffix(".pickle")
+        entry = stem != name and len(stem) == 64 and all(c in "0123456789abcdef" for c in stem)
+        temporary = name.startswith(".") and name.endswith(".tmp")
+        return kind.isidentifier() and (entry or temporary)
 
     def finish(self, code: int) -> None:
         """Keep the run, if it may be replayed (see the module's documentation)."""

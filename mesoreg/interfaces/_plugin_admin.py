@@ -75,8 +75,9 @@ def _status_to_dict(status: PluginStatus) -> dict[str, Any]:
     }
 
 
-def _probe(settings: Settings) -> list[dict[str, Any]]:
-    """Load plugins in a child process and return their statuses."""
+def _probe(settings: Settings, files: list[str] | None = None) -> list[dict[str, Any]]:
+    """Load plugins in a child process and return their statuses; ``files`` gets the file
+    of every module the child imported while loading and trying them."""
     import subprocess  # only when the listing is not in the cache
 
     env = dict(os.environ)
@@ -91,9 +92,12 @@ def _probe(settings: Settings) -> list[dict[str, Any]]:
             timeout=max(_PROBE_TIMEOUT, 4 * settings.plugin_timeout),
             check=False,
         )
-        rows: list[dict[str, Any]] = json.loads(out.stdout)
+        answer = json.loads(out.stdout)
+        rows: list[dict[str, Any]] = answer["rows"]
+        if files is not None:
+            files.extend(str(f) for f in answer["files"])
         return rows
-    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+    except (subprocess.TimeoutExpired, json.JSONDecodeError, KeyError, TypeError) as exc:
         error = f"{_CHILD_FAILED}: {type(exc).__name__}"
         return [_status_to_dict(PluginStatus(info, "failed", error)) for info in discover()]
 
@@ -104,9 +108,11 @@ def _listing_key(settings: Settings) -> str:
     The settings, the installed environment (:func:`mesoreg._stat.environment`), each
     allowed code plugin's package files by stat (found without importing it), each pack
     file's content, the core pack's files, ``MESOREG_STRICT_PLUGINS`` and mesoreg's
-    version.  A plugin whose import depends on anything else (environment variables,
-    files outside its package) may be listed as it was when the listing was cached;
-    checks never use this listing: they import every plugin themselves.
+    version.  The entry also holds the signature of every module file the child imported
+    (a helper module beside the plugin, a library it uses), compared on every read
+    (:func:`list_plugins`).  A plugin whose import depends on anything else (environment
+    variables, data files outside its package) may be listed as it was when the listing
+    was cached; checks never use this listing: they import every plugin themselves.
     """
     import importlib.util
 
@@ -153,20 +159,28 @@ def list_plugins(settings: Settings) -> list[dict[str, Any]]:
     Loading plugins takes a child process; its answer is kept in the on-disk cache under
     :func:`_listing_key`, so the child runs only when something it reads has changed.
     """
-    from mesoreg import _cache
+    from mesoreg import _cache, _stat
 
     key = _listing_key(settings) if not settings.no_plugins or settings.packs else ""
     if key:
         cached = _cache.get("plugins", key)
-        if type(cached) is list and all(type(row) is dict for row in cached):
-            return cached
-    rows = _list_plugins(settings)
+        if type(cached) is tuple and len(cached) == 2:
+            rows, signed = cached
+            if (
+                type(rows) is list
+                and all(type(row) is dict for row in rows)
+                and all(_stat.signature(path) == signature for path, signature in signed)
+            ):
+                return rows
+    files: list[str] = []
+    rows = _list_plugins(settings, files)
     if key and not any(_CHILD_FAILED in row["error"] for row in rows):
-        _cache.put("plugins", key, rows)
+        signed = tuple((path, _stat.signature(path)) for path in sorted(set(files)))
+        _cache.put("plugins", key, (rows, signed))
     return rows
 
 
-def _list_plugins(settings: Settings) -> list[dict[str, Any]]:
+def _list_plugins(settings: Settings, files: list[str] | None = None) -> list[dict[str, Any]]:
     builtins = [
         _status_to_dict(
             PluginStatus(
@@ -178,9 +192,9 @@ def _list_plugins(settings: Settings) -> list[dict[str, Any]]:
     if settings.no_plugins:
         rows = [_status_to_dict(PluginStatus(i, "disabled", "--no-plugins")) for i in discover()]
         if settings.packs:
-            rows += _probe(attrs.evolve(settings, no_plugins=True))
+            rows += _probe(attrs.evolve(settings, no_plugins=True), files)
         return builtins + rows
-    return builtins + _probe(settings)
+    return builtins + _probe(settings, files)
 
 
 def plugins_text(rows: list[dict[str, Any]]) -> str:
@@ -432,6 +446,7 @@ def _main() -> None:
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.stdout.flush()
     os.dup2(2, 1)
+    before = set(sys.modules)
     raw = json.loads(os.environ.get("MESOREG_PROBE_SETTINGS", "{}"))
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     settings = Settings(**values)
@@ -455,7 +470,14 @@ def _main() -> None:
             if problems:
                 status = attrs.evolve(status, status="failed", error="; ".join(problems))
         rows.append(_status_to_dict(status))
-    out.write(json.dumps(rows))
+    files = {
+        where
+        for name, module in list(sys.modules.items())
+        if name not in before
+        for where in (getattr(module, "__file__", None),)
+        if type(where) is str
+    }
+    out.write(json.dumps({"rows": rows, "files": sorted(files)}))
     out.close()
 
 
