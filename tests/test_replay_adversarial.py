@@ -191,3 +191,61 @@ def test_a_run_is_kept_under_the_date_it_was_run_on(
     monkeypatch.setattr(_replay, "_today", lambda: "2026-12-01")
     _replay.run(["check", "f.toml"], command)
     assert capsys.readouterr().out == "checked on 2026-12-01\n"
+
+
+# -- 4. the replay machinery itself may not change what a run ends with -------------------
+
+
+def test_a_run_in_a_removed_folder_ends_as_a_fresh_run_does(tmp_path: Path) -> None:
+    """``_replay.key`` calls ``os.getcwd()`` outside every guard: in a folder that has been
+    removed (a shell left in a deleted build folder), the command dies with a traceback and
+    exit code 1, which is "findings" (``ExitCode.FINDINGS``), instead of the internal
+    error (exit 4) a fresh run reports."""
+    gone = tmp_path / "gone"
+    start = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'mesoreg', *sys.argv[2:]])"
+    )
+
+    def run(**env: str) -> tuple[int, str]:
+        gone.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-c", start, str(gone), "check", str(EXAMPLE)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, **env},
+        )
+        return done.returncode, done.stderr
+
+    fresh = run(MESOREG_CACHE="0")
+    cached = run()
+    assert "Traceback" not in cached[1]
+    assert cached[0] == fresh[0]
+
+
+class Shown(str):
+    """A str subclass, as a plugin may write one (a ``StrEnum`` member, ``Markup``)."""
+
+
+def test_a_str_subclass_written_to_a_stream_does_not_end_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``_Tee`` keeps what is written as it is given, and ``marshal`` cannot write a str
+    subclass: the recording raises ``ValueError`` after the run, out of ``_replay.run``,
+    and the command ends with a traceback and exit code 1 ("findings") for a run that
+    passed.  Code plugins' pack hooks run in replayable checks, and their threads'
+    ``sys.stdout`` is ``sys.stderr``."""
+    monkeypatch.setenv("MESOREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MESOREG_CACHE", raising=False)
+    monkeypatch.setattr(_replay, "MARGIN_NS", 0)
+
+    def command(args: Sequence[str]) -> int:
+        sys.stderr.write(Shown("a plugin's note\n"))
+        print("PASS")
+        _replay.offer([0])
+        return 0
+
+    assert _replay.run(["check", "f.toml"], command) == 0
+    assert capsys.readouterr().out == "PASS\n"
