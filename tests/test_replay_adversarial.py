@@ -249,3 +249,48 @@ def test_a_str_subclass_written_to_a_stream_does_not_end_the_run(
 
     assert _replay.run(["check", "f.toml"], command) == 0
     assert capsys.readouterr().out == "PASS\n"
+
+
+# -- 5. a compiled module kept outside __pycache__ -----------------------------------------
+
+
+def test_an_edited_module_is_a_miss_with_a_pycache_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A module imported from its compiled copy is read through the ``.pyc`` alone (its
+    source is only stat-ed by the import system, unseen); ``_Recorder.finish`` adds the
+    source only for a ``.pyc`` inside a ``__pycache__`` folder.  With
+    ``PYTHONPYCACHEPREFIX`` (or ``-X pycache_prefix``, ``sys.pycache_prefix``), compiled
+    files live in a tree of their own, and an edited module -- mesoreg's own code in an
+    editable install, a code plugin's pack hook -- is replayed as it was."""
+    monkeypatch.setenv("MESOREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MESOREG_CACHE", raising=False)
+    monkeypatch.setattr(_replay, "MARGIN_NS", 0)
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "compiled"))
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    (tmp_path / "modules").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path / "modules"))
+    module = tmp_path / "modules" / "replay_prefix_module.py"
+    module.write_text("VALUE = 1\n")
+    runs = []
+
+    def command(args: Sequence[str]) -> int:
+        runs.append(1)
+        sys.modules.pop("replay_prefix_module", None)
+        import replay_prefix_module  # type: ignore[import-not-found]
+
+        print(replay_prefix_module.VALUE)
+        _replay.offer([0])
+        return 0
+
+    command([])  # compiled once, as an installed module is
+    assert list((tmp_path / "compiled").rglob("*.pyc"))
+    # and not loaded when the command starts (a loaded module counts by its __file__)
+    sys.modules.pop("replay_prefix_module")
+    capsys.readouterr()
+    for _ in range(2):
+        _replay.run(["check", "f.toml"], command)
+    assert len(runs) == 2  # the second was replayed
+    module.write_text("VALUE = 22\n")
+    _replay.run(["check", "f.toml"], command)
+    assert capsys.readouterr().out.endswith("22\n")
