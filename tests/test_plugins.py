@@ -755,9 +755,7 @@ def test_listing_is_cached_and_sees_changes(site, own_cache, capsys, monkeypatch
     assert len(children) == 5
 
 
-def test_listing_sees_a_module_the_plugin_imports_from_outside_its_package(
-    site, own_cache, capsys
-):
+def test_listing_sees_a_module_the_plugin_imports_from_outside_its_package(site, own_cache, capsys):
     """The listing's key names the plugin's own package; a helper it imports beside it (or
     a library) is compared by the files the child imported."""
     (site / "mesoreg_test_helper.py").write_text("VALUE = 1\n")

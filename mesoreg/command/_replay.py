@@ -124,6 +124,9 @@ def key(args: Sequence[str], today: str) -> str:
         cwd,
         os.path.realpath(cwd),
         environ,
+        repr(sys.flags),
+        repr(sys.warnoptions),
+        repr(sorted(sys._xoptions.items())),
         today,
         *streams,
         _stat.environment(),
@@ -181,7 +184,10 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
     if sys.stdout is None or sys.stderr is None or not wanted(args):
         return main(args)
     today = _today()  # read once: the run is kept only if it ends on the day it is keyed by
-    name = key(args, today)
+    try:
+        name = key(args, today)
+    except OSError:  # no current folder, say: the command says what is wrong
+        return main(args)
     hit = lookup(name)
     if hit is not None:
         replay(hit[0])
@@ -201,7 +207,10 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
         _active = None
         os.stat, os.lstat = stat, lstat
         sys.stdout, sys.stderr = stdout, stderr
-    recorder.finish(code)
+    try:
+        recorder.finish(code)
+    except Exception:  # keeping a run is an optimisation: never an error
+        pass
     return code
 
 
@@ -232,12 +241,6 @@ class _Recorder:
         #: paths only looked at: compared by what a look tells (see :func:`_stat.presence`)
         self.probed: set[str] = set()
         self.tainted = ""
-        # what was loaded before the run (this module among them) counts as read by it
-        for module in list(sys.modules.values()):
-            for attribute in ("__file__", "__cached__"):
-                where = getattr(module, attribute, None)
-                if type(where) is str:
-                    self.inputs.add(where)
 
     def event(self, event: str, args: tuple[object, ...]) -> None:
         if event in _HARMLESS or self.tainted:
@@ -308,11 +311,9 @@ class _Recorder:
         if self.tainted or code not in self.codes or _today() != self.today:
             return
         paths = set(self.inputs)
-        # a compiled module is used only while its source is unchanged: its source too
-        for path in list(paths):
-            if path.endswith(".pyc") and os.sep + "__pycache__" + os.sep in path:
-                folder, _, name = path.rpartition(os.sep + "__pycache__" + os.sep)
-                paths.add(f"{folder}{os.sep}{name.partition('.')[0]}.py")
+        # a compiled module is used only while its source is unchanged (a stat the audit
+        # hook does not see), wherever its bytecode was kept: every module's source too
+        paths.update(_module_files())
         deps = [(p, True, _stat.signature(p)) for p in sorted(paths)]
         deps += [(p, False, _stat.presence(p)) for p in sorted(self.probed - paths)]
         newest = self.start - MARGIN_NS
@@ -322,6 +323,21 @@ class _Recorder:
                 return  # changed during the run, or just before it
         value = (tuple(deps), tuple(self.chunks), int(code))
         _cache.put_bytes(KIND, self.name, marshal.dumps(value))
+
+
+def _module_files() -> set[str]:
+    """The source and compiled files of every module loaded (this one among them)."""
+    files = set()
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        for where in (
+            getattr(module, "__file__", None),
+            getattr(module, "__cached__", None),
+            getattr(spec, "origin", None),
+        ):
+            if type(where) is str and where not in ("built-in", "frozen"):
+                files.add(where)
+    return files
 
 
 def _path(value: object) -> str | None:
@@ -343,9 +359,16 @@ class _Tee:
         self._recorder = recorder
 
     def write(self, text: str) -> int:
-        self._recorder.chunks.append((self._number, text))
+        if isinstance(text, str):  # a plain copy of a str subclass: it is marshalled
+            self._recorder.chunks.append((self._number, str.__str__(text)))
+        else:  # the stream refuses it, as it would
+            self._recorder.tainted = "a write of something else than text"
         written: int = self._inner.write(text)  # type: ignore[attr-defined]
         return written
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
 
     def __getattr__(self, name: str) -> object:
         if name in ("buffer", "fileno"):  # output that would bypass the record
