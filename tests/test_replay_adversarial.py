@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from test_replay import DRIVER
 
 from mesoreg.command import _replay
 
@@ -24,22 +25,6 @@ EXAMPLE = ROOT / "formulations" / "face-revitalisation" / "v1.toml"
 PATIENT = ROOT / "examples" / "patients" / "anna.toml"
 #: a dose a hundred times stronger: an input error (exit 2) for a fresh run
 STRONGER = ('"100 mg/mL"', '"10000 mg/mL"')
-
-#: as tests/test_replay.py: the command as installed, but for the margin and a replay log
-DRIVER = """
-import sys
-from mesoreg.command import _entry, _replay
-_replay.MARGIN_NS = 0
-shown = _replay.replay
-where = sys.argv[1]
-def replay(chunks):
-    with open(where, "a") as log:
-        log.write("replayed\\n")
-    shown(chunks)
-_replay.replay = replay
-sys.argv = ["mesoreg", *sys.argv[2:]]
-_entry.main()
-"""
 
 
 class Runner:
