@@ -405,6 +405,35 @@ def test_the_command_sees_a_new_configuration(work: Path) -> None:
     assert again[:3] == _command(work, *args, MESOREG_CACHE="0")[:3]
 
 
+PACK = """schema_version = 1
+
+[pack]
+name = "replay-probe"
+version = "1.0.0"
+licence = "CC0-1.0"
+requires_mesoreg = ">=0.1"
+
+[[sources]]
+id = "replay_probe_label"
+title = "A label"
+issuer = "Nobody"
+date = "2024-01-01"
+kind = "label"
+url = "https://example.org/label"
+"""
+
+
+def test_the_command_sees_an_edited_pack(work: Path) -> None:
+    (work / "f.toml").write_text(EXAMPLE.read_text())
+    (work / "pack.toml").write_text(PACK)
+    args = ("--pack", "pack.toml", "check", "f.toml", "--patient", str(PATIENT))
+    first = _settled(work, *args)
+    assert first[0] == 0 and "replay-probe 1.0.0" in first[1]
+    (work / "pack.toml").write_text(PACK.replace('version = "1.0.0"', 'version = "1.0.1"'))
+    again = _command(work, *args)
+    assert again[3] == first[3] and "replay-probe 1.0.1" in again[1]
+
+
 def _site(tmp_path: Path, body: str) -> Path:
     """A folder holding one installed code plugin, for PYTHONPATH."""
     site = tmp_path / "site"
