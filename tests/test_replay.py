@@ -508,3 +508,32 @@ def test_an_input_error_is_not_offered(tmp_path: Path, capsys: pytest.CaptureFix
     assert _replay.run(args, command) == 2
     assert _replay.run(args, command) == 2
     assert command.runs == 2
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["check", "f.toml"], True),
+        (["--pack", "p.toml", "-q", "check", "f.toml"], True),
+        (["--no-plugins", "plugins", "list", "--format", "json"], True),
+        (["verify", "--store", "check"], False),
+        (["--pack", "check", "verify"], False),
+        (["plugins", "check", "list"], False),
+        (["recheck"], False),
+    ],
+)
+def test_only_check_and_plugins_list_are_recorded(args: list[str], expected: bool) -> None:
+    assert _replay.wanted(args) is expected
+
+
+def test_the_global_options_with_a_value_are_known() -> None:
+    """:func:`_replay.wanted` skips their values: the list is the parser's."""
+    from mesoreg.command.cli import _common
+
+    valued = {
+        option
+        for action in _common()._actions
+        if action.nargs != 0
+        for option in action.option_strings
+    }
+    assert valued == _replay._VALUED

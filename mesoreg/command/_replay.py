@@ -104,11 +104,29 @@ _WRITES = frozenset(
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+#: the global options that take a value (:func:`mesoreg.command.cli._common`)
+_VALUED = frozenset(
+    {"--pack", "--allow", "--deny", "--require", "--allow-weakening", "--plugin-timeout"}
+)
+
+
 def wanted(args: Sequence[str]) -> bool:
-    """Whether ``args`` may name a command that can be replayed (``check``, ``plugins list``)."""
+    """Whether ``args`` name a command that can be replayed (``check``, ``plugins list``):
+    its first words, past the global options.  Anything else runs as it is."""
     from mesoreg import _cache
 
-    return _cache.enabled() and ("check" in args or ("plugins" in args and "list" in args))
+    words: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            words.append(arg)
+            if len(words) == 2:
+                break
+    return _cache.enabled() and (words[:1] == ["check"] or words == ["plugins", "list"])
 
 
 def key(args: Sequence[str], today: str) -> str:
