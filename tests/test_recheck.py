@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import json
 import os
+import threading
 
 import attrs
 import pytest
@@ -156,10 +158,81 @@ def _counting_pool(started, workers, **kwargs):  # type: ignore[no-untyped-def]
     return _POOL(workers, **kwargs)
 
 
-def test_a_registry_of_plugin_objects_is_never_split(approved, registry):
+@contextlib.contextmanager
+def _another_thread():  # type: ignore[no-untyped-def]
+    """A second thread alive for the duration (as a plugin call the guard abandoned)."""
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_workers_are_forked_only_while_no_other_thread_is_alive():
+    assert _recheck.can_fork()  # this test runs alone in its process
+    with _another_thread():
+        assert not _recheck.can_fork()
+    assert _recheck.can_fork()
+
+
+def _methods_pool(methods, workers, **kwargs):  # type: ignore[no-untyped-def]
+    methods.append(kwargs["mp_context"].get_start_method())
+    return _POOL(workers, **kwargs)
+
+
+@pytest.fixture
+def methods(monkeypatch):
+    """The start method of every worker pool the test makes."""
+    started: list[str] = []
+    monkeypatch.setattr(
+        _recheck.concurrent.futures,
+        "ProcessPoolExecutor",
+        functools.partial(_methods_pool, started),
+    )
+    return started
+
+
+def test_forked_workers_use_the_parents_registry(approved, registry, methods):
+    """Forked, a registry made from plugin objects is used by the workers too."""
     store, _ = approved
     assert registry.settings is None
-    results = recheck(store, registry, workers=2, parallel_from=1)
+    serial = recheck(store, registry, workers=1)
+    parallel = recheck(store, registry, workers=2, parallel_from=1)
+    assert methods == ["fork"]
+    assert _same(parallel) == _same(serial)
+    assert [r.id for r in parallel] == ["f0", "f1", "f2"]
+    assert _recheck._worker is None  # the parent keeps nothing for the next pool
+
+
+def test_with_another_thread_alive_workers_are_spawned_from_the_settings(
+    approved, methods, monkeypatch
+):
+    from mesoreg.host._config import Settings
+    from mesoreg.host._registry import Registry
+
+    monkeypatch.setenv("MESOREG_CACHE", "0")  # the second run checks again: nothing is kept
+    store, pack = approved
+    registry = Registry.from_settings(Settings(no_plugins=True, packs=(pack,)))
+    serial = recheck(store, registry, region="YY", workers=1)
+    with _another_thread():
+        spawned = recheck(store, registry, region="YY", workers=2, parallel_from=1)
+    assert methods == ["spawn"]
+    # the pack's minor rule for YY applies in the spawned workers: --pack reached them
+    assert [r.after.verdict for r in spawned] == ["warn", "warn", "warn"]
+    assert _same(spawned) == _same(serial)
+
+
+def test_with_another_thread_alive_a_registry_of_plugin_objects_is_never_split(
+    approved, registry, methods
+):
+    store, _ = approved
+    assert registry.settings is None
+    with _another_thread():
+        results = recheck(store, registry, workers=2, parallel_from=1)
+    assert methods == []  # it cannot be rebuilt in a spawned process: checked here
     assert [r.id for r in results] == ["f0", "f1", "f2"]
 
 

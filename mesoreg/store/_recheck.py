@@ -4,21 +4,26 @@ A verdict or a set of findings (codes above info) that differs from the
 check recorded in the ledger is reported with why: the finding codes that
 appeared or went away, and the packs whose versions changed since the
 recorded check.  Large stores are checked in
-several processes, each with a registry built from exactly the parent's
-settings (``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
-``--plugin-timeout``) and importing from the parent's ``sys.path``, so the
-result never depends on the store's size.  A registry made from plugin
-objects (``Registry.from_plugins``) cannot be rebuilt in another process; it
-is always used in this one.
+several processes.  Where it is safe (no other thread alive, see :func:`can_fork`)
+they are forked from this one and use its very registry, already built; otherwise
+they are spawned, each with a registry built from exactly the parent's settings
+(``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
+``--plugin-timeout``) and importing from the parent's ``sys.path``, and a
+registry made from plugin objects (``Registry.from_plugins``), which cannot be
+rebuilt in another process, is used in this one alone.  Either way the result
+never depends on the store's size or on how the work is split.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import gc
+import multiprocessing
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import attrs
@@ -252,6 +257,7 @@ _worker: tuple[Store, Registry, Table | None] | None = None
 
 
 def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> None:
+    """A spawned worker: the registry rebuilt from exactly the parent's settings."""
     global _worker
     sys.path[:] = path
     store = Store(root)
@@ -260,6 +266,25 @@ def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> 
         Registry.from_settings(settings),
         Table(None) if keep else None,
     )
+
+
+def _init_forked(keep: bool) -> None:
+    """A forked worker: the parent's store and registry (see :func:`_inherit`), a fresh table."""
+    global _worker
+    assert _worker is not None
+    store, registry, _ = _worker
+    _worker = (store, registry, Table(None) if keep else None)
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked from this one, inheriting its registry.
+
+    Only where ``fork`` exists, and only while this is the only thread alive: a fork
+    copies every lock as it is, so a lock held by another thread (a plugin call the
+    guard abandoned, :mod:`mesoreg.host._guard`) would stay held in the child forever.
+    Otherwise workers are spawned and rebuild the registry from its settings.
+    """
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _work(
@@ -273,6 +298,17 @@ def _work(
         for r in _check_id(store, registry, formulation_id, region, day, table)
     ]
     return results, table.drain() if table is not None else {}
+
+
+def _prepare(registry: Registry) -> None:
+    """Collect, once and here, everything a check asks the registry for, so that forked
+    workers inherit it rather than each collecting it again (each would ask the plugins)."""
+    registry.catalog  # noqa: B018
+    registry.checks  # noqa: B018
+    registry.validators  # noqa: B018
+    registry.formats  # noqa: B018
+    if _cache.enabled():
+        registry.fingerprint  # noqa: B018
 
 
 def recheck(
@@ -293,10 +329,12 @@ def recheck(
     every file is still read and its sha256 compared with the ledger.  The rest are
     checked; ``workers`` processes share the work when there are many (default:
     every core from ``parallel_from`` formulations to check, :data:`PARALLEL_FROM`
-    unless given); each reads its own ledgers and builds its registry from
-    ``registry.settings``, so results do not depend on how the work was split.  A
-    worker that dies is a :class:`StoreError`: nothing is returned.
-    ``progress(done, total)`` counts formulations.
+    unless given).  Workers are forked from this process and use this very registry
+    when that is safe (:func:`can_fork`); otherwise they are spawned and each builds
+    its registry from ``registry.settings`` (a registry made from plugin objects then
+    stays in this process).  Each worker reads its own ledgers, so results do not
+    depend on how the work was split.  A worker that dies is a :class:`StoreError`:
+    nothing is returned.  ``progress(done, total)`` counts formulations.
     """
     ids = store.ids()
     day = date or dt.date.today()
@@ -317,61 +355,95 @@ def recheck(
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if workers is None:
         workers = (os.cpu_count() or 1) if len(todo) >= threshold else 1
+    if workers > 1 and len(todo) > 1:
+        _prepare(registry)
+    fork = workers > 1 and len(todo) > 1 and can_fork()
     settings = registry.settings
-    if workers <= 1 or settings is None:  # made from plugin objects: only this process has them
+    if workers <= 1 or len(todo) <= 1 or (settings is None and not fork):
         for formulation_id in todo:
             found[formulation_id] = _check_id(store, registry, formulation_id, region, day, table)
             done += 1
             if progress:
                 progress(done, len(ids))
     else:
-        _in_pool(store, settings, todo, region, day, workers, found, table, progress, len(ids))
+        pool = _Pool(store, registry if fork else None, settings, table is not None)
+        pool.run(todo, region, day, workers, found, table, progress, len(ids))
     if table is not None:
         table.save(swept=(LEDGERS, CHECKS))  # every ledger, every approved version
     return [r for formulation_id in ids for r in found[formulation_id]]
 
 
-def _in_pool(
-    store: Store,
-    settings: Settings,
-    todo: list[str],
-    region: str | None,
-    day: dt.date,
-    workers: int,
-    found: dict[str, list[Recheck]],
-    table: Table | None,
-    progress: Callable[[int, int], None] | None,
-    total: int,
-) -> None:
-    """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
-    size = max(1, len(todo) // (workers * 8))
-    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-    done = total - len(todo)
-    try:
-        with concurrent.futures.ProcessPoolExecutor(
+@attrs.frozen
+class _Pool:
+    """How workers start: forked with ``registry``, or spawned from ``settings``."""
+
+    store: Store
+    registry: Registry | None
+    settings: Settings | None
+    keep: bool
+
+    def executor(self, workers: int) -> concurrent.futures.ProcessPoolExecutor:
+        if self.registry is not None:
+            return concurrent.futures.ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_forked,
+                initargs=(self.keep,),
+            )
+        assert self.settings is not None  # a registry of plugin objects is never spawned
+        return concurrent.futures.ProcessPoolExecutor(
             workers,
+            mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(str(store.root), settings, child_path(), table is not None),
-        ) as pool:
-            for batch, (batch_result, learnt) in zip(
-                batches,
-                pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
-                strict=True,
-            ):
-                grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
-                for result in batch_result:
-                    grouped[result.id].append(result)
-                found.update(grouped)
-                if table is not None:
-                    table.update(learnt)
-                done += len(batch)
-                if progress:
-                    progress(done, total)
-    except concurrent.futures.process.BrokenProcessPool:
-        raise StoreError(
-            f"{store.root}: a recheck worker process died; nothing was re-checked or "
-            "recorded. Run 'mesoreg recheck' again"
-        ) from None
+            initargs=(str(self.store.root), self.settings, child_path(), self.keep),
+        )
+
+    def run(
+        self,
+        todo: list[str],
+        region: str | None,
+        day: dt.date,
+        workers: int,
+        found: dict[str, list[Recheck]],
+        table: Table | None,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+    ) -> None:
+        """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
+        global _worker
+        size = max(1, len(todo) // (workers * 8))
+        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        done = total - len(todo)
+        if self.registry is not None:
+            _worker = (self.store, self.registry, None)  # what forked workers start from
+            sys.stdout.flush()
+            sys.stderr.flush()
+            gc.freeze()  # the inherited heap stays shared: no collection writes to it
+        try:
+            with self.executor(workers) as pool:
+                for batch, (batch_result, learnt) in zip(
+                    batches,
+                    pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
+                    strict=True,
+                ):
+                    grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
+                    for result in batch_result:
+                        grouped[result.id].append(result)
+                    found.update(grouped)
+                    if table is not None:
+                        table.update(learnt)
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+        except concurrent.futures.process.BrokenProcessPool:
+            raise StoreError(
+                f"{self.store.root}: a recheck worker process died; nothing was re-checked or "
+                "recorded. Run 'mesoreg recheck' again"
+            ) from None
+        finally:
+            if self.registry is not None:
+                gc.unfreeze()
+                _worker = None
 
 
 def record(store: Store, results: Iterable[Recheck]) -> None:
