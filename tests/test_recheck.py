@@ -444,3 +444,14 @@ def test_a_worker_that_dies_fails_closed(kept, monkeypatch):
         f"{store.root}: a recheck worker process died; nothing was re-checked or recorded. "
         "Run 'mesoreg recheck' again"
     )
+
+
+def test_a_workers_row_is_the_recheck_it_was_made_of():
+    now = utc_now()
+    before = CheckRecord("fail", now, "0.0.9", ("mesoreg-core 0.0.9",), "FR", ("MR-A",))
+    after = CheckRecord("pass", now, "0.1.0", ("mesoreg-core 0.1.0",), "", ())
+    for result in (
+        _recheck.Recheck("a", 2, before, after, explain(before, after)),
+        _recheck.Recheck("b", 1, None, after, explain(None, after)),
+    ):
+        assert _recheck._from_row(_recheck._row(result)) == result

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import functools
 import gc
 import multiprocessing
 import os
@@ -51,6 +52,7 @@ from mesoreg.store._store_memo import (
     last_check,
     read_ledger,
     remember_summary,
+    shared,
     table_for,
     version_key,
 )
@@ -64,12 +66,12 @@ def check_record(report: Report) -> CheckRecord:
     """What the ledger keeps of a check: verdict, packs, region and finding codes."""
     codes = sorted({f.code for f in report.findings if f.severity is not Severity.INFO})
     return CheckRecord(
-        verdict=report.verdict.value,
+        verdict=shared(report.verdict.value),
         at=utc_now(),
         mesoreg_version=__version__,
-        packs=report.packs,
-        region=report.region or "",
-        findings=tuple(codes),
+        packs=shared(tuple(report.packs)),
+        region=shared(report.region or ""),
+        findings=shared(tuple(codes)),
     )
 
 
@@ -125,6 +127,7 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
 _Kept = tuple[str, tuple[str, ...], str, tuple[str, ...]]
 
 
+@functools.lru_cache(maxsize=16)
 def result_base(fingerprint: str, region: str | None, day: dt.date) -> str:
     """What every kept check of one run shares: the registry, the region and the date."""
     return _cache.key("recheck", fingerprint, region or "", day.isoformat())
@@ -287,17 +290,49 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
+#: a re-check as a worker sends it: id, version, the recorded and the new check's fields
+#: (in :class:`CheckRecord` order), reasons; plain tuples of shared texts pickle compactly
+_Row = tuple[str, int, tuple[object, ...] | None, tuple[object, ...], tuple[str, ...]]
+
+
+def _fields(record: CheckRecord) -> tuple[object, ...]:
+    return (
+        shared(record.verdict),
+        record.at,
+        shared(record.mesoreg_version),
+        shared(record.packs),
+        shared(record.region),
+        shared(record.findings),
+    )
+
+
+def _row(result: Recheck) -> _Row:
+    before = None if result.before is None else _fields(result.before)
+    return (result.id, result.version, before, _fields(result.after), result.reasons)
+
+
+def _from_row(row: _Row) -> Recheck:
+    formulation_id, version, before, after, reasons = row
+    return Recheck(
+        formulation_id,
+        version,
+        None if before is None else CheckRecord(*before),  # type: ignore[arg-type]
+        CheckRecord(*after),  # type: ignore[arg-type]
+        reasons,
+    )
+
+
 def _work(
     batch: Sequence[str], region: str | None, day: dt.date
-) -> tuple[list[Recheck], dict[str, dict[str, object]]]:
+) -> tuple[list[_Row], dict[str, dict[str, object]]]:
     assert _worker is not None
     store, registry, table = _worker
-    results = [
-        r
+    rows = [
+        _row(r)
         for formulation_id in batch
         for r in _check_id(store, registry, formulation_id, region, day, table)
     ]
-    return results, table.drain() if table is not None else {}
+    return rows, table.drain() if table is not None else {}
 
 
 def _prepare(registry: Registry) -> None:
@@ -427,8 +462,8 @@ class _Pool:
                     strict=True,
                 ):
                     grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
-                    for result in batch_result:
-                        grouped[result.id].append(result)
+                    for row in batch_result:
+                        grouped[row[0]].append(_from_row(row))
                     found.update(grouped)
                     if table is not None:
                         table.update(learnt)
