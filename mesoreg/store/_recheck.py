@@ -60,6 +60,8 @@ from mesoreg.store._store_memo import (
 _APPROVED = Status.APPROVED.value
 #: below this many versions one process is faster than starting more
 PARALLEL_FROM = 400
+#: how many batches each worker gets, about (the work is split, never the results)
+BATCHES_PER_WORKER = 32
 
 
 def check_record(report: Report) -> CheckRecord:
@@ -446,7 +448,8 @@ class _Pool:
     ) -> None:
         """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
         global _worker
-        size = max(1, len(todo) // (workers * 8))
+        # small batches: the last one a worker takes is all the others may wait for
+        size = max(1, len(todo) // (workers * BATCHES_PER_WORKER))
         batches = [todo[i : i + size] for i in range(0, len(todo), size)]
         done = total - len(todo)
         if self.registry is not None:
