@@ -74,21 +74,22 @@ def test_explain_region_change():
     assert explain(None, b) == ("no check was recorded",)
 
 
-def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry):
-    import pytest
-
+@pytest.mark.parametrize("damaged", ["a", "c"], ids=["checked-first-here", "in-a-worker"])
+def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry, damaged):
     from mesoreg.store._store import StoreError
 
     store = Store(tmp_path / "s")
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         f = formulation([("lidocaine", "1 %", "1 mL")], id=name)
         publish(f, store, author="x", registry=registry)
         set_status(store, f"{name}@1", Status.APPROVED, "y")
-    path = store.version_path("b", 1)
+    path = store.version_path(damaged, 1)
     path.write_text(path.read_text().replace("1 %", "4 %"))
     messages = []
     for workers in (1, 2):
-        with pytest.raises(StoreError, match=r"b/v1\.toml: changed after publishing") as info:
+        with pytest.raises(
+            StoreError, match=rf"{damaged}/v1\.toml: changed after publishing"
+        ) as info:
             recheck(store, registry, workers=workers)
         messages.append(str(info.value))
     assert messages[0] == messages[1]

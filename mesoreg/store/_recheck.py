@@ -392,11 +392,19 @@ def recheck(
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if workers is None:
         workers = (os.cpu_count() or 1) if len(todo) >= threshold else 1
-    if workers > 1 and len(todo) > 1:
+    pooled = workers > 1 and len(todo) > 1
+    if pooled:
         _prepare(registry)
-    fork = workers > 1 and len(todo) > 1 and can_fork()
+        # one formulation here first: what a first check builds lazily (the converter's
+        # generated code, the catalog's indexes) is built once, and inherited by the workers
+        first = todo.pop(0)
+        found[first] = _check_id(store, registry, first, region, day, table)
+        done += 1
+        if progress:
+            progress(done, len(ids))
+    fork = pooled and can_fork()  # after the check: a plugin call it abandoned is a thread
     settings = registry.settings
-    if workers <= 1 or len(todo) <= 1 or (settings is None and not fork):
+    if not pooled or (settings is None and not fork):
         for formulation_id in todo:
             found[formulation_id] = _check_id(store, registry, formulation_id, region, day, table)
             done += 1
