@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import os
+import sys
 import threading
 
 import attrs
@@ -172,11 +173,18 @@ def _another_thread():  # type: ignore[no-untyped-def]
         thread.join()
 
 
-def test_workers_are_forked_only_while_no_other_thread_is_alive():
-    assert _recheck.can_fork()  # this test runs alone in its process
+def test_workers_are_forked_only_on_linux_while_no_other_thread_is_alive():
+    linux = sys.platform.startswith("linux")
+    assert _recheck.can_fork() is linux  # this test runs alone in its process
     with _another_thread():
         assert not _recheck.can_fork()
-    assert _recheck.can_fork()
+    assert _recheck.can_fork() is linux
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_workers_are_never_forked_off_linux(monkeypatch, platform):
+    monkeypatch.setattr(_recheck.sys, "platform", platform)
+    assert not _recheck.can_fork()
 
 
 def _methods_pool(methods, workers, **kwargs):  # type: ignore[no-untyped-def]
@@ -202,7 +210,7 @@ def test_forked_workers_use_the_parents_registry(approved, registry, methods):
     assert registry.settings is None
     serial = recheck(store, registry, workers=1)
     parallel = recheck(store, registry, workers=2, parallel_from=1)
-    assert methods == ["fork"]
+    assert methods == (["fork"] if sys.platform.startswith("linux") else [])
     assert _same(parallel) == _same(serial)
     assert [r.id for r in parallel] == ["f0", "f1", "f2"]
     assert _recheck._worker is None  # the parent keeps nothing for the next pool

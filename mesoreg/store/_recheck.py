@@ -284,12 +284,17 @@ def _init_forked(keep: bool) -> None:
 def can_fork() -> bool:
     """Whether worker processes may be forked from this one, inheriting its registry.
 
-    Only where ``fork`` exists, and only while this is the only thread alive: a fork
-    copies every lock as it is, so a lock held by another thread (a plugin call the
-    guard abandoned, :mod:`mesoreg.host._guard`) would stay held in the child forever.
-    Otherwise workers are spawned and rebuild the registry from its settings.
+    Only on Linux (elsewhere system libraries may not survive a fork: Python itself
+    spawns there), and only while this is the only thread alive: a fork copies every
+    lock as it is, so a lock held by another thread (a plugin call the guard abandoned,
+    :mod:`mesoreg.host._guard`) would stay held in the child forever.  Otherwise
+    workers are spawned and rebuild the registry from its settings.
     """
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 #: a re-check as a worker sends it: id, version, the recorded and the new check's fields
