@@ -64,12 +64,13 @@ PARALLEL_FROM = 400
 BATCHES_PER_WORKER = 32
 
 
-def check_record(report: Report) -> CheckRecord:
-    """What the ledger keeps of a check: verdict, packs, region and finding codes."""
+def check_record(report: Report, at: dt.datetime | None = None) -> CheckRecord:
+    """What the ledger keeps of a check: verdict, packs, region and finding codes; ``at``
+    is when it ran (default: now)."""
     codes = sorted({f.code for f in report.findings if f.severity is not Severity.INFO})
     return CheckRecord(
         verdict=shared(report.verdict.value),
-        at=utc_now(),
+        at=at or utc_now(),
         mesoreg_version=__version__,
         packs=shared(tuple(report.packs)),
         region=shared(report.region or ""),
@@ -226,11 +227,13 @@ def _check_id(
     """
     results: list[Recheck] = []
     fingerprint = registry.fingerprint if table is not None else None
+    base = result_base(fingerprint, region, day) if fingerprint is not None else ""
+    now = utc_now()  # to the second: one reading serves every version of the formulation
     try:
         folder = store._existing_folder(formulation_id)
-        path = store.folder(formulation_id) / LEDGER
-        data = read_regular(path) if folder is not None else None
-        if data is None:
+        path = folder / LEDGER if folder is not None else None
+        data = read_regular(path) if path is not None else None
+        if data is None or path is None:
             ledger = store.ledger(formulation_id)  # empty, or the error for a missing ledger
         else:
             ledger = read_ledger(data, path, formulation_id)
@@ -239,13 +242,12 @@ def _check_id(
         for entry in ledger.versions:
             if entry.status is not Status.APPROVED:
                 continue
-            _, formulation = store.read_entry(formulation_id, entry)
+            _, formulation = store.read_entry(formulation_id, entry, folder)
             report = check(formulation, region=region, date=day, registry=registry)
-            after = check_record(report)
+            after = check_record(report, now)
             if table is not None and fingerprint is not None:
                 table.put(CANONICAL, version_key(formulation_id, entry.version, entry.sha256), True)
                 if _keepable(report, registry):
-                    base = result_base(fingerprint, region, day)
                     key = result_key(base, formulation_id, entry.version, entry.sha256)
                     kept = (after.verdict, after.packs, after.region, after.findings)
                     table.put(CHECKS, key, kept)
