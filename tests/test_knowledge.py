@@ -94,3 +94,17 @@ def test_counts_meet_the_knowledge_base_goals(catalog):
         "vasoactive",
         "skin",
     } <= classes
+
+
+def test_severities_rank_from_the_most_severe():
+    from mesoreg.documents._knowledge import Severity
+
+    assert [s.rank for s in Severity] == list(range(len(Severity)))
+    shuffled = [Severity.INFO, Severity.MAJOR, Severity.MINOR, Severity.CONTRAINDICATED]
+    assert sorted([*shuffled, Severity.MODERATE], key=lambda s: s.rank) == [
+        Severity.CONTRAINDICATED,
+        Severity.MAJOR,
+        Severity.MODERATE,
+        Severity.MINOR,
+        Severity.INFO,
+    ]

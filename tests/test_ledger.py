@@ -219,3 +219,36 @@ def test_compounded_events_leave_the_status_and_name_their_records():
         ("records/v1-1.toml", SHA, 1),
         ("records/v1-2.toml", "a" * 64, 2),
     ]
+
+
+def _types_within(kind, seen):  # type: ignore[no-untyped-def]
+    """Every type a value of ``kind`` may hold, at any depth."""
+    import typing
+
+    import attrs as _attrs
+
+    if kind in seen:
+        return
+    seen.add(kind)
+    args = typing.get_args(kind)
+    if args:
+        for arg in args:
+            if arg is not Ellipsis:
+                _types_within(arg, seen)
+        return
+    if isinstance(kind, type) and _attrs.has(kind):
+        for hint in typing.get_type_hints(kind).values():
+            _types_within(hint, seen)
+
+
+def test_a_ledger_holds_nothing_the_number_rules_could_refuse():
+    """parse_ledger leaves out problems_in: no float, quantity or ruled model in a ledger."""
+    from mesoreg.documents import _validate
+    from mesoreg.documents._quantity import Quantity
+    from mesoreg.store._ledger import CheckRecord, Event, Ledger
+
+    seen: set[object] = set()
+    _types_within(Ledger, seen)
+    assert {Ledger, Event, CheckRecord} <= seen  # the walk reached the nested models
+    assert float not in seen and Quantity not in seen
+    assert not seen & set(_validate._RULES)

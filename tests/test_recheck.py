@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import json
 import os
+import sys
+import threading
 
 import attrs
 import pytest
@@ -72,21 +75,22 @@ def test_explain_region_change():
     assert explain(None, b) == ("no check was recorded",)
 
 
-def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry):
-    import pytest
-
+@pytest.mark.parametrize("damaged", ["a", "c"], ids=["checked-first-here", "in-a-worker"])
+def test_a_changed_approved_version_is_refused_serial_and_parallel(tmp_path, registry, damaged):
     from mesoreg.store._store import StoreError
 
     store = Store(tmp_path / "s")
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         f = formulation([("lidocaine", "1 %", "1 mL")], id=name)
         publish(f, store, author="x", registry=registry)
         set_status(store, f"{name}@1", Status.APPROVED, "y")
-    path = store.version_path("b", 1)
+    path = store.version_path(damaged, 1)
     path.write_text(path.read_text().replace("1 %", "4 %"))
     messages = []
     for workers in (1, 2):
-        with pytest.raises(StoreError, match=r"b/v1\.toml: changed after publishing") as info:
+        with pytest.raises(
+            StoreError, match=rf"{damaged}/v1\.toml: changed after publishing"
+        ) as info:
             recheck(store, registry, workers=workers)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
@@ -156,10 +160,88 @@ def _counting_pool(started, workers, **kwargs):  # type: ignore[no-untyped-def]
     return _POOL(workers, **kwargs)
 
 
-def test_a_registry_of_plugin_objects_is_never_split(approved, registry):
+@contextlib.contextmanager
+def _another_thread():  # type: ignore[no-untyped-def]
+    """A second thread alive for the duration (as a plugin call the guard abandoned)."""
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_workers_are_forked_only_on_linux_while_no_other_thread_is_alive():
+    linux = sys.platform.startswith("linux")
+    assert _recheck.can_fork() is linux  # this test runs alone in its process
+    with _another_thread():
+        assert not _recheck.can_fork()
+    assert _recheck.can_fork() is linux
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_workers_are_never_forked_off_linux(monkeypatch, platform):
+    monkeypatch.setattr(_recheck.sys, "platform", platform)
+    assert not _recheck.can_fork()
+
+
+def _methods_pool(methods, workers, **kwargs):  # type: ignore[no-untyped-def]
+    methods.append(kwargs["mp_context"].get_start_method())
+    return _POOL(workers, **kwargs)
+
+
+@pytest.fixture
+def methods(monkeypatch):
+    """The start method of every worker pool the test makes."""
+    started: list[str] = []
+    monkeypatch.setattr(
+        _recheck.concurrent.futures,
+        "ProcessPoolExecutor",
+        functools.partial(_methods_pool, started),
+    )
+    return started
+
+
+def test_forked_workers_use_the_parents_registry(approved, registry, methods):
+    """Forked, a registry made from plugin objects is used by the workers too."""
     store, _ = approved
     assert registry.settings is None
-    results = recheck(store, registry, workers=2, parallel_from=1)
+    serial = recheck(store, registry, workers=1)
+    parallel = recheck(store, registry, workers=2, parallel_from=1)
+    assert methods == (["fork"] if sys.platform.startswith("linux") else [])
+    assert _same(parallel) == _same(serial)
+    assert [r.id for r in parallel] == ["f0", "f1", "f2"]
+    assert _recheck._worker is None  # the parent keeps nothing for the next pool
+
+
+def test_with_another_thread_alive_workers_are_spawned_from_the_settings(
+    approved, methods, monkeypatch
+):
+    from mesoreg.host._config import Settings
+    from mesoreg.host._registry import Registry
+
+    monkeypatch.setenv("MESOREG_CACHE", "0")  # the second run checks again: nothing is kept
+    store, pack = approved
+    registry = Registry.from_settings(Settings(no_plugins=True, packs=(pack,)))
+    serial = recheck(store, registry, region="YY", workers=1)
+    with _another_thread():
+        spawned = recheck(store, registry, region="YY", workers=2, parallel_from=1)
+    assert methods == ["spawn"]
+    # the pack's minor rule for YY applies in the spawned workers: --pack reached them
+    assert [r.after.verdict for r in spawned] == ["warn", "warn", "warn"]
+    assert _same(spawned) == _same(serial)
+
+
+def test_with_another_thread_alive_a_registry_of_plugin_objects_is_never_split(
+    approved, registry, methods
+):
+    store, _ = approved
+    assert registry.settings is None
+    with _another_thread():
+        results = recheck(store, registry, workers=2, parallel_from=1)
+    assert methods == []  # it cannot be rebuilt in a spawned process: checked here
     assert [r.id for r in results] == ["f0", "f1", "f2"]
 
 
@@ -371,3 +453,14 @@ def test_a_worker_that_dies_fails_closed(kept, monkeypatch):
         f"{store.root}: a recheck worker process died; nothing was re-checked or recorded. "
         "Run 'mesoreg recheck' again"
     )
+
+
+def test_a_workers_row_is_the_recheck_it_was_made_of():
+    now = utc_now()
+    before = CheckRecord("fail", now, "0.0.9", ("mesoreg-core 0.0.9",), "FR", ("MR-A",))
+    after = CheckRecord("pass", now, "0.1.0", ("mesoreg-core 0.1.0",), "", ())
+    for result in (
+        _recheck.Recheck("a", 2, before, after, explain(before, after)),
+        _recheck.Recheck("b", 1, None, after, explain(None, after)),
+    ):
+        assert _recheck._from_row(_recheck._row(result)) == result

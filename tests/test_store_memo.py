@@ -84,3 +84,40 @@ def test_a_remembered_ledger_is_what_its_bytes_parse_to(tmp_path):
     _store_memo.forget()
     assert read_ledger(path.read_bytes(), path, "one") == remembered
     assert dump_ledger(remembered).encode() == path.read_bytes()
+
+
+def test_equal_texts_and_tuples_of_texts_are_shared_as_one_object():
+    _store_memo.forget()
+    packs = ("mesoreg-core 0.1.0", "x 1")
+    again = tuple(f"{name}" for name in ("mesoreg-core 0.1.0", "x 1"))
+    assert again is not packs
+    assert _store_memo.shared(packs) is packs
+    assert _store_memo.shared(again) is packs
+    text = "".join(["pa", "ss"])
+    assert _store_memo.shared("pass") == "pass"
+    assert _store_memo.shared(text) is _store_memo.shared("pass")
+    assert _store_memo.shared(()) == ()
+
+
+def test_sharing_is_bounded_and_never_changes_a_value(monkeypatch):
+    _store_memo.forget()
+    monkeypatch.setattr(_store_memo, "MAX_SHARED", 3)
+    values = [f"v{i}" for i in range(10)]
+    assert [_store_memo.shared(v) for v in values] == values
+    assert len(_store_memo._shared) <= 3
+
+
+def test_a_summary_shares_the_texts_of_its_checks(tmp_path, registry):
+    from mesoreg.documents._model import Status
+    from mesoreg.store._publish import publish, set_status
+
+    _store_memo.forget()
+    store = Store(tmp_path / "s")
+    for name in ("a", "b"):
+        f = formulation([("lidocaine", "1 %", "1 mL")], id=name)
+        publish(f, store, author="x", registry=registry)
+        set_status(store, f"{name}@1", Status.APPROVED, "y", registry=registry)
+    (a,), (b,) = (_store_memo.summarise(store.ledger(n)) for n in ("a", "b"))
+    assert a[4] is not None and b[4] is not None
+    assert a[4][3] == b[4][3] and a[4][3] is b[4][3]  # the packs: one object
+    assert a[:4] == (1, "v1.toml", store.ledger("a").entry(1).sha256, "approved")

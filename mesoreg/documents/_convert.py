@@ -194,12 +194,19 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
 
 
 def structure(
-    data: Mapping[str, Any], kind: type[T], path: str | None = None, *, origin: str | None = None
+    data: Mapping[str, Any],
+    kind: type[T],
+    path: str | None = None,
+    *,
+    origin: str | None = None,
+    validate: bool = True,
 ) -> T:
     """Build ``kind`` from parsed TOML, or raise :class:`InputError` listing every problem.
 
     ``origin`` sets the model's ``origin`` field (where it was read from) before the model is
-    validated, so the model validated is the model returned."""
+    validated, so the model validated is the model returned.  ``validate=False`` leaves out
+    :func:`~mesoreg.documents._validate.problems_in`, for kinds it can find nothing in (no
+    number that may be a float, no model it has rules for: a test proves it of each)."""
     if not isinstance(data, Mapping):
         raise InputError([Problem("", f"expected a table (got {data!r})")], path=path)
     try:
@@ -210,7 +217,7 @@ def structure(
     if origin is not None:
         value = attrs.evolve(value, origin=origin)  # type: ignore[misc]
     # numbers, dimensions and facts: mesoreg.documents._validate
-    problems = problems_in(value)
+    problems = problems_in(value) if validate else []
     if problems:
         raise InputError(problems, path=path)
     return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Final
 
 import attrs
 
@@ -58,7 +59,7 @@ class Severity(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for the most severe; sorts findings."""
-        return list(Severity).index(self)
+        return _RANKS[self]
 
     @property
     def fhir(self) -> str:
@@ -77,6 +78,10 @@ class Severity(enum.StrEnum):
     def is_at_least(self, other: Severity) -> bool:
         """True when this severity is ``other`` or worse."""
         return self.rank <= other.rank
+
+
+#: each severity's :attr:`Severity.rank`, worked out once (findings are sorted often)
+_RANKS: Final[dict[Severity, int]] = {s: i for i, s in enumerate(Severity)}
 
 
 class Evidence(enum.StrEnum):

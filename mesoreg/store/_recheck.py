@@ -4,21 +4,27 @@ A verdict or a set of findings (codes above info) that differs from the
 check recorded in the ledger is reported with why: the finding codes that
 appeared or went away, and the packs whose versions changed since the
 recorded check.  Large stores are checked in
-several processes, each with a registry built from exactly the parent's
-settings (``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
-``--plugin-timeout``) and importing from the parent's ``sys.path``, so the
-result never depends on the store's size.  A registry made from plugin
-objects (``Registry.from_plugins``) cannot be rebuilt in another process; it
-is always used in this one.
+several processes.  Where it is safe (no other thread alive, see :func:`can_fork`)
+they are forked from this one and use its very registry, already built; otherwise
+they are spawned, each with a registry built from exactly the parent's settings
+(``--no-plugins``, ``--pack``, ``--allow``, ``--deny``, ``--require``,
+``--plugin-timeout``) and importing from the parent's ``sys.path``, and a
+registry made from plugin objects (``Registry.from_plugins``), which cannot be
+rebuilt in another process, is used in this one alone.  Either way the result
+never depends on the store's size or on how the work is split.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import functools
+import gc
+import multiprocessing
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import attrs
@@ -46,6 +52,7 @@ from mesoreg.store._store_memo import (
     last_check,
     read_ledger,
     remember_summary,
+    shared,
     table_for,
     version_key,
 )
@@ -53,18 +60,21 @@ from mesoreg.store._store_memo import (
 _APPROVED = Status.APPROVED.value
 #: below this many versions one process is faster than starting more
 PARALLEL_FROM = 400
+#: how many batches each worker gets, about (the work is split, never the results)
+BATCHES_PER_WORKER = 32
 
 
-def check_record(report: Report) -> CheckRecord:
-    """What the ledger keeps of a check: verdict, packs, region and finding codes."""
+def check_record(report: Report, at: dt.datetime | None = None) -> CheckRecord:
+    """What the ledger keeps of a check: verdict, packs, region and finding codes; ``at``
+    is when it ran (default: now)."""
     codes = sorted({f.code for f in report.findings if f.severity is not Severity.INFO})
     return CheckRecord(
-        verdict=report.verdict.value,
-        at=utc_now(),
+        verdict=shared(report.verdict.value),
+        at=at or utc_now(),
         mesoreg_version=__version__,
-        packs=report.packs,
-        region=report.region or "",
-        findings=tuple(codes),
+        packs=shared(tuple(report.packs)),
+        region=shared(report.region or ""),
+        findings=shared(tuple(codes)),
     )
 
 
@@ -120,6 +130,7 @@ def explain(before: CheckRecord | None, after: CheckRecord) -> tuple[str, ...]:
 _Kept = tuple[str, tuple[str, ...], str, tuple[str, ...]]
 
 
+@functools.lru_cache(maxsize=16)
 def result_base(fingerprint: str, region: str | None, day: dt.date) -> str:
     """What every kept check of one run shares: the registry, the region and the date."""
     return _cache.key("recheck", fingerprint, region or "", day.isoformat())
@@ -216,11 +227,13 @@ def _check_id(
     """
     results: list[Recheck] = []
     fingerprint = registry.fingerprint if table is not None else None
+    base = result_base(fingerprint, region, day) if fingerprint is not None else ""
+    now = utc_now()  # to the second: one reading serves every version of the formulation
     try:
         folder = store._existing_folder(formulation_id)
-        path = store.folder(formulation_id) / LEDGER
-        data = read_regular(path) if folder is not None else None
-        if data is None:
+        path = folder / LEDGER if folder is not None else None
+        data = read_regular(path) if path is not None else None
+        if data is None or path is None:
             ledger = store.ledger(formulation_id)  # empty, or the error for a missing ledger
         else:
             ledger = read_ledger(data, path, formulation_id)
@@ -229,13 +242,12 @@ def _check_id(
         for entry in ledger.versions:
             if entry.status is not Status.APPROVED:
                 continue
-            _, formulation = store.read_entry(formulation_id, entry)
+            _, formulation = store.read_entry(formulation_id, entry, folder)
             report = check(formulation, region=region, date=day, registry=registry)
-            after = check_record(report)
+            after = check_record(report, now)
             if table is not None and fingerprint is not None:
                 table.put(CANONICAL, version_key(formulation_id, entry.version, entry.sha256), True)
                 if _keepable(report, registry):
-                    base = result_base(fingerprint, region, day)
                     key = result_key(base, formulation_id, entry.version, entry.sha256)
                     kept = (after.verdict, after.packs, after.region, after.findings)
                     table.put(CHECKS, key, kept)
@@ -252,6 +264,7 @@ _worker: tuple[Store, Registry, Table | None] | None = None
 
 
 def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> None:
+    """A spawned worker: the registry rebuilt from exactly the parent's settings."""
     global _worker
     sys.path[:] = path
     store = Store(root)
@@ -262,17 +275,84 @@ def _init_worker(root: str, settings: Settings, path: list[str], keep: bool) -> 
     )
 
 
+def _init_forked(keep: bool) -> None:
+    """A forked worker: the parent's store and registry (see :func:`_inherit`), a fresh table."""
+    global _worker
+    assert _worker is not None
+    store, registry, _ = _worker
+    _worker = (store, registry, Table(None) if keep else None)
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked from this one, inheriting its registry.
+
+    Only on Linux (elsewhere system libraries may not survive a fork: Python itself
+    spawns there), and only while this is the only thread alive: a fork copies every
+    lock as it is, so a lock held by another thread (a plugin call the guard abandoned,
+    :mod:`mesoreg.host._guard`) would stay held in the child forever.  Otherwise
+    workers are spawned and rebuild the registry from its settings.
+    """
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+#: a re-check as a worker sends it: id, version, the recorded and the new check's fields
+#: (in :class:`CheckRecord` order), reasons; plain tuples of shared texts pickle compactly
+_Row = tuple[str, int, tuple[object, ...] | None, tuple[object, ...], tuple[str, ...]]
+
+
+def _fields(record: CheckRecord) -> tuple[object, ...]:
+    return (
+        shared(record.verdict),
+        record.at,
+        shared(record.mesoreg_version),
+        shared(record.packs),
+        shared(record.region),
+        shared(record.findings),
+    )
+
+
+def _row(result: Recheck) -> _Row:
+    before = None if result.before is None else _fields(result.before)
+    return (result.id, result.version, before, _fields(result.after), result.reasons)
+
+
+def _from_row(row: _Row) -> Recheck:
+    formulation_id, version, before, after, reasons = row
+    return Recheck(
+        formulation_id,
+        version,
+        None if before is None else CheckRecord(*before),  # type: ignore[arg-type]
+        CheckRecord(*after),  # type: ignore[arg-type]
+        reasons,
+    )
+
+
 def _work(
     batch: Sequence[str], region: str | None, day: dt.date
-) -> tuple[list[Recheck], dict[str, dict[str, object]]]:
+) -> tuple[list[_Row], dict[str, dict[str, object]]]:
     assert _worker is not None
     store, registry, table = _worker
-    results = [
-        r
+    rows = [
+        _row(r)
         for formulation_id in batch
         for r in _check_id(store, registry, formulation_id, region, day, table)
     ]
-    return results, table.drain() if table is not None else {}
+    return rows, table.drain() if table is not None else {}
+
+
+def _prepare(registry: Registry) -> None:
+    """Collect, once and here, everything a check asks the registry for, so that forked
+    workers inherit it rather than each collecting it again (each would ask the plugins)."""
+    registry.catalog  # noqa: B018
+    registry.checks  # noqa: B018
+    registry.validators  # noqa: B018
+    registry.formats  # noqa: B018
+    if _cache.enabled():
+        registry.fingerprint  # noqa: B018
 
 
 def recheck(
@@ -293,10 +373,12 @@ def recheck(
     every file is still read and its sha256 compared with the ledger.  The rest are
     checked; ``workers`` processes share the work when there are many (default:
     every core from ``parallel_from`` formulations to check, :data:`PARALLEL_FROM`
-    unless given); each reads its own ledgers and builds its registry from
-    ``registry.settings``, so results do not depend on how the work was split.  A
-    worker that dies is a :class:`StoreError`: nothing is returned.
-    ``progress(done, total)`` counts formulations.
+    unless given).  Workers are forked from this process and use this very registry
+    when that is safe (:func:`can_fork`); otherwise they are spawned and each builds
+    its registry from ``registry.settings`` (a registry made from plugin objects then
+    stays in this process).  Each worker reads its own ledgers, so results do not
+    depend on how the work was split.  A worker that dies is a :class:`StoreError`:
+    nothing is returned.  ``progress(done, total)`` counts formulations.
     """
     ids = store.ids()
     day = date or dt.date.today()
@@ -317,61 +399,104 @@ def recheck(
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     if workers is None:
         workers = (os.cpu_count() or 1) if len(todo) >= threshold else 1
+    pooled = workers > 1 and len(todo) > 1
+    if pooled:
+        _prepare(registry)
+        # one formulation here first: what a first check builds lazily (the converter's
+        # generated code, the catalog's indexes) is built once, and inherited by the workers
+        first = todo.pop(0)
+        found[first] = _check_id(store, registry, first, region, day, table)
+        done += 1
+        if progress:
+            progress(done, len(ids))
+    fork = pooled and can_fork()  # after the check: a plugin call it abandoned is a thread
     settings = registry.settings
-    if workers <= 1 or settings is None:  # made from plugin objects: only this process has them
+    if not pooled or (settings is None and not fork):
         for formulation_id in todo:
             found[formulation_id] = _check_id(store, registry, formulation_id, region, day, table)
             done += 1
             if progress:
                 progress(done, len(ids))
     else:
-        _in_pool(store, settings, todo, region, day, workers, found, table, progress, len(ids))
+        pool = _Pool(store, registry if fork else None, settings, table is not None)
+        pool.run(todo, region, day, workers, found, table, progress, len(ids))
     if table is not None:
         table.save(swept=(LEDGERS, CHECKS))  # every ledger, every approved version
     return [r for formulation_id in ids for r in found[formulation_id]]
 
 
-def _in_pool(
-    store: Store,
-    settings: Settings,
-    todo: list[str],
-    region: str | None,
-    day: dt.date,
-    workers: int,
-    found: dict[str, list[Recheck]],
-    table: Table | None,
-    progress: Callable[[int, int], None] | None,
-    total: int,
-) -> None:
-    """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
-    size = max(1, len(todo) // (workers * 8))
-    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-    done = total - len(todo)
-    try:
-        with concurrent.futures.ProcessPoolExecutor(
+@attrs.frozen
+class _Pool:
+    """How workers start: forked with ``registry``, or spawned from ``settings``."""
+
+    store: Store
+    registry: Registry | None
+    settings: Settings | None
+    keep: bool
+
+    def executor(self, workers: int) -> concurrent.futures.ProcessPoolExecutor:
+        if self.registry is not None:
+            return concurrent.futures.ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_forked,
+                initargs=(self.keep,),
+            )
+        assert self.settings is not None  # a registry of plugin objects is never spawned
+        return concurrent.futures.ProcessPoolExecutor(
             workers,
+            mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(str(store.root), settings, child_path(), table is not None),
-        ) as pool:
-            for batch, (batch_result, learnt) in zip(
-                batches,
-                pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
-                strict=True,
-            ):
-                grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
-                for result in batch_result:
-                    grouped[result.id].append(result)
-                found.update(grouped)
-                if table is not None:
-                    table.update(learnt)
-                done += len(batch)
-                if progress:
-                    progress(done, total)
-    except concurrent.futures.process.BrokenProcessPool:
-        raise StoreError(
-            f"{store.root}: a recheck worker process died; nothing was re-checked or "
-            "recorded. Run 'mesoreg recheck' again"
-        ) from None
+            initargs=(str(self.store.root), self.settings, child_path(), self.keep),
+        )
+
+    def run(
+        self,
+        todo: list[str],
+        region: str | None,
+        day: dt.date,
+        workers: int,
+        found: dict[str, list[Recheck]],
+        table: Table | None,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+    ) -> None:
+        """Check ``todo`` in ``workers`` processes, into ``found``; a dead worker fails closed."""
+        global _worker
+        # small batches: the last one a worker takes is all the others may wait for
+        size = max(1, len(todo) // (workers * BATCHES_PER_WORKER))
+        batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+        done = total - len(todo)
+        if self.registry is not None:
+            _worker = (self.store, self.registry, None)  # what forked workers start from
+            sys.stdout.flush()
+            sys.stderr.flush()
+            gc.freeze()  # the inherited heap stays shared: no collection writes to it
+        try:
+            with self.executor(workers) as pool:
+                for batch, (batch_result, learnt) in zip(
+                    batches,
+                    pool.map(_work, batches, [region] * len(batches), [day] * len(batches)),
+                    strict=True,
+                ):
+                    grouped: dict[str, list[Recheck]] = {i: [] for i in batch}
+                    for row in batch_result:
+                        grouped[row[0]].append(_from_row(row))
+                    found.update(grouped)
+                    if table is not None:
+                        table.update(learnt)
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+        except concurrent.futures.process.BrokenProcessPool:
+            raise StoreError(
+                f"{self.store.root}: a recheck worker process died; nothing was re-checked or "
+                "recorded. Run 'mesoreg recheck' again"
+            ) from None
+        finally:
+            if self.registry is not None:
+                gc.unfreeze()
+                _worker = None
 
 
 def record(store: Store, results: Iterable[Recheck]) -> None:

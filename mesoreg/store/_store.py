@@ -286,11 +286,20 @@ class Store:
         data, formulation = self.read_entry(formulation_id, entry)
         return data, entry, formulation
 
-    def read_entry(self, formulation_id: str, entry: Entry) -> tuple[bytes, Formulation]:
-        """The verified file of a ledger entry already in hand (no second ledger read)."""
-        data = read_regular(self.version_path(formulation_id, entry.version))
+    def read_entry(
+        self, formulation_id: str, entry: Entry, folder: Path | None = None
+    ) -> tuple[bytes, Formulation]:
+        """The verified file of a ledger entry already in hand (no second ledger read).
+
+        ``folder`` is the formulation's folder when the caller has it already
+        (:meth:`_existing_folder`'s answer), so that its id is not validated again.
+        """
+        if folder is None:
+            folder = self.folder(formulation_id)
+        path = folder / f"v{entry.version}.toml"
+        data = read_regular(path)
         try:
-            formulation = self.check_version(formulation_id, entry, data)
+            formulation = self._checked(formulation_id, entry, data, path)
         except StoreError as exc:
             raise StoreError(
                 f"{exc}; {formulation_id}@{entry.version} is not used. Restore it from git; "
@@ -309,7 +318,14 @@ class Store:
         for ``ID@N`` (so a file copied over another with its hash, or hand-written
         to match an edited hash, is refused).
         """
-        path = self.version_path(formulation_id, entry.version)
+        return self._checked(
+            formulation_id, entry, data, self.version_path(formulation_id, entry.version)
+        )
+
+    def _checked(
+        self, formulation_id: str, entry: Recorded, data: bytes | None, path: Path
+    ) -> Formulation:
+        """:meth:`check_version`, the file's ``path`` given."""
         if data is None:
             raise StoreError(
                 f"{path}: missing; the ledger records {formulation_id}@{entry.version}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from pathlib import Path
+from typing import TypeVar
 
 from mesoreg import _cache
 from mesoreg.store._ledger import CheckRecord, Ledger, dump_ledger, parse_ledger
@@ -174,6 +175,31 @@ def read_ledger(data: bytes, path: Path | str, formulation_id: str) -> Ledger:
     return ledger
 
 
+#: one object for each distinct text or tuple of texts :func:`shared` was given (a bound on
+#: memory only)
+MAX_SHARED = 4_096
+_shared: dict[str | tuple[str, ...], str | tuple[str, ...]] = {}
+
+S = TypeVar("S", str, tuple[str, ...])
+
+
+def shared(value: S) -> S:
+    """An object equal to ``value``, the same one for every equal text or tuple of texts.
+
+    Tens of thousands of entries repeat the same few packs, findings and verdicts; a pickle
+    (a table, a worker's results) writes an object once and then refers to it, so equal
+    values that are one object are written once.  Only texts (equal means identical, unlike
+    two datetimes in different time zones): nothing compares them by identity.
+    """
+    found = _shared.get(value)
+    if found is not None and type(found) is type(value):
+        return found
+    if len(_shared) >= MAX_SHARED:
+        _shared.clear()
+    _shared[value] = value
+    return value
+
+
 def summarise(ledger: Ledger) -> tuple[Recorded, ...]:
     """What a table keeps of a validated ledger."""
     return tuple(
@@ -181,16 +207,16 @@ def summarise(ledger: Ledger) -> tuple[Recorded, ...]:
             e.version,
             e.file,
             e.sha256,
-            e.status.value,
+            shared(e.status.value),
             None
             if e.last_check is None
             else (
-                e.last_check.verdict,
+                shared(e.last_check.verdict),
                 e.last_check.at,
-                e.last_check.mesoreg_version,
-                e.last_check.packs,
-                e.last_check.region,
-                e.last_check.findings,
+                shared(e.last_check.mesoreg_version),
+                shared(e.last_check.packs),
+                shared(e.last_check.region),
+                shared(e.last_check.findings),
             ),
         )
         for e in ledger.versions
@@ -257,6 +283,7 @@ def remember_ledger(formulation_id: str, data: bytes, ledger: Ledger) -> None:
 
 def forget() -> None:
     """Empty this process's memo (tests)."""
+    _shared.clear()
     _ledgers.clear()
     _canonical.clear()
     _summaries.clear()
