@@ -537,3 +537,25 @@ def test_the_global_options_with_a_value_are_known() -> None:
         for option in action.option_strings
     }
     assert valued == _replay._VALUED
+
+
+class _GoneReader:
+    """A stdout whose reader went away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+    def flush(self) -> None:
+        raise BrokenPipeError
+
+
+def test_a_replay_to_a_reader_that_went_away_ends_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mesoreg._exit import ExitCode
+
+    command = Command()
+    _replay.run(ARGS, command)
+    monkeypatch.setattr(sys, "stdout", _GoneReader())
+    assert _replay.run(ARGS, command) == ExitCode.BROKEN_PIPE
+    assert command.runs == 1
