@@ -244,7 +244,7 @@ def _reader_gone() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, target)
         os.close(devnull)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # a stream with no descriptor: nothing to do
         pass
     return ExitCode.BROKEN_PIPE
 
