@@ -7,6 +7,7 @@ reached ``--fail-on``; every other outcome has its own code.
 from __future__ import annotations
 
 import enum
+import os
 
 
 class ExitCode(enum.IntEnum):
@@ -66,3 +67,17 @@ def exit_codes_text(own: dict[ExitCode, str]) -> str:
     lines = ["exit codes:"]
     lines += [f"  {int(code):<4} {codes[code]}" for code in sorted(codes)]
     return "\n".join(lines)
+
+
+def reader_gone(stream: object) -> ExitCode:
+    """The reader of ``stream`` (``| head``) went away: nothing more may reach it, so its
+    descriptor is pointed at the null device; the status is SIGPIPE's usual one.  A stream
+    with no descriptor has nothing to flush."""
+    try:
+        target = stream.fileno()  # type: ignore[attr-defined]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return ExitCode.BROKEN_PIPE

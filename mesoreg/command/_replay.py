@@ -211,7 +211,9 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
         try:
             replay(hit[0])
         except BrokenPipeError:  # the reader went away (`| head`): as the command itself does
-            return _reader_gone()
+            from mesoreg._exit import reader_gone
+
+            return reader_gone(sys.stdout)
         return hit[1]
     global _active
     recorder = _Recorder(name, today)
@@ -233,20 +235,6 @@ def run(args: Sequence[str], main: Callable[[Sequence[str]], int]) -> int:
     except Exception:  # keeping a run is an optimisation: never an error
         pass
     return code
-
-
-def _reader_gone() -> int:
-    """Stop quietly with SIGPIPE's usual status; nothing more may reach the reader."""
-    from mesoreg._exit import ExitCode
-
-    try:
-        target = sys.stdout.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, target)
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # a stream with no descriptor: nothing to do
-        pass
-    return ExitCode.BROKEN_PIPE
 
 
 def offer(codes: Sequence[int], inputs: Sequence[str] = ()) -> None:

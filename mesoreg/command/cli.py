@@ -18,7 +18,6 @@ asks for completions.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import itertools
 import json
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mesoreg._errors import InputError, MesoregError, Problem
-from mesoreg._exit import EPILOG, ExitCode
+from mesoreg._exit import EPILOG, ExitCode, reader_gone
 from mesoreg._version import __version__
 from mesoreg.checks._render import INVISIBLE, plural, printable
 from mesoreg.checks._report import Report, Verdict
@@ -816,14 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        # the reader (e.g. `| head`) went away: stop quietly with SIGPIPE's usual status
-        # (and nothing more may reach it; a stream with no descriptor has nothing to flush)
-        with contextlib.suppress(OSError, ValueError):
-            target = stdout.fileno()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, target)
-            os.close(devnull)
-        return ExitCode.BROKEN_PIPE
+        return reader_gone(stdout)
     except (Exception, SystemExit) as exc:
         # SystemExit too: nothing inside a command may end it with a status of its choosing
         _print_internal_error(exc)
