@@ -97,33 +97,34 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return read_toml(path)
 
 
-def search_folders(start: Path, home: Path | None = None) -> list[Path]:
-    """The folders searched for configuration: ``start`` up to its project root, never above.
-
-    The root is the nearest folder (``start`` included) holding ``.git`` or
-    ``.hg``, or ``home``, whichever comes first.  Outside any project, only ``start``.
-    """
+def _walk(start: Path, home: Path | None) -> tuple[list[Path], bool]:
+    """The folders from ``start`` (resolved) up to its project root, and whether a root was
+    found (else every folder up to ``/``)."""
     start = start.resolve()
     home = home.resolve() if home is not None else None
     folders: list[Path] = []
     for folder in (start, *start.parents):
         folders.append(folder)
         if folder == home or any((folder / m).exists() for m in _VCS_MARKERS):
-            return folders
-    return [start]
+            return folders, True
+    return folders, False
+
+
+def search_folders(start: Path, home: Path | None = None) -> list[Path]:
+    """The folders searched for configuration: ``start`` up to its project root, never above.
+
+    The root is the nearest folder (``start`` included) holding ``.git`` or
+    ``.hg``, or ``home``, whichever comes first.  Outside any project, only ``start``.
+    """
+    folders, rooted = _walk(start, home)
+    return folders if rooted else folders[:1]
 
 
 def config_inputs(start: Path, home: Path | None = None) -> list[str]:
     """Every path whose presence or content decides what :func:`find_config` finds: in each
     folder it may look at, the project markers and both configuration files."""
-    start = start.resolve()
-    home = home.resolve() if home is not None else None
-    paths = []
-    for folder in (start, *start.parents):
-        paths += [str(folder / n) for n in (*_VCS_MARKERS, "mesoreg.toml", "pyproject.toml")]
-        if folder == home or any((folder / m).exists() for m in _VCS_MARKERS):
-            break
-    return paths
+    names = (*_VCS_MARKERS, "mesoreg.toml", "pyproject.toml")
+    return [str(folder / n) for folder in _walk(start, home)[0] for n in names]
 
 
 def find_config(start: Path, home: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
